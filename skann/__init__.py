@@ -1,0 +1,6 @@
+"""skann: a scikit-learn neural-network classifier on its own small numpy core."""
+
+from ._classifier import ANNClassifier
+
+__version__ = "0.1.0"
+__all__ = ["ANNClassifier", "__version__"]

@@ -1,0 +1,88 @@
+"""Optimizers over the flat parameter buffer.
+
+The state of every optimizer is a plain ``dict`` of numbers and arrays, so a
+fitted estimator pickles (and loads with skops) without any custom class.  Each
+``*_step`` function updates ``params`` in place from ``grad`` with a handful of
+vectorised expressions over the whole buffer: no loop over layers.
+"""
+
+import numpy as np
+from scipy.optimize import minimize
+
+
+def init_state(solver, params, learning_rate):
+    """A fresh optimizer state for ``solver`` over ``params``."""
+    state = {"solver": solver, "learning_rate": float(learning_rate)}
+    if solver == "sgd":
+        state["velocity"] = np.zeros_like(params)
+    elif solver == "adam":
+        state["t"] = 0
+        state["m"] = np.zeros_like(params)
+        state["v"] = np.zeros_like(params)
+    return state
+
+
+def gd_step(params, grad, state, **_):
+    """Plain gradient descent, the lesson's update: ``W -= learning_rate * dW``."""
+    params -= state["learning_rate"] * grad
+
+
+def sgd_step(params, grad, state, momentum=0.9, nesterovs_momentum=True, **_):
+    """Stochastic gradient descent with (Nesterov) momentum.
+
+    ``v = momentum * v - lr * g``; then ``params += v`` or, with Nesterov,
+    ``params += momentum * v - lr * g``.
+    """
+    lr, velocity = state["learning_rate"], state["velocity"]
+    velocity *= momentum
+    velocity -= lr * grad
+    if nesterovs_momentum:
+        params += momentum * velocity
+        params -= lr * grad
+    else:
+        params += velocity
+
+
+def adam_step(params, grad, state, beta_1=0.9, beta_2=0.999, epsilon=1e-8, **_):
+    """Adam (Kingma & Ba, 2014) with the bias correction folded into the step size."""
+    state["t"] += 1
+    t, m, v = state["t"], state["m"], state["v"]
+    m *= beta_1
+    m += (1 - beta_1) * grad  # m = b1 m + (1 - b1) g
+    v *= beta_2
+    v += (1 - beta_2) * (grad * grad)  # v = b2 v + (1 - b2) g^2
+    step = state["learning_rate"] * np.sqrt(1 - beta_2**t) / (1 - beta_1**t)
+    denom = np.sqrt(v)
+    denom += epsilon
+    params -= step * m / denom  # params -= lr_t m / (sqrt(v) + eps)
+
+
+STEPS = {"gd": gd_step, "sgd": sgd_step, "adam": adam_step}
+
+
+def lbfgs(loss_grad, params, max_iter, max_fun, tol):
+    """Minimise ``loss_grad`` over ``params`` (updated in place) with scipy's L-BFGS-B.
+
+    ``loss_grad(params) -> (loss, grad)``.  Returns scipy's ``OptimizeResult``
+    with one more field, ``loss_curve``: the loss after each iteration.
+    """
+    last = {}
+
+    def fun(x):
+        params[...] = x
+        loss, grad = loss_grad(params)
+        last["loss"] = loss
+        return loss, grad.astype(np.float64, copy=False)
+
+    curve = []
+    result = minimize(
+        fun,
+        params.astype(np.float64),
+        method="L-BFGS-B",
+        jac=True,
+        callback=lambda xk: curve.append(last["loss"]),
+        options={"maxfun": max_fun, "maxiter": max_iter, "gtol": tol},
+    )
+    params[...] = result.x
+    result.loss_curve = curve
+    return result
