@@ -147,7 +147,7 @@ def train(
     step_params = step_params or {}
     initial = state["learning_rate"] if initial_learning_rate is None else initial_learning_rate
     n_samples = X.shape[0]
-    history = History(t=t)
+    history = History()
     best_params = None
     for _ in range(max_iter):
         started = time.perf_counter()
@@ -174,7 +174,7 @@ def train(
             if plateau.update(history.validation_scores[-1]):
                 best_params = net.params.copy()
         state["learning_rate"] = scheduled_learning_rate(
-            schedule, state["learning_rate"], initial, history.t, power_t
+            schedule, state["learning_rate"], initial, t + history.t, power_t
         )
         stop = on_epoch is not None and on_epoch(history, time.perf_counter() - started)
         if plateau.exhausted:

@@ -1,0 +1,154 @@
+"""Backpropagation against two oracles: central finite differences in float64, and
+scikit-learn's MLPClassifier given the same weights and data."""
+
+import inspect
+import itertools
+import warnings
+
+import numpy as np
+import pytest
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.neural_network import MLPClassifier
+
+from skann import ANNClassifier
+from skann._network import Network
+
+ACTIVATIONS = ["relu", "tanh", "logistic", "identity"]
+TARGETS = ["binary", "multiclass", "multilabel"]
+
+
+def make_problem(target, n_samples=7, n_features=5, seed=0):
+    """Random inputs and 0/1 coded targets; output type of the network."""
+    rng = np.random.RandomState(seed)
+    X = rng.normal(size=(n_samples, n_features))
+    if target == "binary":
+        Y = rng.randint(0, 2, size=(n_samples, 1)).astype(float)
+        return X, Y, "logistic"
+    if target == "multiclass":
+        Y = np.eye(3)[rng.randint(0, 3, size=n_samples)]
+        return X, Y, "softmax"
+    return X, rng.randint(0, 2, size=(n_samples, 3)).astype(float), "logistic"
+
+
+def numerical_gradient(net, X, Y, alpha, sample_weight, eps=1e-6):
+    grad = np.empty_like(net.params)
+    for i in range(net.params.size):
+        saved = net.params[i]
+        net.params[i] = saved + eps
+        plus, _ = net.loss_grad(X, Y, alpha, sample_weight)
+        net.params[i] = saved - eps
+        minus, _ = net.loss_grad(X, Y, alpha, sample_weight)
+        net.params[i] = saved
+        grad[i] = (plus - minus) / (2 * eps)
+    return grad
+
+
+@pytest.mark.parametrize(
+    "activation, target, alpha, weighted, hidden",
+    list(itertools.product(ACTIVATIONS, TARGETS, [0.0, 0.3], [False, True], [(4,), (4, 3, 4)])),
+)
+def test_gradient_matches_central_differences(activation, target, alpha, weighted, hidden):
+    X, Y, output = make_problem(target)
+    rng = np.random.RandomState(1)
+    sample_weight = rng.uniform(0.1, 3, size=X.shape[0]) if weighted else None
+    net = Network((X.shape[1], *hidden, Y.shape[1]), activation, output)
+    net.initialize(rng)
+    net.params[net.n_coef :] = rng.normal(scale=0.1, size=net.n_params - net.n_coef)
+
+    loss, analytic = net.loss_grad(X, Y, alpha, sample_weight)
+    numeric = numerical_gradient(net, X, Y, alpha, sample_weight)
+
+    assert np.isfinite(loss)
+    error = np.linalg.norm(analytic - numeric) / np.linalg.norm(analytic + numeric)
+    assert error < 1e-6, f"relative gradient error {error:.2e}"
+
+
+def test_gradient_check_detects_a_wrong_gradient():
+    # The finite-difference oracle is sharp enough to catch a 1% error.
+    X, Y, output = make_problem("multiclass")
+    net = Network((5, 4, 3), "tanh", output).initialize(np.random.RandomState(0))
+    _, analytic = net.loss_grad(X, Y, 0.1)
+    numeric = numerical_gradient(net, X, Y, 0.1, None)
+    analytic[3] *= 1.01
+    error = np.linalg.norm(analytic - numeric) / np.linalg.norm(analytic + numeric)
+    assert error > 1e-6
+
+
+MLP_HAS_SAMPLE_WEIGHT = "sample_weight" in inspect.signature(MLPClassifier.fit).parameters
+
+
+def _mlp_loss_grad(mlp, X, Y, sample_weight):
+    """MLPClassifier's own loss and gradients, packed like skann's flat buffer."""
+    n = len(mlp.coefs_) + 1
+    activations = [X] + [None] * (n - 1)
+    deltas = [None] * (n - 1)
+    coef_grads = [np.empty_like(W) for W in mlp.coefs_]
+    intercept_grads = [np.empty_like(b) for b in mlp.intercepts_]
+    args = (X, Y) + ((sample_weight,) if MLP_HAS_SAMPLE_WEIGHT else ())
+    loss, coef_grads, intercept_grads = mlp._backprop(
+        *args, activations, deltas, coef_grads, intercept_grads
+    )
+    packed = np.concatenate([g.ravel() for g in coef_grads + intercept_grads])
+    return loss, packed
+
+
+def _labels(target, Y):
+    if target == "multilabel":
+        return Y.astype(int)
+    return Y.ravel().astype(int) if Y.shape[1] == 1 else Y.argmax(axis=1)
+
+
+@pytest.mark.parametrize(
+    "activation, target, alpha, weighted, hidden",
+    list(itertools.product(ACTIVATIONS, TARGETS, [0.0, 0.3], [False, True], [(4,), (4, 3)])),
+)
+def test_loss_and_gradient_equal_mlpclassifier(activation, target, alpha, weighted, hidden):
+    if weighted and not MLP_HAS_SAMPLE_WEIGHT:
+        pytest.skip("this scikit-learn's MLPClassifier has no sample_weight")
+    X, Y, _ = make_problem(target, n_samples=12)
+    y = _labels(target, Y)
+    sample_weight = np.random.RandomState(2).uniform(0.1, 3, 12) if weighted else None
+    params = dict(activation=activation, alpha=alpha, max_iter=1, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        ann = ANNClassifier(hidden_size=hidden, **params).fit(X, y)
+        mlp = MLPClassifier(hidden_layer_sizes=hidden, **params).fit(X, y)
+    mlp.coefs_ = [W.copy() for W in ann.coefs_]
+    mlp.intercepts_ = [b.copy() for b in ann.intercepts_]
+    assert mlp.out_activation_ == ann.out_activation_
+
+    loss, grad = ann._network().loss_grad(X, Y, alpha, sample_weight)
+    mlp_loss, mlp_grad = _mlp_loss_grad(mlp, X, Y, sample_weight)
+
+    np.testing.assert_allclose(loss, mlp_loss, rtol=1e-10)
+    np.testing.assert_allclose(grad, mlp_grad, rtol=1e-9, atol=1e-12)
+
+
+@pytest.mark.parametrize(
+    "solver, extra",
+    [
+        ("sgd", dict(momentum=0.9, nesterovs_momentum=True)),
+        ("sgd", dict(momentum=0.5, nesterovs_momentum=False)),
+        ("adam", dict(beta_1=0.8, beta_2=0.99)),
+    ],
+)
+def test_training_trajectory_equals_mlpclassifier(solver, extra):
+    # Same starting weights, no shuffling: every optimizer step must agree.
+    X, Y, _ = make_problem("multiclass", n_samples=40, seed=3)
+    y = Y.argmax(axis=1)
+    common = dict(solver=solver, alpha=0.01, batch_size=8, shuffle=False, tol=0,
+                  n_iter_no_change=100, random_state=0, **extra)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        ann = ANNClassifier(hidden_size=(6, 5), learning_rate=0.05, max_iter=1, **common)
+        ann.fit(X, y)
+        mlp = MLPClassifier(hidden_layer_sizes=(6, 5), learning_rate_init=0.05,
+                            max_iter=1, **common).fit(X, y)
+        mlp.coefs_ = [W.copy() for W in ann.coefs_]
+        mlp.intercepts_ = [b.copy() for b in ann.intercepts_]
+        ann.set_params(warm_start=True, max_iter=6).fit(X, y)
+        mlp.set_params(warm_start=True, max_iter=6).fit(X, y)
+
+    for ours, theirs in zip(ann.coefs_ + ann.intercepts_, mlp.coefs_ + mlp.intercepts_):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(ann.loss_curve_[-6:], mlp.loss_curve_[-6:], rtol=1e-9)
