@@ -146,7 +146,7 @@ def test_balanced_class_weight_improves_the_minority_class():
 
 def test_partial_fit_runs_one_epoch_and_carries_optimizer_state(digits):
     X, y = digits
-    clf = ANNClassifier(hidden_size=16, random_state=0)
+    clf = ANNClassifier(hidden_size=16, learning_rate=0.01, random_state=0)
     clf.partial_fit(X[:100], y[:100], classes=np.arange(10))
     assert clf.n_iter_ == 1 and clf.t_ == 100 and len(clf.loss_curve_) == 1
     steps = clf._optimizer_state["t"]
