@@ -1,0 +1,257 @@
+"""ONNX export of :class:`~skann.ANNClassifier` through skl2onnx.
+
+Importing this module registers a converter for ``ANNClassifier`` with
+skl2onnx, so that the estimator converts on its own or inside a Pipeline::
+
+    import skann.onnx  # noqa: F401  (registers the converter)
+    from skl2onnx import to_onnx
+
+    onx = to_onnx(pipeline, X[:1].astype(np.float32))
+
+The graph mirrors :meth:`ANNClassifier.predict_proba` and
+:meth:`ANNClassifier.predict`: one ``MatMul`` + ``Add`` per layer, the hidden
+activation between layers, then
+
+* binary targets (one output unit ``z``): ``[sigmoid(-z), sigmoid(z)]``;
+* multiclass targets: ``softmax(z)``;
+* multilabel targets: ``sigmoid(z)`` per label, labels ``proba > 0.5``;
+
+clipped into the open interval (0, 1) as ``predict_proba`` does.  Labels are
+``classes_[argmax(proba)]``: int64 for integer (or integral float / bool)
+classes, strings otherwise.  The classifier parser options are honoured:
+``zipmap`` (True, False or ``"columns"``), ``nocl`` and
+``output_class_labels``.  The computation runs in double precision when the
+input is double, in single precision otherwise.
+
+Requires the ``onnx`` extra: ``pip install skann[onnx]``.
+"""
+
+import numpy as np
+from skl2onnx import update_registered_converter
+from skl2onnx.common._apply_operation import apply_cast, apply_clip, apply_reshape
+from skl2onnx.common.data_types import (
+    DoubleTensorType,
+    FloatTensorType,
+    Int64TensorType,
+    StringTensorType,
+    guess_proto_type,
+)
+from skl2onnx.common.utils import (
+    check_input_and_output_numbers,
+    check_input_and_output_types,
+)
+from skl2onnx.common.utils_classifier import get_label_classes
+from skl2onnx.proto import onnx_proto
+
+from ._classifier import ANNClassifier
+
+__all__ = ["ALIAS", "register"]
+
+#: The operator name under which the converter is registered with skl2onnx.
+ALIAS = "SkannANNClassifier"
+
+_HIDDEN_OPS = {"relu": "Relu", "tanh": "Tanh", "logistic": "Sigmoid", "identity": None}
+
+
+def _is_multilabel(model):
+    return model.out_activation_ == "logistic" and model.n_outputs_ > 1
+
+
+def _integer_labels(classes):
+    """True when the labels are exported as int64, False for strings.
+
+    Float labels must be integral, as skl2onnx's own classifiers require.
+    """
+    if classes.dtype == np.bool_ or np.issubdtype(classes.dtype, np.integer):
+        return True
+    if np.issubdtype(classes.dtype, np.floating):
+        if not np.array_equal(classes, np.round(classes)):
+            raise RuntimeError(
+                f"Cannot export float class labels {classes.tolist()} to ONNX: "
+                "labels must be integers or strings."
+            )
+        return True
+    return False
+
+
+def _proto_dtype(operator):
+    """Double precision for a double input, single precision otherwise."""
+    proto = guess_proto_type(operator.inputs[0].type)
+    return (
+        proto
+        if proto == onnx_proto.TensorProto.DOUBLE
+        else onnx_proto.TensorProto.FLOAT
+    )
+
+
+def calculate_ann_classifier_output_shapes(operator):
+    """skl2onnx shape calculator: a label tensor and a probability tensor."""
+    check_input_and_output_numbers(operator, input_count_range=1, output_count_range=2)
+    check_input_and_output_types(
+        operator,
+        good_input_types=[FloatTensorType, DoubleTensorType, Int64TensorType],
+    )
+    model = operator.raw_operator
+    N = operator.inputs[0].get_first_dimension()
+    classes = get_label_classes(operator.scope_inst, model)
+    if _is_multilabel(model):
+        label = Int64TensorType(shape=[N, model.n_outputs_])
+    elif _integer_labels(np.asarray(classes)):
+        label = Int64TensorType(shape=[N])
+    else:
+        label = StringTensorType(shape=[N])
+    proba_type = (
+        DoubleTensorType
+        if _proto_dtype(operator) == onnx_proto.TensorProto.DOUBLE
+        else FloatTensorType
+    )
+    operator.outputs[0].set_type(label)
+    operator.outputs[1].set_type(proba_type(shape=[N, len(classes)]))
+
+
+def _logits(scope, container, model, input_name, proto_dtype):
+    """``Z_k = A_{k-1} @ W_k + b_k`` with the hidden activation between layers."""
+    np_dtype = (
+        np.float64 if proto_dtype == onnx_proto.TensorProto.DOUBLE else np.float32
+    )
+    hidden = _HIDDEN_OPS[model._activation]
+    last = len(model.coefs_) - 1
+    A = scope.get_unique_variable_name("X")
+    apply_cast(scope, input_name, A, container, to=proto_dtype)
+    for k, (W, b) in enumerate(zip(model.coefs_, model.intercepts_)):
+        W_name = scope.get_unique_variable_name(f"W{k + 1}")
+        b_name = scope.get_unique_variable_name(f"b{k + 1}")
+        container.add_initializer(
+            W_name, proto_dtype, list(W.shape), W.astype(np_dtype).ravel()
+        )
+        container.add_initializer(b_name, proto_dtype, [b.size], b.astype(np_dtype))
+        product = scope.get_unique_variable_name(f"XW{k + 1}")
+        container.add_node(
+            "MatMul",
+            [A, W_name],
+            product,
+            name=scope.get_unique_operator_name("MatMul"),
+        )
+        Z = scope.get_unique_variable_name(f"Z{k + 1}")
+        container.add_node(
+            "Add", [product, b_name], Z, name=scope.get_unique_operator_name("Add")
+        )
+        if k < last and hidden is not None:
+            A = scope.get_unique_variable_name(f"A{k + 1}")
+            container.add_node(
+                hidden, Z, A, name=scope.get_unique_operator_name(hidden)
+            )
+        else:
+            A = Z
+    return A
+
+
+def _probabilities(scope, container, model, Z, proba_name, proto_dtype):
+    """The output layer, clipped into (0, 1) like ``predict_proba``."""
+    if model.out_activation_ == "softmax":
+        raw = scope.get_unique_variable_name("softmax")
+        container.add_node(
+            "Softmax", Z, raw, axis=1, name=scope.get_unique_operator_name("Softmax")
+        )
+    else:
+        if model.n_outputs_ == 1:  # binary: [sigmoid(-z), sigmoid(z)]
+            minus_Z = scope.get_unique_variable_name("minus_Z")
+            container.add_node(
+                "Neg", Z, minus_Z, name=scope.get_unique_operator_name("Neg")
+            )
+            both = scope.get_unique_variable_name("both_logits")
+            container.add_node(
+                "Concat",
+                [minus_Z, Z],
+                both,
+                axis=1,
+                name=scope.get_unique_operator_name("Concat"),
+            )
+            Z = both
+        raw = scope.get_unique_variable_name("sigmoid")
+        container.add_node(
+            "Sigmoid", Z, raw, name=scope.get_unique_operator_name("Sigmoid")
+        )
+    finfo = np.finfo(
+        np.float64 if proto_dtype == onnx_proto.TensorProto.DOUBLE else np.float32
+    )
+    apply_clip(
+        scope,
+        raw,
+        proba_name,
+        container,
+        min=np.array(finfo.smallest_subnormal, dtype=finfo.dtype),
+        max=np.array(1 - finfo.epsneg, dtype=finfo.dtype),
+    )
+
+
+def _labels(scope, container, model, proba_name, label_name, proto_dtype):
+    """``classes_[argmax(proba)]``, or ``proba > 0.5`` per label (multilabel)."""
+    if _is_multilabel(model):
+        half = scope.get_unique_variable_name("half")
+        container.add_initializer(half, proto_dtype, [], [0.5])
+        above = scope.get_unique_variable_name("above_half")
+        container.add_node(
+            "Greater",
+            [proba_name, half],
+            above,
+            name=scope.get_unique_operator_name("Greater"),
+        )
+        apply_cast(scope, above, label_name, container, to=onnx_proto.TensorProto.INT64)
+        return
+    classes = np.asarray(get_label_classes(scope, model))
+    if _integer_labels(classes):
+        class_type = onnx_proto.TensorProto.INT64
+        values = classes.astype(np.int64)
+    else:
+        class_type = onnx_proto.TensorProto.STRING
+        values = np.array([str(c).encode("utf-8") for c in classes])
+    classes_name = scope.get_unique_variable_name("classes")
+    container.add_initializer(classes_name, class_type, [values.size], values)
+    argmax = scope.get_unique_variable_name("argmax")
+    container.add_node(
+        "ArgMax",
+        proba_name,
+        argmax,
+        axis=1,
+        keepdims=0,
+        name=scope.get_unique_operator_name("ArgMax"),
+    )
+    picked = scope.get_unique_variable_name("picked_classes")
+    container.add_node(
+        "ArrayFeatureExtractor",
+        [classes_name, argmax],
+        picked,
+        op_domain="ai.onnx.ml",
+        name=scope.get_unique_operator_name("ArrayFeatureExtractor"),
+    )
+    apply_reshape(scope, picked, label_name, container, desired_shape=(-1,))
+
+
+def convert_ann_classifier(scope, operator, container):
+    """skl2onnx converter: the forward pass, the probabilities and the labels."""
+    model = operator.raw_operator
+    proto_dtype = _proto_dtype(operator)
+    label_name = operator.outputs[0].full_name
+    proba_name = operator.outputs[1].full_name
+    Z = _logits(scope, container, model, operator.inputs[0].full_name, proto_dtype)
+    _probabilities(scope, container, model, Z, proba_name, proto_dtype)
+    _labels(scope, container, model, proba_name, label_name, proto_dtype)
+
+
+def register():
+    """Register the ANNClassifier converter with skl2onnx (done on import)."""
+    update_registered_converter(
+        ANNClassifier,
+        ALIAS,
+        calculate_ann_classifier_output_shapes,
+        convert_ann_classifier,
+        options={
+            "zipmap": [True, False, "columns"],
+            "nocl": [True, False],
+            "output_class_labels": [False, True],
+        },
+    )
+
+
+register()
