@@ -34,6 +34,17 @@ from ._network import Network
 from ._optimizers import init_state, lbfgs
 from ._training import DivergenceError, Plateau, train
 
+try:  # scikit-learn >= 1.9: the (experimental) callback API
+    from sklearn.callback import CallbackSupportMixin
+
+    _CALLBACK_BASES = (CallbackSupportMixin,)
+except ImportError:  # older releases: no set_callbacks, everything else works
+    _CALLBACK_BASES = ()
+
+# Attributes the callback machinery keeps on the estimator during a fit; they
+# survive the rollback of a failed fit so that callbacks are still torn down.
+_CALLBACK_ATTRIBUTES = ("_callback_fit_ctx", "_skl_callbacks_to_teardown")
+
 _ACTIVATIONS = {"identity", "logistic", "tanh", "relu"}
 _SOLVERS = {"gd", "sgd", "adam", "lbfgs"}
 _ACCEPT_SPARSE = ("csr", "csc")
@@ -75,7 +86,7 @@ def _is_stochastic(estimator):
     return True
 
 
-class ANNClassifier(ClassifierMixin, BaseEstimator):
+class ANNClassifier(*_CALLBACK_BASES, ClassifierMixin, BaseEstimator):
     """Neural-network classifier on skann's own numpy core.
 
     A feed-forward network (input, one or more hidden layers, output) trained
@@ -357,8 +368,9 @@ class ANNClassifier(ClassifierMixin, BaseEstimator):
         try:
             return self._fit(X, y, sample_weight, classes, incremental)
         except BaseException:
+            callbacks = {k: v for k, v in vars(self).items() if k in _CALLBACK_ATTRIBUTES}
             self.__dict__.clear()
-            self.__dict__.update(snapshot)
+            self.__dict__.update(snapshot, **callbacks)
             raise
 
     def _fit(self, X, y, sample_weight, classes, incremental):
@@ -424,14 +436,17 @@ class ANNClassifier(ClassifierMixin, BaseEstimator):
         if state is None:
             state = init_state(self.solver, net.params, self.learning_rate)
 
+        hooks = _EpochHooks(self, net, classes_, sample_weight, incremental, continuing)
+        hooks.fit_begin(X, y, sample_weight)
         if self.solver == "lbfgs":
             result = self._fit_lbfgs(net, X, Y, sample_weight)
         else:
             result = self._fit_stochastic(
-                net, X, Y, y, classes_, sample_weight, state, rng, incremental, continuing
+                net, X, Y, y, sample_weight, state, rng, incremental, hooks
             )
         self._commit(net, classes_, state, result, continuing)
         self._class_counts = class_counts
+        hooks.fit_end(X, y, sample_weight)
         return self
 
     def _hidden_sizes(self):
@@ -577,13 +592,13 @@ class ANNClassifier(ClassifierMixin, BaseEstimator):
             "validation_scores": None,
         }
 
-    def _fit_stochastic(
-        self, net, X, Y, y, classes, sample_weight, state, rng, incremental, continuing
-    ):
+    def _fit_stochastic(self, net, X, Y, y, sample_weight, state, rng, incremental, hooks):
         score = None
         if self.early_stopping and not incremental:
-            X, Y, y, sample_weight, score = self._hold_out(X, Y, y, sample_weight, rng, classes)
-        n_iter = getattr(self, "n_iter_", 0) if continuing else 0
+            X, Y, y, sample_weight, score = self._hold_out(
+                X, Y, y, sample_weight, rng, hooks.classes
+            )
+        hooks.set_data(X, y, sample_weight)
         max_iter = 1 if incremental else self.max_iter
         try:
             history = train(
@@ -603,9 +618,10 @@ class ANNClassifier(ClassifierMixin, BaseEstimator):
                 schedule=self.learning_rate_schedule,
                 initial_learning_rate=self.learning_rate,
                 power_t=self.power_t,
-                t=getattr(self, "t_", 0) if continuing else 0,
+                t=getattr(self, "t_", 0) if hooks.continuing else 0,
                 score=score,
-                on_epoch=self._on_epoch(n_iter) if self.verbose else None,
+                on_epoch_begin=hooks.epoch_begin,
+                on_epoch=hooks.epoch_end,
                 step_params=dict(
                     momentum=self.momentum,
                     nesterovs_momentum=self.nesterovs_momentum,
@@ -672,16 +688,6 @@ class ANNClassifier(ClassifierMixin, BaseEstimator):
 
         return X, Y, y, sample_weight, score
 
-    def _on_epoch(self, n_iter_before):
-        def report(history, seconds):
-            line = f"Epoch {n_iter_before + history.n_iter}: loss = {history.loss_curve[-1]:.8f}"
-            if history.validation_scores:
-                line += f", validation score = {history.validation_scores[-1]:.6f}"
-            print(f"{line}, {seconds:.3f} s")
-            return False
-
-        return report
-
     def _divergence(self, what):
         return ValueError(
             f"Training diverged: {what}. The model was left as it was before this "
@@ -689,17 +695,25 @@ class ANNClassifier(ClassifierMixin, BaseEstimator):
             "inputs (e.g. with StandardScaler), or a larger alpha."
         )
 
+    @staticmethod
+    def _model_attributes(net, classes_):
+        """The fitted attributes that make a network predict."""
+        return {
+            "classes_": classes_,
+            "_params": net.params,
+            "_layer_sizes": net.layer_sizes,
+            "_activation": net.activation,
+            "coefs_": net.coefs,
+            "intercepts_": net.intercepts,
+            "n_layers_": len(net.layer_sizes),
+            "n_outputs_": net.layer_sizes[-1],
+            "out_activation_": net.output,
+        }
+
     def _commit(self, net, classes_, state, result, continuing):
         """Publish the trained network and its history as fitted attributes."""
-        self.classes_ = classes_
-        self._params = net.params
-        self._layer_sizes = net.layer_sizes
-        self._activation = net.activation
+        vars(self).update(self._model_attributes(net, classes_))
         self._optimizer_state = state
-        self.coefs_, self.intercepts_ = net.coefs, net.intercepts
-        self.n_layers_ = len(net.layer_sizes)
-        self.n_outputs_ = net.layer_sizes[-1]
-        self.out_activation_ = net.output
         previous_curve = self.loss_curve_ if continuing else []
         self.n_iter_ = (self.n_iter_ if continuing else 0) + result["n_iter"]
         self.t_ = (self.t_ if continuing else 0) + result["t"]
@@ -822,3 +836,80 @@ class ANNClassifier(ClassifierMixin, BaseEstimator):
         if "_params" in state:
             net = self._network()
             self.coefs_, self.intercepts_ = net.coefs, net.intercepts
+
+
+class _EpochHooks:
+    """What happens around each epoch besides training: the ``verbose`` lines
+    and scikit-learn's callbacks (``set_callbacks``, scikit-learn >= 1.9).
+
+    Callbacks see one root task per ``fit``/``partial_fit`` call and one
+    subtask per epoch; ``ScoringMonitor`` gets a model that predicts with the
+    weights of that epoch.
+    """
+
+    def __init__(self, estimator, net, classes, sample_weight, incremental, continuing):
+        self.estimator, self.net, self.classes = estimator, net, classes
+        self.continuing = continuing
+        self.first_epoch = getattr(estimator, "n_iter_", 0) if continuing else 0
+        self.context = self.epoch_context = None
+        self.set_data(None, None, sample_weight)
+        if hasattr(estimator, "_init_callback_context"):
+            if estimator.solver == "lbfgs":
+                max_subtasks = 0
+            else:
+                max_subtasks = 1 if incremental else estimator.max_iter
+            self.context = estimator._init_callback_context(max_subtasks=max_subtasks)
+
+    def set_data(self, X, y, sample_weight):
+        """The data the callbacks see (the training part, with early stopping)."""
+        self.X, self.y = X, y
+        self.metadata = None if sample_weight is None else {"sample_weight": sample_weight}
+
+    def fit_begin(self, X, y, sample_weight):
+        self.set_data(X, y, sample_weight)
+        if self.context is not None:
+            self.context.call_on_fit_task_begin(
+                estimator=self.estimator, X=X, y=y, metadata=self.metadata
+            )
+
+    def fit_end(self, X, y, sample_weight):
+        if self.context is not None:
+            self.context.call_on_fit_task_end(
+                estimator=self.estimator, X=X, y=y,
+                metadata=None if sample_weight is None else {"sample_weight": sample_weight},
+                reconstruction_attributes={},
+            )
+
+    def epoch_begin(self):
+        if self.context is not None:
+            self.epoch_context = self.context.subcontext(task_name="epoch")
+            self.epoch_context.call_on_fit_task_begin(
+                estimator=self.estimator, X=self.X, y=self.y, metadata=self.metadata
+            )
+
+    def epoch_end(self, history, seconds):
+        """Report the epoch; True when a callback asks to stop."""
+        if self.estimator.verbose:
+            line = (
+                f"Epoch {self.first_epoch + history.n_iter}: "
+                f"loss = {history.loss_curve[-1]:.8f}"
+            )
+            if history.validation_scores:
+                line += f", validation score = {history.validation_scores[-1]:.6f}"
+            print(f"{line}, {seconds:.3f} s", flush=True)
+        if self.epoch_context is None:
+            return False
+        return self.epoch_context.call_on_fit_task_end(
+            estimator=self.estimator,
+            X=self.X,
+            y=self.y,
+            metadata=self.metadata,
+            reconstruction_attributes=lambda: self._snapshot(),
+        )
+
+    def _snapshot(self):
+        net = Network(
+            self.net.layer_sizes, self.net.activation, self.net.output,
+            self.net.params.copy(),
+        )
+        return ANNClassifier._model_attributes(net, self.classes)

@@ -118,6 +118,7 @@ def train(
     power_t=0.5,
     t=0,
     score=None,
+    on_epoch_begin=None,
     on_epoch=None,
     step_params=None,
 ):
@@ -134,6 +135,8 @@ def train(
     score : callable, optional
         ``score(net) -> float`` on held-out data (early stopping): the best
         weights are restored at the end.
+    on_epoch_begin : callable, optional
+        ``on_epoch_begin()`` before each epoch.
     on_epoch : callable, optional
         ``on_epoch(history, seconds) -> bool`` after each epoch; True stops.
     step_params : dict
@@ -151,6 +154,8 @@ def train(
     best_params = None
     for _ in range(max_iter):
         started = time.perf_counter()
+        if on_epoch_begin is not None:
+            on_epoch_begin()
         try:
             batches = iter_batches(
                 n_samples, batch_size, rng if shuffle and batch_size < n_samples else None
