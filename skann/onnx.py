@@ -23,27 +23,40 @@ classes, strings otherwise.  The classifier parser options are honoured:
 ``output_class_labels``.  The computation runs in double precision when the
 input is double, in single precision otherwise.
 
-Requires the ``onnx`` extra: ``pip install skann[onnx]``.
+Requires the ``onnx`` extra: ``pip install skann[onnx]``.  Without skl2onnx
+this module still imports (so that tools which import every module keep
+working), registers nothing, and :func:`register` raises an ``ImportError``
+that names the extra.
 """
 
 import numpy as np
-from skl2onnx import update_registered_converter
-from skl2onnx.common._apply_operation import apply_cast, apply_clip, apply_reshape
-from skl2onnx.common.data_types import (
-    DoubleTensorType,
-    FloatTensorType,
-    Int64TensorType,
-    StringTensorType,
-    guess_proto_type,
-)
-from skl2onnx.common.utils import (
-    check_input_and_output_numbers,
-    check_input_and_output_types,
-)
-from skl2onnx.common.utils_classifier import get_label_classes
-from skl2onnx.proto import onnx_proto
 
 from ._classifier import ANNClassifier
+
+try:
+    from skl2onnx import update_registered_converter
+    from skl2onnx.common._apply_operation import (
+        apply_cast,
+        apply_clip,
+        apply_reshape,
+    )
+    from skl2onnx.common.data_types import (
+        DoubleTensorType,
+        FloatTensorType,
+        Int64TensorType,
+        StringTensorType,
+        guess_proto_type,
+    )
+    from skl2onnx.common.utils import (
+        check_input_and_output_numbers,
+        check_input_and_output_types,
+    )
+    from skl2onnx.common.utils_classifier import get_label_classes
+    from skl2onnx.proto import onnx_proto
+except ImportError as exc:  # the module stays importable (e.g. by doctest
+    _MISSING = exc  # collection); register() says what to install.
+else:
+    _MISSING = None
 
 __all__ = ["ALIAS", "register"]
 
@@ -240,7 +253,20 @@ def convert_ann_classifier(scope, operator, container):
 
 
 def register():
-    """Register the ANNClassifier converter with skl2onnx (done on import)."""
+    """Register the ANNClassifier converter with skl2onnx.
+
+    Done on import when skl2onnx is installed; calling it again is harmless.
+
+    Raises
+    ------
+    ImportError
+        When skl2onnx is not installed.
+    """
+    if _MISSING is not None:
+        raise ImportError(
+            "Exporting skann models to ONNX needs skl2onnx, onnx and onnxruntime: "
+            "pip install 'skann[onnx]'"
+        ) from _MISSING
     update_registered_converter(
         ANNClassifier,
         ALIAS,
@@ -254,4 +280,5 @@ def register():
     )
 
 
-register()
+if _MISSING is None:
+    register()

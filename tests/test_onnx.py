@@ -190,3 +190,20 @@ def test_import_skann_does_not_import_onnx():
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     )
     assert out.stdout.split() == ["False", "False"]
+
+
+def test_without_skl2onnx_register_names_the_extra():
+    # skann.onnx stays importable (pytest --doctest-modules imports it), and
+    # asking for the converter says what to install.
+    code = (
+        "import sys; sys.modules['skl2onnx'] = None\n"
+        "import skann.onnx\n"
+        "try:\n"
+        "    skann.onnx.register()\n"
+        "except ImportError as exc:\n"
+        "    print(exc)\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
+    assert "pip install 'skann[onnx]'" in out.stdout
