@@ -568,13 +568,14 @@ class ANNClassifier(*_CALLBACK_BASES, ClassifierMixin, BaseEstimator):
         return min(self.batch_size, n_samples)
 
     def _fit_lbfgs(self, net, X, Y, sample_weight):
-        result = lbfgs(
-            lambda params: net.loss_grad(X, Y, self.alpha, sample_weight),
-            net.params,
-            self.max_iter,
-            self.max_fun,
-            self.tol,
-        )
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            result = lbfgs(
+                lambda params: net.loss_grad(X, Y, self.alpha, sample_weight),
+                net.params,
+                self.max_iter,
+                self.max_fun,
+                self.tol,
+            )
         if not np.isfinite(net.params).all() or not np.isfinite(result.fun):
             raise self._divergence("the L-BFGS iterates became non-finite")
         if result.status != 0:

@@ -150,47 +150,50 @@ def train(
     step_params = step_params or {}
     initial = state["learning_rate"] if initial_learning_rate is None else initial_learning_rate
     n_samples = X.shape[0]
+    epoch_rng = rng if shuffle and batch_size < n_samples else None
     history = History()
     best_params = None
-    for _ in range(max_iter):
-        started = time.perf_counter()
-        if on_epoch_begin is not None:
-            on_epoch_begin()
-        try:
-            batches = iter_batches(
-                n_samples, batch_size, rng if shuffle and batch_size < n_samples else None
-            )
-            loss = run_epoch(
-                net, X, Y, sample_weight, batches, alpha,
-                lambda params, grad: step(params, grad, state, **step_params),
-            )
-        except KeyboardInterrupt:
-            history.interrupted = True
-            break
-        if not np.isfinite(net.params).all():
-            raise DivergenceError("the weights became non-finite")
-        history.n_iter += 1
-        history.t += n_samples
-        history.loss_curve.append(loss)
-        if score is None:
-            plateau.update(loss)
-        else:
-            history.validation_scores.append(score(net))
-            if plateau.update(history.validation_scores[-1]):
-                best_params = net.params.copy()
-        state["learning_rate"] = scheduled_learning_rate(
-            schedule, state["learning_rate"], initial, t + history.t, power_t
-        )
-        stop = on_epoch is not None and on_epoch(history, time.perf_counter() - started)
-        if plateau.exhausted:
-            if schedule == "adaptive" and state["learning_rate"] > 1e-6:
-                state["learning_rate"] /= 5
-                plateau.count = 0
+    # Overflow is detected below (a non-finite loss or weights) and reported
+    # as a DivergenceError, so numpy's own floating-point warnings are noise.
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        for _ in range(max_iter):
+            started = time.perf_counter()
+            try:
+                if on_epoch_begin is not None:
+                    on_epoch_begin()
+                loss = run_epoch(
+                    net, X, Y, sample_weight,
+                    iter_batches(n_samples, batch_size, epoch_rng),
+                    alpha,
+                    lambda params, grad: step(params, grad, state, **step_params),
+                )
+            except KeyboardInterrupt:
+                history.interrupted = True
+                break
+            if not np.isfinite(net.params).all():
+                raise DivergenceError("the weights became non-finite")
+            history.n_iter += 1
+            history.t += n_samples
+            history.loss_curve.append(loss)
+            if score is None:
+                plateau.update(loss)
             else:
-                history.converged = True
-                stop = True
-        if stop:
-            break
+                history.validation_scores.append(score(net))
+                if plateau.update(history.validation_scores[-1]):
+                    best_params = net.params.copy()
+            state["learning_rate"] = scheduled_learning_rate(
+                schedule, state["learning_rate"], initial, t + history.t, power_t
+            )
+            stop = on_epoch is not None and on_epoch(history, time.perf_counter() - started)
+            if plateau.exhausted:
+                if schedule == "adaptive" and state["learning_rate"] > 1e-6:
+                    state["learning_rate"] /= 5
+                    plateau.count = 0
+                else:
+                    history.converged = True
+                    stop = True
+            if stop:
+                break
     if best_params is not None:
         net.params[...] = best_params
     return history
