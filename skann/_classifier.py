@@ -181,7 +181,7 @@ class ANNClassifier(*_CALLBACK_BASES, ClassifierMixin, BaseEstimator):
         The class labels (for multilabel targets, the label indices).
     n_features_in_ : int
         Number of features seen during fit.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Names of features seen during fit, when ``X`` had string column names.
     coefs_ : list of ndarray
         ``coefs_[i]`` has shape ``(n_in, n_out)``: the weights of layer ``i``.
@@ -334,6 +334,19 @@ class ANNClassifier(*_CALLBACK_BASES, ClassifierMixin, BaseEstimator):
         -------
         self : ANNClassifier
             The fitted estimator.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from skann import ANNClassifier
+        >>> X = np.array([[0.0], [1.0], [2.0], [3.0]])
+        >>> y = np.array([0, 0, 1, 1])
+        >>> clf = ANNClassifier(hidden_size=8, solver="lbfgs", random_state=0)
+        >>> clf = clf.fit(X, y)
+        >>> clf.predict(X)
+        array([0, 0, 1, 1])
+        >>> [W.shape for W in clf.coefs_]
+        [(1, 8), (8, 1)]
         """
         return self._guarded_fit(X, y, sample_weight, classes=None, incremental=False)
 
@@ -357,6 +370,23 @@ class ANNClassifier(*_CALLBACK_BASES, ClassifierMixin, BaseEstimator):
         -------
         self : ANNClassifier
             The updated estimator.
+
+        Examples
+        --------
+        Feed the data in chunks (here, the same chunk 50 times), with every
+        class named on the first call:
+
+        >>> import numpy as np
+        >>> from skann import ANNClassifier
+        >>> X = np.array([[0.0], [1.0], [2.0], [3.0]])
+        >>> y = np.array([0, 0, 1, 1])
+        >>> clf = ANNClassifier(hidden_size=8, learning_rate=0.1, random_state=0)
+        >>> for _ in range(50):
+        ...     clf = clf.partial_fit(X, y, classes=[0, 1])
+        >>> clf.n_iter_
+        50
+        >>> clf.predict(X)
+        array([0, 0, 1, 1])
         """
         return self._guarded_fit(X, y, sample_weight, classes=classes, incremental=True)
 
@@ -769,6 +799,20 @@ class ANNClassifier(*_CALLBACK_BASES, ClassifierMixin, BaseEstimator):
         -------
         scores : ndarray of shape (n_samples,) or (n_samples, n_outputs)
             For binary targets, the logit of the positive class (1-D).
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from skann import ANNClassifier
+        >>> X = np.array([[0.0], [1.0], [2.0], [3.0]])
+        >>> y = np.array([0, 0, 1, 1])
+        >>> clf = ANNClassifier(hidden_size=8, solver="lbfgs", random_state=0)
+        >>> clf = clf.fit(X, y)
+        >>> scores = clf.decision_function(X)
+        >>> scores.shape
+        (4,)
+        >>> (scores > 0).astype(int)  # a positive logit means class 1
+        array([0, 0, 1, 1])
         """
         Z = self._logits(X)
         return Z.ravel() if Z.shape[1] == 1 else Z
@@ -784,6 +828,22 @@ class ANNClassifier(*_CALLBACK_BASES, ClassifierMixin, BaseEstimator):
         -------
         proba : ndarray of shape (n_samples, n_classes)
             For multilabel targets, the probability of each label.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from skann import ANNClassifier
+        >>> X = np.array([[0.0], [1.0], [2.0], [3.0]])
+        >>> y = np.array([0, 0, 1, 1])
+        >>> clf = ANNClassifier(hidden_size=8, solver="lbfgs", random_state=0)
+        >>> clf = clf.fit(X, y)
+        >>> proba = clf.predict_proba(X)
+        >>> proba.shape
+        (4, 2)
+        >>> np.allclose(proba.sum(axis=1), 1)
+        True
+        >>> clf.classes_[proba.argmax(axis=1)]
+        array([0, 0, 1, 1])
         """
         return self._proba(self._logits(X), self.out_activation_)
 
@@ -797,6 +857,23 @@ class ANNClassifier(*_CALLBACK_BASES, ClassifierMixin, BaseEstimator):
         Returns
         -------
         log_proba : ndarray of shape (n_samples, n_classes)
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from skann import ANNClassifier
+        >>> X = np.array([[0.0], [1.0], [2.0], [3.0]])
+        >>> y = np.array([0, 0, 1, 1])
+        >>> clf = ANNClassifier(hidden_size=8, solver="lbfgs", random_state=0)
+        >>> clf = clf.fit(X, y)
+        >>> np.allclose(clf.predict_log_proba(X), np.log(clf.predict_proba(X)))
+        True
+
+        Far from the training data, where a probability rounds to 0, the
+        logarithm stays finite:
+
+        >>> bool(np.isfinite(clf.predict_log_proba([[1e6]])).all())
+        True
         """
         Z = self._logits(X)
         if self.out_activation_ == "logistic" and Z.shape[1] == 1:
@@ -813,6 +890,17 @@ class ANNClassifier(*_CALLBACK_BASES, ClassifierMixin, BaseEstimator):
         Returns
         -------
         y : ndarray of shape (n_samples,) or (n_samples, n_labels)
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from skann import ANNClassifier
+        >>> X = np.array([[0.0], [1.0], [2.0], [3.0]])
+        >>> y = np.array([0, 0, 1, 1])
+        >>> clf = ANNClassifier(hidden_size=8, solver="lbfgs", random_state=0)
+        >>> clf = clf.fit(X, y)
+        >>> clf.predict([[0.5], [2.5]])
+        array([0, 1])
         """
         proba = self._proba(self._logits(X), self.out_activation_)
         return self._decode(proba, self.classes_, self._is_multilabel())
