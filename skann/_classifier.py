@@ -76,6 +76,19 @@ def _balanced_weight(Y, class_counts, output):
     return np.prod(Y * weights[:, 1] + (1 - Y) * weights[:, 0], axis=1)
 
 
+def _outputs_are_sane(net, X, chunk=4096):
+    """Whether every logit on ``X`` stays below sqrt(largest float) in magnitude
+    (checked in bounded memory).  Probabilities saturate for |z| > 40; logits
+    beyond 1e154 (float64) mean the weights have blown up, and would overflow
+    on inputs only a little larger than the training data."""
+    bound = np.sqrt(np.finfo(net.params.dtype).max)
+    with np.errstate(over="ignore", invalid="ignore"):
+        return all(
+            np.abs(net.logits(X[start : start + chunk])).max(initial=0) < bound
+            for start in range(0, X.shape[0], chunk)
+        )
+
+
 def _is_stochastic(estimator):
     if estimator.solver == "lbfgs":
         raise AttributeError(
@@ -463,8 +476,11 @@ class ANNClassifier(*_CALLBACK_BASES, ClassifierMixin, BaseEstimator):
         state = None
         if incremental and fitted and self._optimizer_state["solver"] == self.solver:
             state = copy.deepcopy(self._optimizer_state)
+            if state.get("learning_rate_init") != self.learning_rate:
+                state["learning_rate"] = float(self.learning_rate)  # set_params since
         if state is None:
             state = init_state(self.solver, net.params, self.learning_rate)
+        state["learning_rate_init"] = float(self.learning_rate)
 
         hooks = _EpochHooks(self, net, classes_, sample_weight, incremental, continuing)
         hooks.fit_begin(X, y, sample_weight)
@@ -473,6 +489,11 @@ class ANNClassifier(*_CALLBACK_BASES, ClassifierMixin, BaseEstimator):
         else:
             result = self._fit_stochastic(
                 net, X, Y, y, sample_weight, state, rng, incremental, hooks
+            )
+        if not _outputs_are_sane(net, X):
+            raise self._divergence(
+                "the network's outputs on the training data grew beyond "
+                f"{np.sqrt(np.finfo(net.params.dtype).max):.0e}"
             )
         self._commit(net, classes_, state, result, continuing)
         self._class_counts = class_counts
@@ -767,7 +788,17 @@ class ANNClassifier(*_CALLBACK_BASES, ClassifierMixin, BaseEstimator):
     def _logits(self, X):
         check_is_fitted(self)
         X = validate_data(self, X, accept_sparse=_ACCEPT_SPARSE, dtype=_FLOATS, reset=False)
-        return self._network().logits(X)
+        with np.errstate(over="ignore", invalid="ignore"):
+            Z = self._network().logits(X)
+        if not np.isfinite(Z).all():
+            if np.isnan(Z).any():
+                raise ValueError(
+                    "The network's activations overflowed on this input (inf - inf "
+                    "gave NaN): the input is too large for the learned weights. "
+                    "Scale the inputs the way the training data was scaled."
+                )
+            np.nan_to_num(Z, copy=False)  # +-inf logits: the largest finite floats
+        return Z
 
     @staticmethod
     def _proba(Z, output):
@@ -777,7 +808,8 @@ class ANNClassifier(*_CALLBACK_BASES, ClassifierMixin, BaseEstimator):
         finite like ``predict_log_proba``."""
         if output == "logistic" and Z.shape[1] == 1:
             Z = np.hstack([-Z, Z])  # P(class 0) = expit(-z): exact even when tiny
-        proba = OUTPUTS[output][0](Z)
+        with np.errstate(over="ignore"):  # z - max(z) may reach -inf: exp gives 0
+            proba = OUTPUTS[output][0](Z)
         finfo = np.finfo(proba.dtype)
         return np.clip(proba, finfo.smallest_subnormal, 1 - finfo.epsneg, out=proba)
 
@@ -878,7 +910,10 @@ class ANNClassifier(*_CALLBACK_BASES, ClassifierMixin, BaseEstimator):
         Z = self._logits(X)
         if self.out_activation_ == "logistic" and Z.shape[1] == 1:
             Z = np.hstack([-Z, Z])
-        return OUTPUTS[self.out_activation_][1](Z)
+        with np.errstate(over="ignore"):
+            log_proba = OUTPUTS[self.out_activation_][1](Z)
+        # below the smallest float: the most negative float rather than -inf
+        return np.maximum(log_proba, np.finfo(log_proba.dtype).min, out=log_proba)
 
     def predict(self, X):
         """Predicted class labels.

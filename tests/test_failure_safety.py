@@ -171,8 +171,9 @@ def test_diverging_fit_raises_and_keeps_the_previous_model(fitted):
 
 
 def test_diverging_partial_fit_rolls_back_weights_and_optimizer_state():
-    clf = ANNClassifier(hidden_size=5, random_state=0, **DIVERGING)
+    clf = ANNClassifier(hidden_size=5, solver="sgd", random_state=0)
     clf.partial_fit(X, y, classes=[0, 1, 2])
+    clf.set_params(**DIVERGING)
     before = copy.deepcopy(vars(clf))
     with pytest.raises(ValueError, match="Training diverged"):
         clf.partial_fit(X * 1e10, y)

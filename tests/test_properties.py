@@ -1,0 +1,96 @@
+"""Property-based tests: for random finite inputs and small random configurations,
+the outputs are well-formed probabilities and predictions agree with them."""
+
+import warnings
+
+import numpy as np
+from hypothesis import HealthCheck, event, given, settings
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
+from sklearn.exceptions import ConvergenceWarning
+
+from skann import ANNClassifier
+
+finite = st.floats(-1e6, 1e6, allow_nan=False, allow_infinity=False, width=64)
+extreme = st.floats(-1e30, 1e30, allow_nan=False, allow_infinity=False, width=64)
+
+
+@st.composite
+def problems(draw):
+    n_samples = draw(st.integers(4, 30))
+    n_features = draw(st.integers(1, 5))
+    X = draw(arrays(np.float64, (n_samples, n_features), elements=finite))
+    target = draw(st.sampled_from(["binary", "multiclass", "multilabel"]))
+    if target == "multilabel":
+        n_labels = draw(st.integers(2, 3))
+        y = draw(arrays(np.int64, (n_samples, n_labels), elements=st.integers(0, 1)))
+    else:
+        n_classes = 2 if target == "binary" else draw(st.integers(3, 4))
+        y = np.arange(n_samples) % n_classes  # every class present
+        y = np.array(draw(st.permutations(list(y))), dtype=np.int64)
+    config = dict(
+        hidden_size=draw(st.one_of(st.integers(1, 6), st.tuples(st.integers(1, 4), st.integers(1, 4)))),
+        activation=draw(st.sampled_from(["relu", "tanh", "logistic", "identity"])),
+        solver=draw(st.sampled_from(["gd", "sgd", "adam", "lbfgs"])),
+        learning_rate=draw(st.sampled_from([1e-4, 1e-3, 1e-2])),
+        alpha=draw(st.sampled_from([0.0, 1e-4, 1.0])),
+        batch_size=draw(st.integers(1, 10)),
+        max_iter=draw(st.integers(1, 5)),
+        random_state=draw(st.integers(0, 1000)),
+    )
+    X_test = draw(arrays(np.float64, (draw(st.integers(1, 8)), n_features), elements=extreme))
+    return X, y, X_test, config
+
+
+def fit(X, y, config):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        warnings.simplefilter("ignore", UserWarning)  # batch_size clipped
+        return ANNClassifier(**config).fit(X, y)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(problems())
+def test_probabilities_are_well_formed_and_agree_with_predict(problem):
+    X, y, X_test, config = problem
+    try:
+        clf = fit(X, y, config)
+    except ValueError as exc:
+        # A step can overflow on inputs as large as 1e6: that must be reported.
+        assert "Training diverged" in str(exc)
+        event("diverged")
+        return
+    event("trained")
+    for data in (X, X_test):
+        proba = clf.predict_proba(data)
+        log_proba = clf.predict_log_proba(data)
+        assert np.isfinite(proba).all() and np.isfinite(log_proba).all()
+        assert ((proba >= 0) & (proba <= 1)).all()
+        predicted = clf.predict(data)
+        if y.ndim == 1:
+            np.testing.assert_allclose(proba.sum(axis=1), 1, rtol=1e-12)
+            np.testing.assert_array_equal(predicted, clf.classes_[proba.argmax(axis=1)])
+        else:
+            np.testing.assert_array_equal(predicted, (proba > 0.5).astype(int))
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(problems(), st.data())
+def test_predictions_do_not_depend_on_the_batch(problem, data):
+    X, y, X_test, config = problem
+    config["solver"] = "lbfgs"  # never diverges: the property is about predict
+    clf = fit(X, y, config)
+    rows = np.vstack([X, X_test])
+    whole = clf.predict_proba(rows)
+    order = data.draw(st.permutations(range(rows.shape[0])))
+    cut = data.draw(st.integers(1, rows.shape[0]))
+    parts = [clf.predict_proba(rows[order[:cut]])]
+    if cut < rows.shape[0]:
+        parts.append(clf.predict_proba(rows[order[cut:]]))
+    np.testing.assert_allclose(np.vstack(parts), whole[order], rtol=1e-9, atol=1e-300)
+    single = np.vstack([clf.predict_proba(rows[i : i + 1]) for i in range(rows.shape[0])])
+    np.testing.assert_allclose(single, whole, rtol=1e-9, atol=1e-300)
+    np.testing.assert_array_equal(
+        np.concatenate([clf.predict(rows[i : i + 1]) for i in range(rows.shape[0])]),
+        clf.predict(rows),
+    )
