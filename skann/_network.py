@@ -18,6 +18,7 @@ optimise the buffer itself, and the L2 penalty touches one contiguous slice.
 """
 
 import numpy as np
+from scipy.special import expit
 
 from ._activations import ACTIVATIONS, DERIVATIVES, OUTPUTS
 
@@ -33,6 +34,47 @@ def _dot(A, W, out=None):
     if W.shape[0] == 1:
         return np.multiply(A, W, out=out)
     return np.matmul(A, W, out=out)
+
+
+class Workspace:
+    """Scratch arrays for :meth:`Network.loss_grad` on batches of up to ``rows`` rows.
+
+    Training calls ``loss_grad`` hundreds of times per epoch on same-sized
+    batches; writing every intermediate (layer outputs, backpropagated
+    deltas, loss terms, the gradient) into arrays allocated once per fit
+    removes the allocations and keeps the working set in cache.  Row-prefix
+    views (``buf[:m]``) serve a smaller last batch.
+    """
+
+    def __init__(self, net, rows, dtype=None):
+        dtype = net.params.dtype if dtype is None else np.dtype(dtype)
+        widths = net.layer_sizes[1:]
+        self.rows, self.dtype = rows, dtype
+        self.outputs = [np.empty((rows, n), dtype) for n in widths]
+        # deltas[k]: dZ of hidden layer k, shape (rows, widths[k])
+        self.deltas = [np.empty((rows, n), dtype) for n in widths[:-1]]
+        self.scratch = [np.empty((rows, n), dtype) for n in widths]
+        self.scratch2 = np.empty((rows, widths[-1]), dtype)
+        self.per_sample = np.empty(rows, dtype)
+        self.grad = np.empty_like(net.params)
+        self.grad_coefs, self.grad_intercepts = net.unpack(self.grad)
+        self.penalty = np.empty(net.n_coef, net.params.dtype)
+        self.batch = {}  # gathered minibatch copies, see :meth:`gather`
+
+    def fits(self, X):
+        return X.shape[0] <= self.rows and X.dtype == self.dtype
+
+    def gather(self, name, A, rows):
+        """``A[rows]`` for an index array ``rows``, into a buffer kept here."""
+        if not isinstance(A, np.ndarray):  # scipy.sparse
+            return A[rows]
+        shape = (self.rows, *A.shape[1:])
+        buf = self.batch.get(name)
+        if buf is None or buf.shape != shape or buf.dtype != A.dtype:
+            buf = self.batch[name] = np.empty(shape, A.dtype)
+        # mode="clip" skips the bounds check (rows come from a permutation)
+        # and lets numpy write straight into ``out`` instead of buffering.
+        return np.take(A, rows, axis=0, out=buf[: len(rows)], mode="clip")
 
 
 class Network:
@@ -79,6 +121,14 @@ class Network:
             intercepts.append(flat[start : start + n_out])
             start += n_out
         return coefs, intercepts
+
+    def workspace(self, rows):
+        """A :class:`Workspace` for batches of up to ``rows`` rows, kept on the
+        network and reused by later calls that fit in it."""
+        ws = getattr(self, "_workspace", None)
+        if ws is None or ws.rows < rows or ws.dtype != self.params.dtype:
+            ws = self._workspace = Workspace(self, rows)
+        return ws
 
     def initialize(self, rng, Y=None, sample_weight=None):
         """Draw weights from ``rng``: He-uniform into relu layers, Glorot-uniform
@@ -146,17 +196,58 @@ class Network:
         else:
             per_unit = OUTPUTS["softmax"][1](Z)
             per_unit *= -Y
-        per_sample = per_unit.sum(axis=1)
+        return self._mean_loss(per_unit.sum(axis=1), sample_weight)
+
+    @staticmethod
+    def _mean_loss(per_sample, sample_weight):
         if sample_weight is None:
-            return float(per_sample.mean())
+            # per_sample.mean(), without the Python overhead of ndarray.mean
+            total = np.add.reduce(per_sample)
+            return float(per_sample.dtype.type(total / np.intp(per_sample.shape[0])))
         return float(per_sample @ sample_weight / sample_weight.sum())
+
+    def _loss_and_output_delta(self, Z, Y, sample_weight, ws):
+        """The loss from the logits ``Z``, and ``Z`` turned into ``A_out - Y``
+        in place (before the sample weighting), using the scratch of ``ws``.
+
+        The same arithmetic as :meth:`loss_from_logits` and the output
+        activations of :data:`OUTPUTS`, written into preallocated arrays.
+        """
+        m, n = Z.shape
+        s1, s2 = ws.scratch[-1][:m], ws.scratch2[:m]
+        per_sample = ws.per_sample[:m]
+        if self.output == "logistic":
+            per_unit = np.logaddexp(0, Z, out=s1)
+            per_unit -= np.multiply(Y, Z, out=s2)
+            np.sum(per_unit, axis=1, out=per_sample)
+            loss = self._mean_loss(per_sample, sample_weight)
+            expit(Z, out=Z)  # A_out
+        else:
+            # log_softmax as scipy computes it: tmp = Z - max, tmp - log(sum(exp(tmp)))
+            z_max = Z.max(axis=1, keepdims=True)
+            if not np.isfinite(z_max).all():
+                z_max[~np.isfinite(z_max)] = 0
+            tmp = np.subtract(Z, z_max, out=s1)
+            exp_tmp = np.exp(tmp, out=s2)
+            sums = exp_tmp.sum(axis=1, keepdims=True)
+            with np.errstate(divide="ignore"):
+                tmp -= np.log(sums)  # log_softmax(Z)
+            tmp *= Y
+            np.sum(tmp, axis=1, out=per_sample)
+            np.negative(per_sample, out=per_sample)  # sum(-y log p) == -sum(y log p)
+            loss = self._mean_loss(per_sample, sample_weight)
+            np.divide(exp_tmp, sums, out=Z)  # softmax(Z), as scipy computes it
+        Z -= Y
+        return loss
 
     def penalty(self, alpha, sw_sum):
         """The L2 term ``alpha / 2 * sum(W ** 2) / sw_sum`` (biases are not penalised)."""
         W = self.params[: self.n_coef]
         return 0.5 * alpha * float(W @ W) / sw_sum
 
-    def loss_grad(self, X, Y, alpha=0.0, sample_weight=None, grad=None, buffers=None):
+    def loss_grad(
+        self, X, Y, alpha=0.0, sample_weight=None, grad=None, buffers=None, workspace=None
+    ):
         """Loss and its gradient with respect to ``params``, by backpropagation.
 
         Parameters
@@ -169,28 +260,37 @@ class Network:
         sample_weight : ndarray of shape (m,), optional
             Weights of the samples; the loss is their weighted mean.
         grad : ndarray of shape (n_params,), optional
-            Buffer to write the gradient into.
+            Buffer to write the gradient into (by default ``workspace.grad``,
+            or a new array).
         buffers : list of ndarray, optional
             Scratch arrays for the layer outputs, see :meth:`forward`.
+        workspace : Workspace, optional
+            Preallocated scratch from :meth:`workspace`, used when ``X`` fits
+            in it; every intermediate array is written into it.
 
         Returns
         -------
         loss : float
         grad : ndarray of shape (n_params,)
         """
+        ws = workspace if workspace is not None and workspace.fits(X) else None
+        if ws is None:  # fresh arrays, as numpy's temporaries would be
+            ws = Workspace(self, X.shape[0], np.result_type(X.dtype, self.params.dtype))
         if grad is None:
-            grad = np.empty_like(self.params)
-        grad_coefs, grad_intercepts = self.unpack(grad)
-        outputs = self.forward(X, buffers)
+            grad = ws.grad
+        if grad is ws.grad:
+            grad_coefs, grad_intercepts = ws.grad_coefs, ws.grad_intercepts
+        else:
+            grad_coefs, grad_intercepts = self.unpack(grad)
+        outputs = self.forward(X, ws.outputs if buffers is None else buffers)
         m = X.shape[0]
         sw_sum = m if sample_weight is None else float(sample_weight.sum())
-        loss = self.loss_from_logits(outputs[-1], Y, sample_weight)
-        loss += self.penalty(alpha, sw_sum)
 
         # dZ_out = A_out - Y, each row weighted by sample_weight / sw_sum; the
         # logits buffer becomes A_out and then dZ_out in place.
-        dZ = OUTPUTS[self.output][0](outputs[-1])
-        dZ -= Y
+        dZ = outputs[-1]
+        loss = self._loss_and_output_delta(dZ, Y, sample_weight, ws)
+        loss += self.penalty(alpha, sw_sum)
         if sample_weight is None:
             dZ /= m
         else:
@@ -199,12 +299,16 @@ class Network:
         derivative = DERIVATIVES[self.activation]
         for k in range(len(self.shapes) - 1, -1, -1):
             A_prev = outputs[k]
-            grad_coefs[k][...] = _dot(A_prev.T, dZ)  # dW = A_prev.T @ dZ / m
+            if isinstance(A_prev, np.ndarray):
+                _dot(A_prev.T, dZ, out=grad_coefs[k])  # dW = A_prev.T @ dZ / m
+            else:  # scipy.sparse input
+                grad_coefs[k][...] = _dot(A_prev.T, dZ)
             np.sum(dZ, axis=0, out=grad_intercepts[k])  # db = sum(dZ) / m
             if k:
-                dZ = _dot(dZ, self.coefs[k].T)  # dA_prev = dZ @ W.T
-                derivative(A_prev, dZ)  # dZ_prev = dA_prev * f'(Z_prev)
+                dZ = _dot(dZ, self.coefs[k].T, ws.deltas[k - 1][:m])  # dA_prev = dZ @ W.T
+                derivative(A_prev, dZ, ws.scratch[k - 1][:m])  # dZ_prev = dA_prev * f'(Z_prev)
 
         # + alpha * W / m: the penalty's gradient, on the contiguous weight slice.
-        grad[: self.n_coef] += (alpha / sw_sum) * self.params[: self.n_coef]
+        penalty = np.multiply(self.params[: self.n_coef], alpha / sw_sum, out=ws.penalty)
+        grad[: self.n_coef] += penalty
         return loss, grad

@@ -6,6 +6,9 @@ fitted estimator pickles (and loads with skops) without any custom class.  Each
 vectorised expressions over the whole buffer: no loop over layers.
 """
 
+import math
+import threading
+
 import numpy as np
 from scipy.optimize import minimize
 
@@ -22,9 +25,26 @@ def init_state(solver, params, learning_rate):
     return state
 
 
+_local = threading.local()
+
+
+def _scratch(like, n=1):
+    """``n`` scratch arrays shaped like ``like``, reused across steps.
+
+    They live outside the optimizer state (which stays plain, picklable
+    arrays) in a per-thread cache, so estimators fitted in parallel threads
+    never share them.  Steps on a buffer of another size or dtype replace them.
+    """
+    cached = getattr(_local, "scratch", None)
+    if cached is None or cached[0].shape != like.shape or cached[0].dtype != like.dtype:
+        cached = _local.scratch = (np.empty_like(like), np.empty_like(like))
+    return cached[:n]
+
+
 def gd_step(params, grad, state, **_):
     """Plain gradient descent, the lesson's update: ``W -= learning_rate * dW``."""
-    params -= state["learning_rate"] * grad
+    (scaled,) = _scratch(params)
+    params -= np.multiply(grad, state["learning_rate"], out=scaled)
 
 
 def sgd_step(params, grad, state, momentum=0.9, nesterovs_momentum=True, **_):
@@ -34,27 +54,37 @@ def sgd_step(params, grad, state, momentum=0.9, nesterovs_momentum=True, **_):
     ``params += momentum * v - lr * g``.
     """
     lr, velocity = state["learning_rate"], state["velocity"]
+    scaled, tmp = _scratch(params, 2)
+    np.multiply(grad, lr, out=scaled)  # lr * g
     velocity *= momentum
-    velocity -= lr * grad
+    velocity -= scaled
     if nesterovs_momentum:
-        params += momentum * velocity
-        params -= lr * grad
+        params += np.multiply(velocity, momentum, out=tmp)
+        params -= scaled
     else:
         params += velocity
 
 
 def adam_step(params, grad, state, beta_1=0.9, beta_2=0.999, epsilon=1e-8, **_):
-    """Adam (Kingma & Ba, 2014) with the bias correction folded into the step size."""
+    """Adam (Kingma & Ba, 2014) with the bias correction folded into the step size.
+
+    Every intermediate goes into two scratch arrays: no allocation per step.
+    """
     state["t"] += 1
     t, m, v = state["t"], state["m"], state["v"]
+    tmp, denom = _scratch(params, 2)
     m *= beta_1
-    m += (1 - beta_1) * grad  # m = b1 m + (1 - b1) g
+    m += np.multiply(grad, 1 - beta_1, out=tmp)  # m = b1 m + (1 - b1) g
     v *= beta_2
-    v += (1 - beta_2) * (grad * grad)  # v = b2 v + (1 - b2) g^2
-    step = state["learning_rate"] * np.sqrt(1 - beta_2**t) / (1 - beta_1**t)
-    denom = np.sqrt(v)
+    np.multiply(grad, grad, out=tmp)
+    v += np.multiply(tmp, 1 - beta_2, out=tmp)  # v = b2 v + (1 - b2) g^2
+    # A Python float: a numpy float64 scalar here would upcast float32 params
+    # to float64 for the update below.
+    step = state["learning_rate"] * math.sqrt(1 - beta_2**t) / (1 - beta_1**t)
+    np.sqrt(v, out=denom)
     denom += epsilon
-    params -= step * m / denom  # params -= lr_t m / (sqrt(v) + eps)
+    np.multiply(m, step, out=tmp)
+    params -= np.divide(tmp, denom, out=tmp)  # params -= lr_t m / (sqrt(v) + eps)
 
 
 STEPS = {"gd": gd_step, "sgd": sgd_step, "adam": adam_step}

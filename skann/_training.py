@@ -31,15 +31,30 @@ def iter_batches(n_samples, batch_size, rng=None):
 
 def run_epoch(net, X, Y, sample_weight, batches, alpha, step):
     """One pass over ``batches``; returns the epoch loss, the batch losses
-    averaged with the batches' (weighted) sizes."""
-    grad = np.empty_like(net.params)
+    averaged with the batches' (weighted) sizes.
+
+    Every batch is gathered into, and computed in, arrays allocated once per
+    network (:meth:`Network.workspace`): no allocation per batch and no copy
+    of ``X`` beyond one batch.
+    """
     total_loss = total_weight = 0.0
+    ws = None
     for rows in batches:
-        sw = None if sample_weight is None else sample_weight[rows]
-        weight = float(X[rows].shape[0] if sw is None else sw.sum())
+        if isinstance(rows, slice):  # views, no copy
+            Xb, Yb = X[rows], Y[rows]
+            sw = None if sample_weight is None else sample_weight[rows]
+            m = Yb.shape[0]
+        else:
+            m = rows.shape[0]
+        if ws is None:  # the first batch is the largest
+            ws = net.workspace(m)
+        if not isinstance(rows, slice):
+            Xb, Yb = ws.gather("X", X, rows), ws.gather("Y", Y, rows)
+            sw = None if sample_weight is None else ws.gather("sw", sample_weight, rows)
+        weight = float(m if sw is None else sw.sum())
         if weight == 0:  # every sample of the batch has weight 0: nothing to learn
             continue
-        loss, grad = net.loss_grad(X[rows], Y[rows], alpha, sw, grad=grad)
+        loss, grad = net.loss_grad(Xb, Yb, alpha, sw, workspace=ws)
         if not math.isfinite(loss):
             raise DivergenceError(f"the training loss became {loss}")
         step(net.params, grad)
