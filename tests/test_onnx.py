@@ -207,3 +207,27 @@ def test_without_skl2onnx_register_names_the_extra():
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     )
     assert "pip install 'skann[onnx]'" in out.stdout
+
+
+def test_onnx_other_classifier_options():
+    X, y = _data("multiclass", "str")
+    X32 = X.astype(np.float32)
+    clf = ANNClassifier(hidden_size=5, max_iter=50, random_state=0).fit(X, y)
+    expected = clf.predict_proba(X32)
+
+    def run(**options):
+        onx = skl2onnx.to_onnx(clf, X32[:1], options={ANNClassifier: options})
+        return _run(onx, X32)
+
+    # One output per class, named after it.
+    label, *columns = run(zipmap="columns")
+    np.testing.assert_allclose(np.column_stack(columns), expected, atol=1e-5)
+    np.testing.assert_array_equal(label, clf.predict(X32))
+    # Class indices instead of the labels.
+    label, proba = run(zipmap=False, nocl=True)
+    np.testing.assert_array_equal(label, np.argmax(expected, axis=1))
+    np.testing.assert_allclose(proba, expected, atol=1e-5)
+    # The labels as an extra output.
+    label, proba, class_labels = run(zipmap=False, output_class_labels=True)
+    np.testing.assert_array_equal(class_labels, clf.classes_)
+    np.testing.assert_array_equal(label, clf.predict(X32))
