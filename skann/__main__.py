@@ -18,8 +18,13 @@ def and_gate():
     X = np.array([[0, 0], [0, 1], [1, 0], [1, 1]])
     y = np.array([0, 0, 0, 1])
     clf = ANNClassifier(
-        hidden_size=4, solver="gd", learning_rate=0.1, max_iter=10000, tol=0,
-        n_iter_no_change=10000, random_state=42,
+        hidden_size=4,
+        solver="gd",
+        learning_rate=0.1,
+        max_iter=10000,
+        tol=0,
+        n_iter_no_change=10000,
+        random_state=42,
     )
     with warnings.catch_warnings():
         # The lesson runs all 10,000 epochs on purpose.

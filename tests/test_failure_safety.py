@@ -16,8 +16,9 @@ from skann import ANNClassifier
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 
-X, y = make_classification(60, 4, n_informative=3, n_redundant=0, n_classes=3,
-                           random_state=0)
+X, y = make_classification(
+    60, 4, n_informative=3, n_redundant=0, n_classes=3, random_state=0
+)
 
 
 def assert_same(a, b, path="state"):
@@ -65,29 +66,98 @@ BAD_INPUTS = [
     ("X-inf", _partial_fit, (X_inf, y), {}, ValueError, "Input X contains infinity"),
     ("X-empty", _fit, (X[:0], y[:0]), {}, ValueError, "0 sample"),
     ("X-1d", _fit, (X[:, 0], y), {}, ValueError, "Expected 2D array"),
-    ("X-strings", _fit, (X.astype(str).astype(object) + "x", y), {}, ValueError,
-     "could not convert"),
-    ("X-complex", _partial_fit, (X + 1j, y), {}, ValueError, "Complex data not supported"),
+    (
+        "X-strings",
+        _fit,
+        (X.astype(str).astype(object) + "x", y),
+        {},
+        ValueError,
+        "could not convert",
+    ),
+    (
+        "X-complex",
+        _partial_fit,
+        (X + 1j, y),
+        {},
+        ValueError,
+        "Complex data not supported",
+    ),
     ("y-continuous", _fit, (X, X[:, 0]), {}, ValueError, "Unknown label type"),
     ("y-one-class", _fit, (X, np.zeros(60)), {}, ValueError, "only one class"),
     ("y-nan", _fit, (X, y_nan), {}, ValueError, "Input y contains NaN"),
     ("y-none", _fit, (X, None), {}, ValueError, "requires y"),
-    ("y-wrong-length", _fit, (X, y[:-1]), {}, ValueError, "inconsistent numbers of samples"),
-    ("features-partial_fit", _partial_fit, (X[:, :3], y), {}, ValueError,
-     "X has 3 features, but ANNClassifier is expecting 4"),
-    ("sample_weight-negative", _fit, (X, y), {"sample_weight": -np.ones(60)}, ValueError,
-     "Negative values"),
-    ("sample_weight-size", _partial_fit, (X, y), {"sample_weight": np.ones(5)}, ValueError,
-     r"sample_weight.shape == \(5,\), expected \(60,\)"),
-    ("sample_weight-zero", _fit, (X, y), {"sample_weight": np.zeros(60)}, ValueError,
-     "at least one non-zero"),
-    ("sample_weight-one-class", _fit, (X, y), {"sample_weight": (y == 1).astype(float)},
-     ValueError, "Only one class"),
-    ("unseen-label", _partial_fit, (X, y + 1), {}, ValueError, r"labels \[3\] that are not in"),
-    ("classes-changed", _partial_fit, (X, y), {"classes": [0, 1, 2, 3]}, ValueError,
-     "differs from the classes"),
-    ("y-multilabel-for-multiclass", _partial_fit, (X, np.ones((60, 3), dtype=int)), {},
-     ValueError, "does not have the shape"),
+    (
+        "y-wrong-length",
+        _fit,
+        (X, y[:-1]),
+        {},
+        ValueError,
+        "inconsistent numbers of samples",
+    ),
+    (
+        "features-partial_fit",
+        _partial_fit,
+        (X[:, :3], y),
+        {},
+        ValueError,
+        "X has 3 features, but ANNClassifier is expecting 4",
+    ),
+    (
+        "sample_weight-negative",
+        _fit,
+        (X, y),
+        {"sample_weight": -np.ones(60)},
+        ValueError,
+        "Negative values",
+    ),
+    (
+        "sample_weight-size",
+        _partial_fit,
+        (X, y),
+        {"sample_weight": np.ones(5)},
+        ValueError,
+        r"sample_weight.shape == \(5,\), expected \(60,\)",
+    ),
+    (
+        "sample_weight-zero",
+        _fit,
+        (X, y),
+        {"sample_weight": np.zeros(60)},
+        ValueError,
+        "at least one non-zero",
+    ),
+    (
+        "sample_weight-one-class",
+        _fit,
+        (X, y),
+        {"sample_weight": (y == 1).astype(float)},
+        ValueError,
+        "Only one class",
+    ),
+    (
+        "unseen-label",
+        _partial_fit,
+        (X, y + 1),
+        {},
+        ValueError,
+        r"labels \[3\] that are not in",
+    ),
+    (
+        "classes-changed",
+        _partial_fit,
+        (X, y),
+        {"classes": [0, 1, 2, 3]},
+        ValueError,
+        "differs from the classes",
+    ),
+    (
+        "y-multilabel-for-multiclass",
+        _partial_fit,
+        (X, np.ones((60, 3), dtype=int)),
+        {},
+        ValueError,
+        "does not have the shape",
+    ),
 ]
 
 
@@ -126,7 +196,9 @@ INVALID_PARAMS = [
 
 
 @pytest.mark.parametrize("name, value, match", INVALID_PARAMS)
-def test_invalid_parameters_name_the_parameter_and_change_nothing(fitted, name, value, match):
+def test_invalid_parameters_name_the_parameter_and_change_nothing(
+    fitted, name, value, match
+):
     before = copy.deepcopy(vars(fitted))
     fitted.set_params(**{name: value})
     with pytest.raises(ValueError, match=match):
@@ -163,7 +235,9 @@ DIVERGING = dict(solver="sgd", learning_rate=1e300)  # one step overflows
 def test_diverging_fit_raises_and_keeps_the_previous_model(fitted):
     before = copy.deepcopy(vars(fitted))
     fitted.set_params(**DIVERGING)
-    with pytest.raises(ValueError, match=r"Training diverged.*lower learning_rate.*scale"):
+    with pytest.raises(
+        ValueError, match=r"Training diverged.*lower learning_rate.*scale"
+    ):
         fitted.fit(X * 1e10, y)
     before.update(DIVERGING)
     assert_same(before, vars(fitted))
@@ -223,14 +297,16 @@ def test_keyboard_interrupt_before_any_epoch_propagates(monkeypatch):
 @pytest.mark.parametrize("activation", ["relu", "tanh", "logistic", "identity"])
 @pytest.mark.parametrize("target", ["binary", "multiclass", "multilabel"])
 def test_extreme_finite_inputs_give_finite_probabilities(activation, target):
-    Xs, ys = make_classification(80, 4, n_informative=3, n_redundant=0, n_classes=3,
-                                 random_state=1)
+    Xs, ys = make_classification(
+        80, 4, n_informative=3, n_redundant=0, n_classes=3, random_state=1
+    )
     if target == "binary":
         ys = ys % 2
     elif target == "multilabel":
         ys = np.column_stack([ys == 0, ys == 1, ys == 2]).astype(int)
-    clf = ANNClassifier(hidden_size=(6, 6), activation=activation, max_iter=20,
-                        random_state=0).fit(Xs, ys)
+    clf = ANNClassifier(
+        hidden_size=(6, 6), activation=activation, max_iter=20, random_state=0
+    ).fit(Xs, ys)
     extreme = np.vstack([Xs[:5] * 1e30, -Xs[:5] * 1e30, np.full((1, 4), 1e30)])
     proba = clf.predict_proba(extreme)
     log_proba = clf.predict_log_proba(extreme)

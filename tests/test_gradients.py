@@ -45,9 +45,15 @@ def numerical_gradient(net, X, Y, alpha, sample_weight, eps=1e-6):
 
 @pytest.mark.parametrize(
     "activation, target, alpha, weighted, hidden",
-    list(itertools.product(ACTIVATIONS, TARGETS, [0.0, 0.3], [False, True], [(4,), (4, 3, 4)])),
+    list(
+        itertools.product(
+            ACTIVATIONS, TARGETS, [0.0, 0.3], [False, True], [(4,), (4, 3, 4)]
+        )
+    ),
 )
-def test_gradient_matches_central_differences(activation, target, alpha, weighted, hidden):
+def test_gradient_matches_central_differences(
+    activation, target, alpha, weighted, hidden
+):
     X, Y, output = make_problem(target)
     rng = np.random.RandomState(1)
     sample_weight = rng.uniform(0.1, 3, size=X.shape[0]) if weighted else None
@@ -74,7 +80,9 @@ def test_gradient_check_detects_a_wrong_gradient():
     assert error > 1e-6
 
 
-MLP_HAS_SAMPLE_WEIGHT = "sample_weight" in inspect.signature(MLPClassifier.fit).parameters
+MLP_HAS_SAMPLE_WEIGHT = (
+    "sample_weight" in inspect.signature(MLPClassifier.fit).parameters
+)
 
 
 def _mlp_loss_grad(mlp, X, Y, sample_weight):
@@ -100,9 +108,15 @@ def _labels(target, Y):
 
 @pytest.mark.parametrize(
     "activation, target, alpha, weighted, hidden",
-    list(itertools.product(ACTIVATIONS, TARGETS, [0.0, 0.3], [False, True], [(4,), (4, 3)])),
+    list(
+        itertools.product(
+            ACTIVATIONS, TARGETS, [0.0, 0.3], [False, True], [(4,), (4, 3)]
+        )
+    ),
 )
-def test_loss_and_gradient_equal_mlpclassifier(activation, target, alpha, weighted, hidden):
+def test_loss_and_gradient_equal_mlpclassifier(
+    activation, target, alpha, weighted, hidden
+):
     if weighted and not MLP_HAS_SAMPLE_WEIGHT:
         pytest.skip("this scikit-learn's MLPClassifier has no sample_weight")
     X, Y, _ = make_problem(target, n_samples=12)
@@ -136,14 +150,25 @@ def test_training_trajectory_equals_mlpclassifier(solver, extra):
     # Same starting weights, no shuffling: every optimizer step must agree.
     X, Y, _ = make_problem("multiclass", n_samples=40, seed=3)
     y = Y.argmax(axis=1)
-    common = dict(solver=solver, alpha=0.01, batch_size=8, shuffle=False, tol=0,
-                  n_iter_no_change=100, random_state=0, **extra)
+    common = dict(
+        solver=solver,
+        alpha=0.01,
+        batch_size=8,
+        shuffle=False,
+        tol=0,
+        n_iter_no_change=100,
+        random_state=0,
+        **extra,
+    )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
-        ann = ANNClassifier(hidden_size=(6, 5), learning_rate=0.05, max_iter=1, **common)
+        ann = ANNClassifier(
+            hidden_size=(6, 5), learning_rate=0.05, max_iter=1, **common
+        )
         ann.fit(X, y)
-        mlp = MLPClassifier(hidden_layer_sizes=(6, 5), learning_rate_init=0.05,
-                            max_iter=1, **common).fit(X, y)
+        mlp = MLPClassifier(
+            hidden_layer_sizes=(6, 5), learning_rate_init=0.05, max_iter=1, **common
+        ).fit(X, y)
         mlp.coefs_ = [W.copy() for W in ann.coefs_]
         mlp.intercepts_ = [b.copy() for b in ann.intercepts_]
         ann.set_params(warm_start=True, max_iter=6).fit(X, y)

@@ -29,7 +29,11 @@ def problems(draw):
         y = np.arange(n_samples) % n_classes  # every class present
         y = np.array(draw(st.permutations(list(y))), dtype=np.int64)
     config = dict(
-        hidden_size=draw(st.one_of(st.integers(1, 6), st.tuples(st.integers(1, 4), st.integers(1, 4)))),
+        hidden_size=draw(
+            st.one_of(
+                st.integers(1, 6), st.tuples(st.integers(1, 4), st.integers(1, 4))
+            )
+        ),
         activation=draw(st.sampled_from(["relu", "tanh", "logistic", "identity"])),
         solver=draw(st.sampled_from(["gd", "sgd", "adam", "lbfgs"])),
         learning_rate=draw(st.sampled_from([1e-4, 1e-3, 1e-2])),
@@ -38,7 +42,9 @@ def problems(draw):
         max_iter=draw(st.integers(1, 5)),
         random_state=draw(st.integers(0, 1000)),
     )
-    X_test = draw(arrays(np.float64, (draw(st.integers(1, 8)), n_features), elements=extreme))
+    X_test = draw(
+        arrays(np.float64, (draw(st.integers(1, 8)), n_features), elements=extreme)
+    )
     return X, y, X_test, config
 
 
@@ -88,7 +94,9 @@ def test_predictions_do_not_depend_on_the_batch(problem, data):
     if cut < rows.shape[0]:
         parts.append(clf.predict_proba(rows[order[cut:]]))
     np.testing.assert_allclose(np.vstack(parts), whole[order], rtol=1e-9, atol=1e-300)
-    single = np.vstack([clf.predict_proba(rows[i : i + 1]) for i in range(rows.shape[0])])
+    single = np.vstack(
+        [clf.predict_proba(rows[i : i + 1]) for i in range(rows.shape[0])]
+    )
     np.testing.assert_allclose(single, whole, rtol=1e-9, atol=1e-300)
     np.testing.assert_array_equal(
         np.concatenate([clf.predict(rows[i : i + 1]) for i in range(rows.shape[0])]),

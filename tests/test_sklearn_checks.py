@@ -1,6 +1,5 @@
 """scikit-learn's own estimator checks, over several configurations, nothing excused."""
 
-import pytest
 from sklearn.utils.estimator_checks import check_estimator, parametrize_with_checks
 
 from skann import ANNClassifier

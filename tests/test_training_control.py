@@ -1,14 +1,9 @@
-"""Early stopping, learning-rate schedules, warm start, progress reports, callbacks."""
-
-import warnings
+"""Early stopping, learning-rate schedules, warm start, progress reports."""
 
 import numpy as np
 import pytest
 import sklearn.model_selection
 from sklearn.datasets import load_digits, make_classification
-from sklearn.exceptions import ConvergenceWarning
-from sklearn.pipeline import make_pipeline
-from sklearn.preprocessing import StandardScaler
 
 import skann._classifier
 from skann import ANNClassifier
@@ -39,8 +34,14 @@ def capture_validation_split(monkeypatch):
 def test_early_stopping_restores_the_best_weights(noisy, monkeypatch):
     X, y = noisy
     split = capture_validation_split(monkeypatch)
-    clf = ANNClassifier(hidden_size=64, learning_rate=0.01, early_stopping=True,
-                        n_iter_no_change=5, max_iter=300, random_state=0).fit(X, y)
+    clf = ANNClassifier(
+        hidden_size=64,
+        learning_rate=0.01,
+        early_stopping=True,
+        n_iter_no_change=5,
+        max_iter=300,
+        random_state=0,
+    ).fit(X, y)
     scores = clf.validation_scores_
     assert clf.best_validation_score_ == max(scores)
     assert scores[-1] < clf.best_validation_score_  # the last epoch was worse...
@@ -54,8 +55,13 @@ def test_early_stopping_restores_the_best_weights(noisy, monkeypatch):
 def test_early_stopping_validation_score_is_weighted(noisy, monkeypatch):
     X, y = noisy
     sample_weight = np.where(y == 1, 5.0, 1.0)
-    clf = ANNClassifier(hidden_size=16, early_stopping=True, max_iter=20,
-                        class_weight={0: 1, 1: 3}, random_state=0)
+    clf = ANNClassifier(
+        hidden_size=16,
+        early_stopping=True,
+        max_iter=20,
+        class_weight={0: 1, 1: 3},
+        random_state=0,
+    )
     split = capture_validation_split(monkeypatch)
     clf.fit(X, y, sample_weight=sample_weight)
     y_val = split["y_val"]
@@ -66,7 +72,9 @@ def test_early_stopping_validation_score_is_weighted(noisy, monkeypatch):
 
 def test_early_stopping_on_tiny_data_explains_itself():
     X = np.arange(4, dtype=float).reshape(2, 2)
-    with pytest.raises(ValueError, match="early_stopping=True cannot hold out.*train set"):
+    with pytest.raises(
+        ValueError, match="early_stopping=True cannot hold out.*train set"
+    ):
         ANNClassifier(early_stopping=True, validation_fraction=0.9).fit(X, [0, 1])
 
 
@@ -80,15 +88,30 @@ def test_early_stopping_falls_back_to_an_unstratified_split(monkeypatch):
 
 def test_invscaling_schedule_decays_with_samples_seen():
     X, y = make_classification(100, 5, random_state=0)
-    clf = ANNClassifier(solver="sgd", learning_rate=0.1, learning_rate_schedule="invscaling",
-                        power_t=0.5, max_iter=7, tol=0, random_state=0).fit(X, y)
-    assert clf._optimizer_state["learning_rate"] == pytest.approx(0.1 / (clf.t_ + 1) ** 0.5)
+    clf = ANNClassifier(
+        solver="sgd",
+        learning_rate=0.1,
+        learning_rate_schedule="invscaling",
+        power_t=0.5,
+        max_iter=7,
+        tol=0,
+        random_state=0,
+    ).fit(X, y)
+    assert clf._optimizer_state["learning_rate"] == pytest.approx(
+        0.1 / (clf.t_ + 1) ** 0.5
+    )
 
 
 def test_adaptive_schedule_divides_by_five_on_a_plateau():
     X, y = make_classification(100, 5, random_state=0)
-    common = dict(solver="sgd", learning_rate=0.1, tol=0.5, n_iter_no_change=2,
-                  max_iter=30, random_state=0)
+    common = dict(
+        solver="sgd",
+        learning_rate=0.1,
+        tol=0.5,
+        n_iter_no_change=2,
+        max_iter=30,
+        random_state=0,
+    )
     constant = ANNClassifier(**common).fit(X, y)
     adaptive = ANNClassifier(learning_rate_schedule="adaptive", **common).fit(X, y)
     assert constant.n_iter_ == 4  # stops at the first plateau (count > 2)
@@ -114,7 +137,9 @@ def test_warm_start_continues_from_the_current_weights():
 
 def test_verbose_prints_one_line_per_epoch(capsys):
     X, y = make_classification(100, 5, random_state=0)
-    clf = ANNClassifier(max_iter=4, verbose=1, early_stopping=True, random_state=0).fit(X, y)
+    clf = ANNClassifier(max_iter=4, verbose=1, early_stopping=True, random_state=0).fit(
+        X, y
+    )
     lines = capsys.readouterr().out.strip().splitlines()
     assert len(lines) == clf.n_iter_ == 4
     assert lines[0].startswith("Epoch 1: loss = ")
@@ -127,50 +152,10 @@ def test_quiet_by_default(capsys):
     assert capsys.readouterr().out == ""
 
 
-callback = pytest.importorskip("sklearn.callback", reason="needs scikit-learn >= 1.9")
-
-
-def test_progress_bar_and_scoring_monitor(capsys):
-    pytest.importorskip("rich")
-    X, y = load_digits(return_X_y=True)
-    monitor = callback.ScoringMonitor(scoring="accuracy")
-    clf = ANNClassifier(hidden_size=16, max_iter=6, learning_rate=0.01, random_state=0)
-    clf.set_callbacks(callback.ProgressBar(), monitor)
-    clf.fit(X / 16, y)
-    assert "ANNClassifier - fit" in capsys.readouterr().out
-    rows = monitor.get_logs().data
-    epochs = [row for row in rows if row["task_name"] == "epoch"]
-    assert [row["task_id"] for row in epochs] == list(range(6))
-    # each epoch is scored with that epoch's weights; the last equals the model
-    assert epochs[-1]["accuracy"] == pytest.approx(clf.score(X / 16, y))
-    assert epochs[0]["accuracy"] < epochs[-1]["accuracy"]
-
-
-def test_scoring_monitor_inside_a_grid_search_with_a_progress_bar(capsys):
-    pytest.importorskip("rich")
-    X, y = load_digits(return_X_y=True)
-    monitor = callback.ScoringMonitor(scoring="accuracy")
-    pipe = make_pipeline(
-        StandardScaler(),
-        ANNClassifier(hidden_size=8, max_iter=3, random_state=0).set_callbacks(monitor),
-    )
-    search = sklearn.model_selection.GridSearchCV(
-        pipe, {"annclassifier__learning_rate": [1e-3, 1e-2]}, cv=2, n_jobs=2
-    ).set_callbacks(callback.ProgressBar(max_propagation_depth=None))
-    search.fit(X, y)
-    assert "ANNClassifier - fit" in capsys.readouterr().out
-    rows = monitor.get_logs().data
-    # 2 candidates x 2 folds + the refit, each with one root task and 3 epochs
-    assert sum(row["task_name"] == "epoch" for row in rows) == 5 * 3
-
-
-def test_callbacks_are_torn_down_when_fit_fails():
-    pytest.importorskip("rich")
-    clf = ANNClassifier().set_callbacks(callback.ProgressBar())
-    with pytest.raises(ValueError, match="only one class"):
-        clf.fit(np.ones((5, 2)), np.zeros(5))
-    assert not hasattr(clf, "_callback_fit_ctx")
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        clf.set_params(max_iter=2).fit(np.eye(4), [0, 1, 0, 1])
-    assert clf.n_iter_ == 2
+def test_set_callbacks_is_absent_before_scikit_learn_1_9():
+    try:
+        import sklearn.callback  # noqa: F401
+    except ImportError:
+        assert not hasattr(ANNClassifier(), "set_callbacks")
+    else:
+        assert hasattr(ANNClassifier(), "set_callbacks")

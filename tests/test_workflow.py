@@ -7,7 +7,11 @@ import joblib
 import numpy as np
 import pytest
 import scipy.sparse as sp
-from sklearn.datasets import load_digits, make_classification, make_multilabel_classification
+from sklearn.datasets import (
+    load_digits,
+    make_classification,
+    make_multilabel_classification,
+)
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import GridSearchCV
 from sklearn.pipeline import Pipeline
@@ -27,7 +31,12 @@ def digits():
 
 def test_grid_search_over_learning_rate_and_hidden_size_in_a_pipeline(digits):
     X, y = digits
-    pipe = Pipeline([("scale", StandardScaler()), ("ann", ANNClassifier(max_iter=30, random_state=0))])
+    pipe = Pipeline(
+        [
+            ("scale", StandardScaler()),
+            ("ann", ANNClassifier(max_iter=30, random_state=0)),
+        ]
+    )
     grid = {"ann__learning_rate": [1e-3, 1e-2], "ann__hidden_size": [16, (16, 16)]}
     search = GridSearchCV(pipe, grid, cv=3, n_jobs=2).fit(X, y)
     assert len(search.cv_results_["params"]) == 4
@@ -53,7 +62,9 @@ def test_coefs_are_views_of_one_flat_buffer_shaped_like_mlpclassifier(digits):
     clf = ANNClassifier(hidden_size=(20, 10), max_iter=2, random_state=0).fit(X, y)
     assert [W.shape for W in clf.coefs_] == [(64, 20), (20, 10), (10, 10)]
     assert [b.shape for b in clf.intercepts_] == [(20,), (10,), (10,)]
-    assert clf.n_layers_ == 4 and clf.n_outputs_ == 10 and clf.out_activation_ == "softmax"
+    assert (
+        clf.n_layers_ == 4 and clf.n_outputs_ == 10 and clf.out_activation_ == "softmax"
+    )
     clf.coefs_[0][0, 0] = 123.0
     assert 123.0 in clf._params
 
@@ -105,13 +116,18 @@ def test_float32_is_kept_end_to_end():
 def test_sparse_input_equals_dense(fmt):
     X, y = make_classification(150, 20, random_state=0)
     X[np.abs(X) < 1] = 0
-    dense = ANNClassifier(hidden_size=10, solver="lbfgs", max_iter=50, random_state=0).fit(X, y)
-    sparse = ANNClassifier(hidden_size=10, solver="lbfgs", max_iter=50, random_state=0).fit(
-        sp.csr_matrix(X).asformat(fmt), y
-    )
+    dense = ANNClassifier(
+        hidden_size=10, solver="lbfgs", max_iter=50, random_state=0
+    ).fit(X, y)
+    sparse = ANNClassifier(
+        hidden_size=10, solver="lbfgs", max_iter=50, random_state=0
+    ).fit(sp.csr_matrix(X).asformat(fmt), y)
     np.testing.assert_allclose(sparse._params, dense._params, rtol=1e-7, atol=1e-10)
     np.testing.assert_allclose(
-        sparse.predict_proba(sp.csr_matrix(X)), dense.predict_proba(X), rtol=1e-6, atol=1e-9
+        sparse.predict_proba(sp.csr_matrix(X)),
+        dense.predict_proba(X),
+        rtol=1e-6,
+        atol=1e-9,
     )
 
 
@@ -128,7 +144,9 @@ def test_pandas_dataframe_keeps_feature_names():
 def test_class_weight_equals_the_matching_sample_weight():
     X, y = make_classification(120, 5, weights=[0.8], random_state=0)
     for class_weight in ["balanced", {0: 1.0, 1: 4.0}]:
-        a = ANNClassifier(solver="lbfgs", class_weight=class_weight, random_state=0).fit(X, y)
+        a = ANNClassifier(
+            solver="lbfgs", class_weight=class_weight, random_state=0
+        ).fit(X, y)
         b = ANNClassifier(solver="lbfgs", random_state=0).fit(
             X, y, sample_weight=compute_sample_weight(class_weight, y)
         )
@@ -136,10 +154,13 @@ def test_class_weight_equals_the_matching_sample_weight():
 
 
 def test_balanced_class_weight_improves_the_minority_class():
-    X, y = make_classification(600, 5, weights=[0.95], flip_y=0, class_sep=0.5, random_state=1)
+    X, y = make_classification(
+        600, 5, weights=[0.95], flip_y=0, class_sep=0.5, random_state=1
+    )
     plain = ANNClassifier(hidden_size=8, max_iter=100, random_state=0).fit(X, y)
-    balanced = ANNClassifier(hidden_size=8, max_iter=100, class_weight="balanced",
-                             random_state=0).fit(X, y)
+    balanced = ANNClassifier(
+        hidden_size=8, max_iter=100, class_weight="balanced", random_state=0
+    ).fit(X, y)
     recall = lambda clf: np.mean(clf.predict(X[y == 1]) == 1)  # noqa: E731
     assert recall(balanced) > recall(plain)
 
@@ -180,10 +201,13 @@ def test_lbfgs_has_no_partial_fit():
 def test_every_solver_learns_digits(digits, solver):
     X, y = digits
     lr = {"gd": 0.5, "sgd": 0.05, "adam": 0.01, "lbfgs": 0.001}[solver]
-    clf = ANNClassifier(hidden_size=32, solver=solver, learning_rate=lr, max_iter=100,
-                        random_state=0).fit(X, y)
+    clf = ANNClassifier(
+        hidden_size=32, solver=solver, learning_rate=lr, max_iter=100, random_state=0
+    ).fit(X, y)
     assert clf.score(X, y) > 0.9
-    assert clf.n_iter_ >= 1 and clf.t_ >= X.shape[0] and clf.loss_ == clf.loss_curve_[-1]
+    assert (
+        clf.n_iter_ >= 1 and clf.t_ >= X.shape[0] and clf.loss_ == clf.loss_curve_[-1]
+    )
     assert clf.best_loss_ == min(clf.loss_curve_)
 
 
