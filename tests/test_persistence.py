@@ -20,6 +20,7 @@ from skann import ANNClassifier
 from skann._optimizers import init_state
 
 sio = pytest.importorskip("skops.io")
+from skops.io.exceptions import UntrustedTypesFoundException  # noqa: E402
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 
@@ -123,7 +124,7 @@ def test_skops_refuses_to_load_without_trusting_skann(tmp_path):
     clf, _, _ = _fit("multiclass", "adam")
     path = tmp_path / "model.skops"
     sio.dump(clf, path)
-    with pytest.raises(Exception, match="ANNClassifier"):
+    with pytest.raises(UntrustedTypesFoundException, match="ANNClassifier"):
         sio.load(path)  # nothing trusted beyond skops' defaults
 
 
@@ -207,7 +208,7 @@ def test_mlp_needs_its_private_optimizer_class_trusted(solver, optimizer, tmp_pa
     path = tmp_path / "mlp.skops"
     sio.dump(mlp, path)
     assert sio.get_untrusted_types(file=path) == [optimizer]
-    with pytest.raises(Exception, match="Optimizer"):
+    with pytest.raises(UntrustedTypesFoundException, match="Optimizer"):
         sio.load(path)
 
     clf, _, _ = _fit("multiclass", solver)
