@@ -6,7 +6,6 @@ computed lives in :mod:`skann._network`; how epochs run lives in
 :mod:`skann._training`.
 """
 
-import copy
 import warnings
 from numbers import Integral, Real
 
@@ -30,8 +29,9 @@ from sklearn.utils.validation import (
 )
 
 from ._activations import OUTPUTS
+from ._blas import training_threads
 from ._network import Network
-from ._optimizers import init_state, lbfgs
+from ._optimizers import copy_state, init_state, lbfgs
 from ._training import DivergenceError, Plateau, train
 
 try:  # scikit-learn >= 1.9: the (experimental) callback API
@@ -409,7 +409,8 @@ class ANNClassifier(*_CALLBACK_BASES, ClassifierMixin, BaseEstimator):
         # (n_features_in_, feature_names_in_): restore it all on failure.
         snapshot = dict(self.__dict__)
         try:
-            return self._fit(X, y, sample_weight, classes, incremental)
+            with training_threads(X, self.hidden_size, self.solver, self.batch_size):
+                return self._fit(X, y, sample_weight, classes, incremental)
         except BaseException:
             callbacks = {k: v for k, v in vars(self).items() if k in _CALLBACK_ATTRIBUTES}
             self.__dict__.clear()
@@ -428,20 +429,25 @@ class ANNClassifier(*_CALLBACK_BASES, ClassifierMixin, BaseEstimator):
             raise ValueError(
                 f"{type(self).__name__} requires y to be passed, but the target y is None."
             )
-        X, y = validate_data(
-            self,
-            X,
-            y,
-            accept_sparse=_ACCEPT_SPARSE,
-            multi_output=True,
-            dtype=_FLOATS,
-            reset=not continuing,
-        )
-        if y.ndim == 2 and y.shape[1] == 1:
-            y = column_or_1d(y, warn=True)
-        check_classification_targets(y)
+        # Streaming fast path: plain arrays of known labels skip validate_data
+        # and the label checks, whose verdict is then known (see _plain_targets).
+        plain = continuing and self._plain_targets(X, y, classes)
+        if not plain:
+            X, y = validate_data(
+                self,
+                X,
+                y,
+                accept_sparse=_ACCEPT_SPARSE,
+                multi_output=True,
+                dtype=_FLOATS,
+                reset=not continuing,
+            )
+            if y.ndim == 2 and y.shape[1] == 1:
+                y = column_or_1d(y, warn=True)
+            check_classification_targets(y)
         if continuing:
-            self._check_labels(y, classes)
+            if not plain:
+                self._check_labels(y, classes)
             classes_ = self.classes_
             dtype = self._params.dtype
             X = X.astype(dtype, copy=False)
@@ -475,7 +481,7 @@ class ANNClassifier(*_CALLBACK_BASES, ClassifierMixin, BaseEstimator):
             net.initialize(rng, Y, sample_weight)
         state = None
         if incremental and fitted and self._optimizer_state["solver"] == self.solver:
-            state = copy.deepcopy(self._optimizer_state)
+            state = copy_state(self._optimizer_state)
             if state.get("learning_rate_init") != self.learning_rate:
                 state["learning_rate"] = float(self.learning_rate)  # set_params since
         if state is None:
@@ -533,6 +539,29 @@ class ANNClassifier(*_CALLBACK_BASES, ClassifierMixin, BaseEstimator):
                 "can't train when only one class is present."
             )
         return classes_
+
+    def _plain_targets(self, X, y, classes):
+        """Whether a continuing fit on ``X``, ``y`` may skip ``validate_data``,
+        ``check_classification_targets`` and :meth:`_check_labels`.
+
+        True when ``X`` passes :meth:`_plain_array`, ``classes`` is not given,
+        the model is not multilabel and ``y`` is a 1-D numpy array of as many
+        labels (bool, int, float or str), every one of them in ``classes_``:
+        labels already accepted as classification targets, so the full checks
+        would pass.  Anything else takes the full path and its error messages.
+        """
+        if (
+            classes is not None
+            or type(y) is not np.ndarray
+            or y.ndim != 1
+            or y.dtype.kind not in "biufU"
+            or self._is_multilabel()
+            or self._plain_array(X) is None
+            or y.shape[0] != X.shape[0]
+        ):
+            return False
+        # Python sets compare like numpy's ==; NaN is in no set.
+        return set(y.tolist()) <= set(self.classes_.tolist())
 
     def _check_labels(self, y, classes):
         if classes is not None and not np.array_equal(
@@ -774,7 +803,12 @@ class ANNClassifier(*_CALLBACK_BASES, ClassifierMixin, BaseEstimator):
         scores = result["validation_scores"]
         self.validation_scores_ = scores
         self.best_validation_score_ = None if scores is None else max(scores)
-        self.best_loss_ = None if scores is not None else min(self.loss_curve_)
+        if scores is not None:
+            self.best_loss_ = None
+        elif continuing and self.best_loss_ is not None:  # O(1) per partial_fit call
+            self.best_loss_ = min(self.best_loss_, *result["loss_curve"])
+        else:
+            self.best_loss_ = min(self.loss_curve_)
 
     # --------------------------------------------------------------- predicting
     def _network(self):
@@ -785,9 +819,35 @@ class ANNClassifier(*_CALLBACK_BASES, ClassifierMixin, BaseEstimator):
     def _is_multilabel(self):
         return self.out_activation_ == "logistic" and self.n_outputs_ > 1
 
+    def _plain_array(self, X):
+        """``X`` itself when it is a plain float numpy array that ``validate_data``
+        would return unchanged without complaint, else None.
+
+        Checks what validation checks, cheaply: a 2-D float32/float64
+        ``ndarray`` (not a subclass, DataFrame or sparse matrix) with at least
+        one row, the fitted number of features and a finite sum (NaN or inf
+        anywhere makes the sum non-finite; an overflowing sum only sends a
+        finite array down the full path).  Estimators fitted with feature
+        names always take the full path, which warns about missing names.
+        Everything else goes through ``validate_data`` and its error messages.
+        """
+        if (
+            type(X) is np.ndarray
+            and X.ndim == 2
+            and X.dtype in _FLOATS
+            and X.shape[0] > 0
+            and X.shape[1] == self.__dict__.get("n_features_in_")
+            and "feature_names_in_" not in self.__dict__
+            and np.isfinite(np.add.reduce(X, axis=None))
+        ):
+            return X
+        return None
+
     def _logits(self, X):
-        check_is_fitted(self)
-        X = validate_data(self, X, accept_sparse=_ACCEPT_SPARSE, dtype=_FLOATS, reset=False)
+        if "_params" not in self.__dict__:
+            check_is_fitted(self)
+        if self._plain_array(X) is None:
+            X = validate_data(self, X, accept_sparse=_ACCEPT_SPARSE, dtype=_FLOATS, reset=False)
         with np.errstate(over="ignore", invalid="ignore"):
             Z = self._network().logits(X)
         if not np.isfinite(Z).all():

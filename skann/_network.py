@@ -17,6 +17,8 @@ solver can update all parameters with one vectorised expression, scipy can
 optimise the buffer itself, and the L2 penalty touches one contiguous slice.
 """
 
+import threading
+
 import numpy as np
 from scipy.special import expit
 
@@ -34,6 +36,10 @@ def _dot(A, W, out=None):
     if W.shape[0] == 1:
         return np.multiply(A, W, out=out)
     return np.matmul(A, W, out=out)
+
+
+_local = threading.local()  # per-thread shared workspace, see Network.workspace
+_SHARED_WORKSPACE_BYTES = 4 << 20
 
 
 class Workspace:
@@ -60,6 +66,11 @@ class Workspace:
         self.grad_coefs, self.grad_intercepts = net.unpack(self.grad)
         self.penalty = np.empty(net.n_coef, net.params.dtype)
         self.batch = {}  # gathered minibatch copies, see :meth:`gather`
+        self.key = (net.layer_sizes, dtype)
+        self.nbytes = dtype.itemsize * (
+            rows * (3 * sum(widths) + 2 * widths[-1] + net.layer_sizes[0] + 2)
+            + 2 * net.n_params
+        )
 
     def fits(self, X):
         return X.shape[0] <= self.rows and X.dtype == self.dtype
@@ -112,7 +123,8 @@ class Network:
         self.coefs, self.intercepts = self.unpack(params)
 
     def unpack(self, flat):
-        """Per-layer ``(coefs, intercepts)`` views into a buffer laid out as ``params``."""
+        """Per-layer ``(coefs, intercepts)`` views into a buffer laid out like
+        ``params``."""
         coefs, intercepts, start = [], [], 0
         for n_in, n_out in self.shapes:
             coefs.append(flat[start : start + n_in * n_out].reshape(n_in, n_out))
@@ -124,10 +136,23 @@ class Network:
 
     def workspace(self, rows):
         """A :class:`Workspace` for batches of up to ``rows`` rows, kept on the
-        network and reused by later calls that fit in it."""
+        network and reused by later calls that fit in it.
+
+        A small workspace is also kept per thread and shared by networks of
+        the same layer sizes and dtype, so that ``partial_fit`` calls (each
+        on a fresh network) skip the allocations.  Sharing is safe: nothing
+        in a workspace outlives one ``loss_grad`` and optimizer step.
+        """
         ws = getattr(self, "_workspace", None)
-        if ws is None or ws.rows < rows or ws.dtype != self.params.dtype:
-            ws = self._workspace = Workspace(self, rows)
+        if ws is not None and ws.rows >= rows and ws.dtype == self.params.dtype:
+            return ws
+        key = (self.layer_sizes, self.params.dtype)
+        ws = getattr(_local, "workspace", None)
+        if ws is None or ws.key != key or ws.rows < rows:
+            ws = Workspace(self, rows)
+            if ws.nbytes <= _SHARED_WORKSPACE_BYTES:
+                _local.workspace = ws
+        self._workspace = ws
         return ws
 
     def initialize(self, rng, Y=None, sample_weight=None):
@@ -201,9 +226,12 @@ class Network:
     @staticmethod
     def _mean_loss(per_sample, sample_weight):
         if sample_weight is None:
-            # per_sample.mean(), without the Python overhead of ndarray.mean
-            total = np.add.reduce(per_sample)
-            return float(per_sample.dtype.type(total / np.intp(per_sample.shape[0])))
+            # per_sample.mean() without its Python overhead: the sum divided in
+            # float64, then rounded to the array's dtype, as ndarray.mean does.
+            mean = float(np.add.reduce(per_sample)) / per_sample.shape[0]
+            if per_sample.dtype != np.float64:
+                mean = float(per_sample.dtype.type(mean))
+            return mean
         return float(per_sample @ sample_weight / sample_weight.sum())
 
     def _loss_and_output_delta(self, Z, Y, sample_weight, ws):
@@ -219,7 +247,10 @@ class Network:
         if self.output == "logistic":
             per_unit = np.logaddexp(0, Z, out=s1)
             per_unit -= np.multiply(Y, Z, out=s2)
-            np.sum(per_unit, axis=1, out=per_sample)
+            if n == 1:  # the sum over one unit is that unit
+                per_sample = per_unit[:, 0]
+            else:
+                np.add.reduce(per_unit, axis=1, out=per_sample)
             loss = self._mean_loss(per_sample, sample_weight)
             expit(Z, out=Z)  # A_out
         else:
@@ -233,20 +264,30 @@ class Network:
             with np.errstate(divide="ignore"):
                 tmp -= np.log(sums)  # log_softmax(Z)
             tmp *= Y
-            np.sum(tmp, axis=1, out=per_sample)
+            np.add.reduce(tmp, axis=1, out=per_sample)
             np.negative(per_sample, out=per_sample)  # sum(-y log p) == -sum(y log p)
             loss = self._mean_loss(per_sample, sample_weight)
             np.divide(exp_tmp, sums, out=Z)  # softmax(Z), as scipy computes it
         Z -= Y
         return loss
 
-    def penalty(self, alpha, sw_sum):
-        """The L2 term ``alpha / 2 * sum(W ** 2) / sw_sum`` (biases are not penalised)."""
+    def penalty(self, alpha, sw_sum, chunk=10_000):
+        """The L2 term ``alpha / 2 * sum(W ** 2) / sw_sum`` (biases are not penalised).
+
+        ``sum(W ** 2)`` is a sum of BLAS dots over ``chunk``-sized slices:
+        OpenBLAS runs longer dots on every core, which stalls when another
+        process holds a core, and makes the sum depend on the thread count.
+        """
         W = self.params[: self.n_coef]
-        return 0.5 * alpha * float(W @ W) / sw_sum
+        squares = 0.0
+        for start in range(0, W.size, chunk):
+            w = W[start : start + chunk]
+            squares += float(w @ w)
+        return 0.5 * alpha * squares / sw_sum
 
     def loss_grad(
-        self, X, Y, alpha=0.0, sample_weight=None, grad=None, buffers=None, workspace=None
+        self, X, Y, alpha=0.0, sample_weight=None, grad=None, buffers=None,
+        workspace=None,
     ):
         """Loss and its gradient with respect to ``params``, by backpropagation.
 
@@ -303,12 +344,13 @@ class Network:
                 _dot(A_prev.T, dZ, out=grad_coefs[k])  # dW = A_prev.T @ dZ / m
             else:  # scipy.sparse input
                 grad_coefs[k][...] = _dot(A_prev.T, dZ)
-            np.sum(dZ, axis=0, out=grad_intercepts[k])  # db = sum(dZ) / m
+            np.add.reduce(dZ, axis=0, out=grad_intercepts[k])  # db = sum(dZ) / m
             if k:
-                dZ = _dot(dZ, self.coefs[k].T, ws.deltas[k - 1][:m])  # dA_prev = dZ @ W.T
-                derivative(A_prev, dZ, ws.scratch[k - 1][:m])  # dZ_prev = dA_prev * f'(Z_prev)
+                # dA_prev = dZ @ W.T, then dZ_prev = dA_prev * f'(Z_prev)
+                dZ = _dot(dZ, self.coefs[k].T, ws.deltas[k - 1][:m])
+                derivative(A_prev, dZ, ws.scratch[k - 1][:m])
 
         # + alpha * W / m: the penalty's gradient, on the contiguous weight slice.
-        penalty = np.multiply(self.params[: self.n_coef], alpha / sw_sum, out=ws.penalty)
-        grad[: self.n_coef] += penalty
+        W = self.params[: self.n_coef]
+        grad[: self.n_coef] += np.multiply(W, alpha / sw_sum, out=ws.penalty)
         return loss, grad

@@ -1,0 +1,89 @@
+"""One BLAS thread for small-matrix training.
+
+A minibatch step multiplies small matrices (200 x 100 by 100 x 100 takes
+~0.1 ms).  OpenBLAS splits such products, and 1-D dots of more than 10,000
+elements, over every core; when another process keeps a core busy, waking
+the second thread costs up to a scheduler tick, and a 2-thread product of
+that size was measured 10-100x slower than a 1-thread one on 2 cores.  With
+one thread the cost stays steady.  Large products (full-batch solvers on big
+data, very wide layers) still get every thread.
+"""
+
+from contextlib import nullcontext
+
+# Multiply-adds in the largest product of one step, below which one BLAS
+# thread is used.  Measured on 2 cores: one thread wins below ~1e8 when the
+# machine is busy and loses at most ~2x on a quiet machine near the threshold.
+SMALL_PRODUCT = 1e8
+
+_controller = None
+
+
+def _limit_to_one():
+    global _controller
+    if _controller is None:  # inspecting the loaded libraries takes ~1 ms: once
+        from threadpoolctl import ThreadpoolController
+
+        _controller = ThreadpoolController()
+    return _controller.limit(limits=1, user_api="blas")
+
+
+def largest_product(rows, layer_sizes):
+    """Multiply-adds of the largest matrix product in one step over ``rows`` rows."""
+    return rows * max(a * b for a, b in zip(layer_sizes[:-1], layer_sizes[1:]))
+
+
+# OpenBLAS's own thresholds (defaults, GEMM_MULTITHREAD_THRESHOLD=4): it runs
+# a GEMM of at most 65536 * 4 multiply-adds, and a GEMV of a matrix with
+# fewer than 2304 * 4 entries, on one thread by itself.
+_OPENBLAS_GEMM_ONE_THREAD = 65536 * 4
+_OPENBLAS_GEMV_ONE_THREAD = 2304 * 4
+
+
+def single_threaded_anyway(rows, layer_sizes, single_row_batch=False):
+    """Whether OpenBLAS already runs every product of such a step on one thread.
+
+    Then limiting threads would only add threadpoolctl's ~10 µs per call,
+    which matters for ``partial_fit`` on a few rows.  Matrix-vector products
+    (GEMV) appear for one-unit output layers (matrix ``rows x width``) and
+    for one-row batches (the weight matrices)."""
+    widest = max(layer_sizes)
+    largest_weights = max(a * b for a, b in zip(layer_sizes[:-1], layer_sizes[1:]))
+    return (
+        largest_product(rows, layer_sizes) <= _OPENBLAS_GEMM_ONE_THREAD
+        and rows * widest < _OPENBLAS_GEMV_ONE_THREAD
+        and not (single_row_batch and largest_weights >= _OPENBLAS_GEMV_ONE_THREAD)
+    )
+
+
+def blas_threads_for(rows, layer_sizes, single_row_batch=False):
+    """A context manager: one BLAS thread while training ``rows``-row steps of a
+    network with ``layer_sizes`` is small-matrix work, else a no-op.  (Dots
+    of the loss are cut into one-thread pieces in :mod:`skann._network`.)"""
+    if largest_product(rows, layer_sizes) >= SMALL_PRODUCT or single_threaded_anyway(
+        rows, layer_sizes, single_row_batch
+    ):
+        return nullcontext()
+    return _limit_to_one()
+
+
+def training_threads(X, hidden_size, solver, batch_size):
+    """:func:`blas_threads_for` the training of an estimator with these
+    parameters on ``X``, judged before validation (from ``X.shape``; inputs
+    without one, and invalid parameters that ``fit`` will reject, get one
+    thread)."""
+    try:
+        n_samples, n_features = X.shape
+        hidden = (hidden_size,) if isinstance(hidden_size, int) else tuple(hidden_size)
+        if solver in ("gd", "lbfgs"):
+            rows = n_samples
+        else:
+            rows = min(200 if batch_size == "auto" else int(batch_size), n_samples)
+        if rows < 1:  # no samples: validation will refuse them
+            return nullcontext()
+        single_row_batch = rows == 1 or n_samples % rows == 1
+        return blas_threads_for(
+            rows, (int(n_features), *map(int, hidden), 1), single_row_batch
+        )
+    except (AttributeError, TypeError, ValueError):
+        return _limit_to_one()
