@@ -64,7 +64,9 @@ class Workspace:
         self.per_sample = np.empty(rows, dtype)
         self.grad = np.empty_like(net.params)
         self.grad_coefs, self.grad_intercepts = net.unpack(self.grad)
+        self.grad_weights = self.grad[: net.n_coef]
         self.penalty = np.empty(net.n_coef, net.params.dtype)
+        self._views = {}
         self.batch = {}  # gathered minibatch copies, see :meth:`gather`
         self.key = (net.layer_sizes, dtype)
         self.nbytes = dtype.itemsize * (
@@ -74,6 +76,20 @@ class Workspace:
 
     def fits(self, X):
         return X.shape[0] <= self.rows and X.dtype == self.dtype
+
+    def views(self, m):
+        """The buffers cut to ``m`` rows: ``(outputs, deltas, scratch,
+        scratch2, per_sample)``, cut once per batch size."""
+        views = self._views.get(m)
+        if views is None:
+            views = self._views[m] = (
+                [a[:m] for a in self.outputs],
+                [a[:m] for a in self.deltas],
+                [a[:m] for a in self.scratch],
+                self.scratch2[:m],
+                self.per_sample[:m],
+            )
+        return views
 
     def gather(self, name, A, rows):
         """``A[rows]`` for an index array ``rows``, into a buffer kept here."""
@@ -121,6 +137,7 @@ class Network:
             )
         self.params = params
         self.coefs, self.intercepts = self.unpack(params)
+        self.weights = params[: self.n_coef]  # every coefs[i], flat
 
     def unpack(self, flat):
         """Per-layer ``(coefs, intercepts)`` views into a buffer laid out like
@@ -191,16 +208,29 @@ class Network:
         ``buffers`` is an optional list with one array per layer, at least
         ``X.shape[0]`` rows each, to write the outputs into.
         """
+        m = X.shape[0]
+        if buffers is not None:
+            buffers = [buf if buf.shape[0] == m else buf[:m] for buf in buffers]
+        return self._forward(X, buffers)
+
+    def _forward(self, X, buffers):
+        """:meth:`forward` into ``buffers`` (None, or one array per layer with
+        exactly ``X``'s rows)."""
         hidden = ACTIVATIONS[self.activation]
-        last = len(self.shapes) - 1
+        last = len(self.coefs) - 1
         outputs = [X]
-        for k, (W, b) in enumerate(zip(self.coefs, self.intercepts)):
-            out = None if buffers is None else buffers[k][: X.shape[0]]
-            Z = _dot(outputs[-1], W, out)  # Z = A_prev @ W
-            Z += b  # ... + b
+        A = X
+        for k, W in enumerate(self.coefs):
+            out = None if buffers is None else buffers[k]
+            if W.shape[0] == 1 or not isinstance(A, np.ndarray):
+                Z = _dot(A, W, out)  # Z = A_prev @ W
+            else:  # the common case, without _dot's call
+                Z = np.matmul(A, W, out=out)
+            Z += self.intercepts[k]  # ... + b
             if k < last:
                 hidden(Z)  # A = f(Z), in place
             outputs.append(Z)
+            A = Z
         return outputs
 
     def logits(self, X):
@@ -234,16 +264,15 @@ class Network:
             return mean
         return float(per_sample @ sample_weight / sample_weight.sum())
 
-    def _loss_and_output_delta(self, Z, Y, sample_weight, ws):
+    def _loss_and_output_delta(self, Z, Y, sample_weight, s1, s2, per_sample):
         """The loss from the logits ``Z``, and ``Z`` turned into ``A_out - Y``
-        in place (before the sample weighting), using the scratch of ``ws``.
+        in place (before the sample weighting), using the scratch arrays
+        ``s1``, ``s2`` (shaped like ``Z``) and ``per_sample``.
 
         The same arithmetic as :meth:`loss_from_logits` and the output
         activations of :data:`OUTPUTS`, written into preallocated arrays.
         """
-        m, n = Z.shape
-        s1, s2 = ws.scratch[-1][:m], ws.scratch2[:m]
-        per_sample = ws.per_sample[:m]
+        n = Z.shape[1]
         if self.output == "logistic":
             per_unit = np.logaddexp(0, Z, out=s1)
             per_unit -= np.multiply(Y, Z, out=s2)
@@ -251,7 +280,10 @@ class Network:
                 per_sample = per_unit[:, 0]
             else:
                 np.add.reduce(per_unit, axis=1, out=per_sample)
-            loss = self._mean_loss(per_sample, sample_weight)
+            if sample_weight is None and Z.dtype == np.float64:  # _mean_loss, inline
+                loss = float(np.add.reduce(per_sample)) / per_sample.shape[0]
+            else:
+                loss = self._mean_loss(per_sample, sample_weight)
             expit(Z, out=Z)  # A_out
         else:
             # log_softmax as scipy computes it: tmp = Z - max, tmp - log(sum(exp(tmp)))
@@ -278,7 +310,7 @@ class Network:
         OpenBLAS runs longer dots on every core, which stalls when another
         process holds a core, and makes the sum depend on the thread count.
         """
-        W = self.params[: self.n_coef]
+        W = self.weights
         squares = 0.0
         for start in range(0, W.size, chunk):
             w = W[start : start + chunk]
@@ -323,14 +355,20 @@ class Network:
             grad_coefs, grad_intercepts = ws.grad_coefs, ws.grad_intercepts
         else:
             grad_coefs, grad_intercepts = self.unpack(grad)
-        outputs = self.forward(X, ws.outputs if buffers is None else buffers)
         m = X.shape[0]
+        out_bufs, deltas, scratch, scratch2, per_sample = ws.views(m)
+        if buffers is None:
+            outputs = self._forward(X, out_bufs)
+        else:
+            outputs = self.forward(X, buffers)
         sw_sum = m if sample_weight is None else float(sample_weight.sum())
 
         # dZ_out = A_out - Y, each row weighted by sample_weight / sw_sum; the
         # logits buffer becomes A_out and then dZ_out in place.
         dZ = outputs[-1]
-        loss = self._loss_and_output_delta(dZ, Y, sample_weight, ws)
+        loss = self._loss_and_output_delta(
+            dZ, Y, sample_weight, scratch[-1], scratch2, per_sample
+        )
         loss += self.penalty(alpha, sw_sum)
         if sample_weight is None:
             dZ /= m
@@ -347,10 +385,13 @@ class Network:
             np.add.reduce(dZ, axis=0, out=grad_intercepts[k])  # db = sum(dZ) / m
             if k:
                 # dA_prev = dZ @ W.T, then dZ_prev = dA_prev * f'(Z_prev)
-                dZ = _dot(dZ, self.coefs[k].T, ws.deltas[k - 1][:m])
-                derivative(A_prev, dZ, ws.scratch[k - 1][:m])
+                dZ = _dot(dZ, self.coefs[k].T, deltas[k - 1])
+                derivative(A_prev, dZ, scratch[k - 1])
 
         # + alpha * W / m: the penalty's gradient, on the contiguous weight slice.
-        W = self.params[: self.n_coef]
-        grad[: self.n_coef] += np.multiply(W, alpha / sw_sum, out=ws.penalty)
+        penalty = np.multiply(self.weights, alpha / sw_sum, out=ws.penalty)
+        if grad is ws.grad:
+            ws.grad_weights += penalty
+        else:
+            grad[: self.n_coef] += penalty
         return loss, grad

@@ -27,6 +27,7 @@ def init_state(solver, params, learning_rate):
 
 
 _local = threading.local()
+_SMALL = 1024  # parameters: below this, numpy's temporaries are as cheap
 
 
 def _scratch(like, n=1):
@@ -44,6 +45,9 @@ def _scratch(like, n=1):
 
 def gd_step(params, grad, state, **_):
     """Plain gradient descent, the lesson's update: ``W -= learning_rate * dW``."""
+    if params.size < _SMALL:  # a temporary costs less than the scratch lookup
+        params -= state["learning_rate"] * grad
+        return
     (scaled,) = _scratch(params)
     params -= np.multiply(grad, state["learning_rate"], out=scaled)
 

@@ -41,8 +41,11 @@ def run_epoch(net, X, Y, sample_weight, batches, alpha, step):
     ws = None
     for rows in batches:
         if isinstance(rows, slice):  # views, no copy
-            Xb, Yb = X[rows], Y[rows]
-            sw = None if sample_weight is None else sample_weight[rows]
+            if rows.start == 0 and rows.stop == Y.shape[0]:  # full batch
+                Xb, Yb, sw = X, Y, sample_weight
+            else:
+                Xb, Yb = X[rows], Y[rows]
+                sw = None if sample_weight is None else sample_weight[rows]
             m = Yb.shape[0]
         else:
             m = rows.shape[0]
