@@ -10,6 +10,7 @@ data, very wide layers) still get every thread.
 """
 
 from contextlib import nullcontext
+from functools import lru_cache
 
 # Multiply-adds in the largest product of one step, below which one BLAS
 # thread is used.  Measured on 2 cores: one thread wins below ~1e8 when the
@@ -56,15 +57,20 @@ def single_threaded_anyway(rows, layer_sizes, single_row_batch=False):
     )
 
 
+@lru_cache(maxsize=64)  # partial_fit asks the same question on every call
+def _one_thread_helps(rows, layer_sizes, single_row_batch):
+    if largest_product(rows, layer_sizes) >= SMALL_PRODUCT:
+        return False
+    return not single_threaded_anyway(rows, layer_sizes, single_row_batch)
+
+
 def blas_threads_for(rows, layer_sizes, single_row_batch=False):
     """A context manager: one BLAS thread while training ``rows``-row steps of a
     network with ``layer_sizes`` is small-matrix work, else a no-op.  (Dots
     of the loss are cut into one-thread pieces in :mod:`skann._network`.)"""
-    if largest_product(rows, layer_sizes) >= SMALL_PRODUCT or single_threaded_anyway(
-        rows, layer_sizes, single_row_batch
-    ):
-        return nullcontext()
-    return _limit_to_one()
+    if _one_thread_helps(int(rows), tuple(layer_sizes), bool(single_row_batch)):
+        return _limit_to_one()
+    return nullcontext()
 
 
 def training_threads(X, hidden_size, solver, batch_size):
