@@ -81,8 +81,14 @@ ax.set_xlabel("learning_rate")
 ax.set_ylabel("hidden_size")
 for i in range(len(sizes)):
     for j in range(len(rates)):
-        ax.text(j, i, f"{scores[i, j]:.3f}", ha="center", va="center",
-                color="white" if scores[i, j] < scores.mean() else "black")
+        ax.text(
+            j,
+            i,
+            f"{scores[i, j]:.3f}",
+            ha="center",
+            va="center",
+            color="white" if scores[i, j] < scores.mean() else "black",
+        )
 fig.colorbar(image, ax=ax, label="mean CV accuracy")
 ax.set_title("GridSearchCV on digits")
 fig.tight_layout()
@@ -91,8 +97,9 @@ fig.tight_layout()
 # The best model on held-out digits
 # ---------------------------------
 fig, ax = plt.subplots(figsize=(5, 5))
-ConfusionMatrixDisplay.from_estimator(search.best_estimator_, X_test, y_test, ax=ax,
-                                      colorbar=False)
+ConfusionMatrixDisplay.from_estimator(
+    search.best_estimator_, X_test, y_test, ax=ax, colorbar=False
+)
 ax.set_title("Best model, test set")
 fig.tight_layout()
 plt.show()

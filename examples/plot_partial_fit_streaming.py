@@ -30,8 +30,12 @@ from skann import ANNClassifier
 
 n_samples, n_features, chunk_size = 40_000, 20, 2_000
 X_all, y_all = make_classification(
-    n_samples=n_samples + 5_000, n_features=n_features, n_informative=12,
-    n_classes=3, class_sep=0.8, random_state=0,
+    n_samples=n_samples + 5_000,
+    n_features=n_features,
+    n_informative=12,
+    n_classes=3,
+    class_sep=0.8,
+    random_state=0,
 )
 X_all = X_all.astype(np.float32) * 10 + 3  # raw features far from unit scale
 X_test, y_test = X_all[n_samples:], y_all[n_samples:]
@@ -83,8 +87,10 @@ for epoch in range(1, 9):
     for X_chunk, y_chunk in chunks():
         clf.partial_fit(scaler.transform(X_chunk), y_chunk, classes=classes)
     accuracies.append(clf.score(X_test_scaled, y_test))
-    print(f"pass {epoch}: {clf.n_iter_:3d} partial_fit calls, "
-          f"test accuracy {accuracies[-1]:.3f}")
+    print(
+        f"pass {epoch}: {clf.n_iter_:3d} partial_fit calls, "
+        f"test accuracy {accuracies[-1]:.3f}"
+    )
 print("parameters dtype:", clf.coefs_[0].dtype)
 
 # %%

@@ -107,7 +107,8 @@ ax_score.axvline(best_epoch, color="gray", linestyle="--")
 ax_score.annotate(
     f"best: {clf.best_validation_score_:.3f}",
     (best_epoch, clf.best_validation_score_),
-    xytext=(-90, -40), textcoords="offset points",
+    xytext=(-90, -40),
+    textcoords="offset points",
     arrowprops=dict(arrowstyle="->"),
 )
 ax_score.set_ylabel("validation accuracy", color="tab:orange")

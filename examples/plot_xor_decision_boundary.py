@@ -44,7 +44,10 @@ models = {
 }
 
 fig, axes = plt.subplots(
-    len(datasets), len(models), figsize=(3 * len(models), 6.2), sharex="row",
+    len(datasets),
+    len(models),
+    figsize=(3 * len(models), 6.2),
+    sharex="row",
     sharey="row",
 )
 for row, (data_name, (X, y)) in enumerate(datasets.items()):
@@ -53,8 +56,13 @@ for row, (data_name, (X, y)) in enumerate(datasets.items()):
         clf.fit(X, y)
         ax = axes[row, col]
         DecisionBoundaryDisplay.from_estimator(
-            clf, X, response_method="predict_proba", cmap="RdBu", alpha=0.8,
-            ax=ax, grid_resolution=150,
+            clf,
+            X,
+            response_method="predict_proba",
+            cmap="RdBu",
+            alpha=0.8,
+            ax=ax,
+            grid_resolution=150,
         )
         ax.scatter(X[:, 0], X[:, 1], c=y, cmap="RdBu", edgecolors="k", s=12)
         ax.set_title(f"{model_name}\naccuracy {clf.score(X, y):.2f}", fontsize=9)

@@ -71,25 +71,3 @@ def blas_threads_for(rows, layer_sizes, single_row_batch=False):
     if _one_thread_helps(int(rows), tuple(layer_sizes), bool(single_row_batch)):
         return _limit_to_one()
     return nullcontext()
-
-
-def training_threads(X, hidden_size, solver, batch_size):
-    """:func:`blas_threads_for` the training of an estimator with these
-    parameters on ``X``, judged before validation (from ``X.shape``; inputs
-    without one, and invalid parameters that ``fit`` will reject, get one
-    thread)."""
-    try:
-        n_samples, n_features = X.shape
-        hidden = (hidden_size,) if isinstance(hidden_size, int) else tuple(hidden_size)
-        if solver in ("gd", "lbfgs"):
-            rows = n_samples
-        else:
-            rows = min(200 if batch_size == "auto" else int(batch_size), n_samples)
-        if rows < 1:  # no samples: validation will refuse them
-            return nullcontext()
-        single_row_batch = rows == 1 or n_samples % rows == 1
-        return blas_threads_for(
-            rows, (int(n_features), *map(int, hidden), 1), single_row_batch
-        )
-    except (AttributeError, TypeError, ValueError):
-        return _limit_to_one()

@@ -19,7 +19,6 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import (
     check_classification_targets,
-    type_of_target,
     unique_labels,
 )
 from sklearn.utils.validation import (
@@ -29,10 +28,10 @@ from sklearn.utils.validation import (
 )
 
 from ._activations import OUTPUTS
-from ._blas import training_threads
+from ._blas import blas_threads_for
 from ._network import Network
 from ._optimizers import copy_state, init_state, lbfgs
-from ._training import DivergenceError, Plateau, train
+from ._training import DivergenceError, Plateau, check_weights, train
 
 try:  # scikit-learn >= 1.9: the (experimental) callback API
     from sklearn.callback import CallbackSupportMixin
@@ -74,19 +73,6 @@ def _balanced_weight(Y, class_counts, output):
     if output == "softmax":
         return Y @ weights[0]
     return np.prod(Y * weights[:, 1] + (1 - Y) * weights[:, 0], axis=1)
-
-
-def _outputs_are_sane(net, X, chunk=4096):
-    """Whether every logit on ``X`` stays below sqrt(largest float) in magnitude
-    (checked in bounded memory).  Probabilities saturate for |z| > 40; logits
-    beyond 1e154 (float64) mean the weights have blown up, and would overflow
-    on inputs only a little larger than the training data."""
-    bound = np.sqrt(np.finfo(net.params.dtype).max)
-    with np.errstate(over="ignore", invalid="ignore"):
-        return all(
-            np.abs(net.logits(X[start : start + chunk])).max(initial=0) < bound
-            for start in range(0, X.shape[0], chunk)
-        )
 
 
 def _is_stochastic(estimator):
@@ -224,10 +210,15 @@ class ANNClassifier(*_CALLBACK_BASES, ClassifierMixin, BaseEstimator):
 
     See Also
     --------
-    sklearn.neural_network.MLPClassifier : scikit-learn's multi-layer perceptron.
+    sklearn.linear_model.LogisticRegression : What a network without hidden
+        layers would be.
 
     Notes
     -----
+    ANNClassifier is skann's counterpart of scikit-learn's ``MLPClassifier``:
+    parameter names follow it where the concept is the same, and for the same
+    weights the loss and gradients are equal.
+
     For a layer ``k`` with weights :math:`W_k` and biases :math:`b_k`, the
     forward pass is :math:`Z_k = A_{k-1} W_k + b_k`, :math:`A_k = f(Z_k)`.
     The loss is the (sample-weighted) mean cross-entropy plus
@@ -256,7 +247,10 @@ class ANNClassifier(*_CALLBACK_BASES, ClassifierMixin, BaseEstimator):
         "solver": [StrOptions(_SOLVERS)],
         "learning_rate": [Interval(Real, 0, None, closed="neither")],
         "alpha": [Interval(Real, 0, None, closed="left")],
-        "batch_size": [StrOptions({"auto"}), Interval(Integral, 1, None, closed="left")],
+        "batch_size": [
+            StrOptions({"auto"}),
+            Interval(Integral, 1, None, closed="left"),
+        ],
         "max_iter": [Interval(Integral, 1, None, closed="left")],
         "tol": [Interval(Real, 0, None, closed="left")],
         "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
@@ -404,22 +398,68 @@ class ANNClassifier(*_CALLBACK_BASES, ClassifierMixin, BaseEstimator):
         return self._guarded_fit(X, y, sample_weight, classes=classes, incremental=True)
 
     def _guarded_fit(self, X, y, sample_weight, classes, incremental):
-        # Training works on copies and assigns the results at the end, so the
-        # only state touched before success is what validation sets
+        # Training works on copies and publishes its results in _commit, so
+        # the only state touched before success is what validation sets
         # (n_features_in_, feature_names_in_): restore it all on failure.
         snapshot = dict(self.__dict__)
+        n_losses = len(snapshot.get("loss_curve_", ()))
         try:
-            with training_threads(X, self.hidden_size, self.solver, self.batch_size):
-                return self._fit(X, y, sample_weight, classes, incremental)
+            return self._fit(X, y, sample_weight, classes, incremental)
         except BaseException:
-            callbacks = {k: v for k, v in vars(self).items() if k in _CALLBACK_ATTRIBUTES}
+            kept = {k: v for k, v in vars(self).items() if k in _CALLBACK_ATTRIBUTES}
             self.__dict__.clear()
-            self.__dict__.update(snapshot, **callbacks)
+            self.__dict__.update(snapshot, **kept)
+            if "loss_curve_" in snapshot:  # _commit extends it in place
+                del self.loss_curve_[n_losses:]
             raise
 
     def _fit(self, X, y, sample_weight, classes, incremental):
         fitted = hasattr(self, "_params")
         continuing = fitted and (incremental or self.warm_start)
+        X, y, classes_ = self._validate_training_data(
+            X, y, classes, incremental, fitted, continuing
+        )
+        dtype = self._params.dtype if continuing else X.dtype
+        X = X.astype(dtype, copy=False)
+        Y, output = self._encode(y, classes_, dtype)
+        sample_weight, class_counts = self._sample_weight(
+            X, y, Y, sample_weight, output, incremental, continuing
+        )
+        batch_size = self._batch_size(X.shape[0])
+        # One random stream for the initial weights, the split and the shuffles;
+        # none when nothing is random (seeding a RandomState costs ~100 us).
+        shuffles = self.shuffle and batch_size < X.shape[0]
+        splits = self.early_stopping and not incremental
+        rng = (
+            None if continuing and not (shuffles or splits) else self._rng(incremental)
+        )
+        net = self._start_network(X, Y, output, sample_weight, rng, continuing)
+        state = self._start_optimizer(net, incremental, fitted)
+        single_row_batch = batch_size == 1 or X.shape[0] % batch_size == 1
+        with blas_threads_for(batch_size, net.layer_sizes, single_row_batch):
+            hooks = _EpochHooks(self, net, classes_, incremental, continuing)
+            hooks.fit_begin(X, y, sample_weight)
+            if self.solver == "lbfgs":
+                result = self._fit_lbfgs(net, X, Y, sample_weight)
+            else:
+                result = self._fit_stochastic(
+                    net,
+                    X,
+                    Y,
+                    y,
+                    sample_weight,
+                    state,
+                    rng,
+                    batch_size,
+                    incremental,
+                    hooks,
+                )
+            self._commit(net, classes_, state, class_counts, result, continuing)
+            hooks.fit_end(X, y, sample_weight)
+        return self
+
+    def _validate_training_data(self, X, y, classes, incremental, fitted, continuing):
+        """Validated ``X``, ``y`` and the classes the network will predict."""
         if incremental and not fitted and classes is None:
             raise ValueError(
                 "classes must be passed on the first call to partial_fit: the "
@@ -427,84 +467,51 @@ class ANNClassifier(*_CALLBACK_BASES, ClassifierMixin, BaseEstimator):
             )
         if y is None:
             raise ValueError(
-                f"{type(self).__name__} requires y to be passed, but the target y is None."
+                f"{type(self).__name__} requires y to be passed, but the target "
+                "y is None."
             )
         # Streaming fast path: plain arrays of known labels skip validate_data
         # and the label checks, whose verdict is then known (see _plain_targets).
-        plain = continuing and self._plain_targets(X, y, classes)
-        if not plain:
-            X, y = validate_data(
-                self,
-                X,
-                y,
-                accept_sparse=_ACCEPT_SPARSE,
-                multi_output=True,
-                dtype=_FLOATS,
-                reset=not continuing,
-            )
-            if y.ndim == 2 and y.shape[1] == 1:
-                y = column_or_1d(y, warn=True)
-            check_classification_targets(y)
-        if continuing:
-            if not plain:
-                self._check_labels(y, classes)
-            classes_ = self.classes_
-            dtype = self._params.dtype
-            X = X.astype(dtype, copy=False)
-        else:
-            classes_ = self._new_classes(y, classes)
-            dtype = X.dtype
-        multilabel = y.ndim == 2
-        Y = self._encode(y, classes_, multilabel, dtype)
-        n_outputs = Y.shape[1]
-        output = "logistic" if multilabel or n_outputs == 1 else "softmax"
-        sample_weight, class_counts = self._sample_weight(
-            X, y, Y, sample_weight,
-            getattr(self, "_class_counts", None) if continuing else None,
-            output,
-            dtype,
+        if continuing and self._plain_targets(X, y, classes):
+            return X, y, self.classes_
+        X, y = validate_data(
+            self,
+            X,
+            y,
+            accept_sparse=_ACCEPT_SPARSE,
+            multi_output=True,
+            dtype=_FLOATS,
+            reset=not continuing,
         )
-        if not (incremental or multilabel or sample_weight is None) and np.unique(
-            y[sample_weight > 0]
-        ).size < 2:
-            raise ValueError(
-                "Only one class has samples with non-zero weight; the classifier "
-                "needs at least two classes to learn."
-            )
-        layer_sizes = (X.shape[1], *self._hidden_sizes(), n_outputs)
-        rng = self._rng(incremental)
+        if y.ndim == 2 and y.shape[1] == 1:
+            y = column_or_1d(y, warn=True)
+        check_classification_targets(y)
+        if continuing:
+            self._check_labels(y, classes)
+            return X, y, self.classes_
+        return X, y, self._new_classes(y, classes)
+
+    def _start_network(self, X, Y, output, sample_weight, rng, continuing):
+        """The network to train: a copy of the fitted one, or a new one."""
+        layer_sizes = (X.shape[1], *self._hidden_sizes(), Y.shape[1])
         if continuing:
             self._check_architecture(layer_sizes)
-            net = Network(layer_sizes, self.activation, output, self._params.copy())
-        else:
-            net = Network(layer_sizes, self.activation, output, dtype=dtype)
-            net.initialize(rng, Y, sample_weight)
-        state = None
-        if incremental and fitted and self._optimizer_state["solver"] == self.solver:
-            state = copy_state(self._optimizer_state)
+            return Network(layer_sizes, self.activation, output, self._params.copy())
+        net = Network(layer_sizes, self.activation, output, dtype=X.dtype)
+        return net.initialize(rng, Y, sample_weight)
+
+    def _start_optimizer(self, net, incremental, fitted):
+        """partial_fit carries the optimizer state on (a copy, for rollback);
+        fit starts afresh, as MLPClassifier does, also with warm_start."""
+        previous = self.__dict__.get("_optimizer_state")
+        if incremental and fitted and previous["solver"] == self.solver:
+            state = copy_state(previous)
             if state.get("learning_rate_init") != self.learning_rate:
                 state["learning_rate"] = float(self.learning_rate)  # set_params since
-        if state is None:
+        else:
             state = init_state(self.solver, net.params, self.learning_rate)
         state["learning_rate_init"] = float(self.learning_rate)
-
-        hooks = _EpochHooks(self, net, classes_, sample_weight, incremental, continuing)
-        hooks.fit_begin(X, y, sample_weight)
-        if self.solver == "lbfgs":
-            result = self._fit_lbfgs(net, X, Y, sample_weight)
-        else:
-            result = self._fit_stochastic(
-                net, X, Y, y, sample_weight, state, rng, incremental, hooks
-            )
-        if not _outputs_are_sane(net, X):
-            raise self._divergence(
-                "the network's outputs on the training data grew beyond "
-                f"{np.sqrt(np.finfo(net.params.dtype).max):.0e}"
-            )
-        self._commit(net, classes_, state, result, continuing)
-        self._class_counts = class_counts
-        hooks.fit_end(X, y, sample_weight)
-        return self
+        return state
 
     def _hidden_sizes(self):
         sizes = self.hidden_size
@@ -512,7 +519,8 @@ class ANNClassifier(*_CALLBACK_BASES, ClassifierMixin, BaseEstimator):
             sizes = (sizes,)
         sizes = tuple(sizes)
         if not sizes or not all(
-            isinstance(s, Integral) and not isinstance(s, bool) and s >= 1 for s in sizes
+            isinstance(s, Integral) and not isinstance(s, bool) and s >= 1
+            for s in sizes
         ):
             raise ValueError(
                 "hidden_size must be a positive int or a non-empty sequence of "
@@ -572,19 +580,25 @@ class ANNClassifier(*_CALLBACK_BASES, ClassifierMixin, BaseEstimator):
                 f"of the previous call, {self.classes_.tolist()}."
             )
         multilabel = self._is_multilabel()
-        if (y.ndim == 2) != multilabel or (multilabel and y.shape[1] != self.n_outputs_):
+        if (y.ndim == 2) != multilabel or (
+            multilabel and y.shape[1] != self.n_outputs_
+        ):
+            expected = (
+                f"a multilabel indicator matrix with {self.n_outputs_} columns"
+                if multilabel
+                else "a 1-D array of labels"
+            )
             raise ValueError(
-                "y does not have the shape of the targets this model was fitted on: "
-                f"expected {'a multilabel indicator matrix' if multilabel else 'a 1-D array of labels'}"
-                f"{f' with {self.n_outputs_} columns' if multilabel else ''}, got shape "
-                f"{y.shape}."
+                "y does not have the shape of the targets this model was fitted "
+                f"on: expected {expected}, got shape {y.shape}."
             )
         if not multilabel:
             unseen = np.setdiff1d(unique_labels(y), self.classes_)
             if unseen.size:
                 raise ValueError(
                     f"y contains labels {unseen.tolist()} that are not in classes_ "
-                    f"{self.classes_.tolist()}; a fitted network cannot learn new classes."
+                    f"{self.classes_.tolist()}; a fitted network cannot learn new "
+                    "classes."
                 )
 
     def _check_architecture(self, layer_sizes):
@@ -598,32 +612,42 @@ class ANNClassifier(*_CALLBACK_BASES, ClassifierMixin, BaseEstimator):
             )
 
     @staticmethod
-    def _encode(y, classes, multilabel, dtype):
-        """0/1 targets, one column per output unit."""
-        if multilabel:
-            return np.asarray(y, dtype=dtype)
+    def _encode(y, classes, dtype):
+        """0/1 targets, one column per output unit, and the output layer:
+        sigmoids for binary and multilabel targets, a softmax for multiclass."""
+        if y.ndim == 2:  # multilabel indicator matrix
+            return np.asarray(y, dtype=dtype), "logistic"
         if classes.size == 2:
-            return (y == classes[1]).astype(dtype)[:, np.newaxis]
+            return (y == classes[1]).astype(dtype)[:, np.newaxis], "logistic"
         Y = np.zeros((y.shape[0], classes.size), dtype=dtype)
         Y[np.arange(y.shape[0]), np.searchsorted(classes, y)] = 1
-        return Y
+        return Y, "softmax"
 
-    def _sample_weight(self, X, y, Y, sample_weight, class_counts, output, dtype):
-        """User weights times class weights; also returns the updated class counts."""
+    def _sample_weight(self, X, y, Y, sample_weight, output, incremental, continuing):
+        """User weights times class weights, and the running class counts that
+        ``class_weight="balanced"`` keeps across partial_fit calls."""
+        class_counts = self.__dict__.get("_class_counts") if continuing else None
         if sample_weight is None and self.class_weight is None:
             return None, class_counts
-        sw = _check_sample_weight(sample_weight, X, dtype=dtype, ensure_non_negative=True)
+        sw = _check_sample_weight(
+            sample_weight, X, dtype=X.dtype, ensure_non_negative=True
+        )
         if self.class_weight == "balanced":
             class_counts = _weighted_class_counts(Y, sw, output) + (
                 0 if class_counts is None else class_counts
             )
-            sw = sw * _balanced_weight(Y, class_counts, output).astype(dtype)
+            sw = sw * _balanced_weight(Y, class_counts, output).astype(X.dtype)
         elif self.class_weight is not None:
-            sw = sw * compute_sample_weight(self.class_weight, y).astype(dtype)
+            sw = sw * compute_sample_weight(self.class_weight, y).astype(X.dtype)
         if not np.any(sw > 0):
             raise ValueError(
                 "Sample weights must contain at least one non-zero number: every "
                 "sample has weight 0, so there is nothing to learn."
+            )
+        if not incremental and y.ndim == 1 and np.unique(y[sw > 0]).size < 2:
+            raise ValueError(
+                "Only one class has samples with non-zero weight; the classifier "
+                "needs at least two classes to learn."
             )
         return sw, class_counts
 
@@ -636,7 +660,7 @@ class ANNClassifier(*_CALLBACK_BASES, ClassifierMixin, BaseEstimator):
         return check_random_state(self.random_state)
 
     def _batch_size(self, n_samples):
-        if self.solver == "gd":
+        if self.solver in ("gd", "lbfgs"):  # full batch
             return n_samples
         if self.batch_size == "auto":
             return min(200, n_samples)
@@ -656,8 +680,10 @@ class ANNClassifier(*_CALLBACK_BASES, ClassifierMixin, BaseEstimator):
                 self.max_fun,
                 self.tol,
             )
-        if not np.isfinite(net.params).all() or not np.isfinite(result.fun):
-            raise self._divergence("the L-BFGS iterates became non-finite")
+        try:
+            check_weights(net.params)
+        except DivergenceError as exc:
+            raise self._divergence(str(exc)) from None
         if result.status != 0:
             warnings.warn(
                 f"lbfgs failed to converge after {result.nit} iterations "
@@ -673,12 +699,15 @@ class ANNClassifier(*_CALLBACK_BASES, ClassifierMixin, BaseEstimator):
             "validation_scores": None,
         }
 
-    def _fit_stochastic(self, net, X, Y, y, sample_weight, state, rng, incremental, hooks):
+    def _fit_stochastic(
+        self, net, X, Y, y, sample_weight, state, rng, batch_size, incremental, hooks
+    ):
         score = None
         if self.early_stopping and not incremental:
             X, Y, y, sample_weight, score = self._hold_out(
                 X, Y, y, sample_weight, rng, hooks.classes
             )
+            batch_size = min(batch_size, X.shape[0])
         hooks.set_data(X, y, sample_weight)
         max_iter = 1 if incremental else self.max_iter
         try:
@@ -689,7 +718,7 @@ class ANNClassifier(*_CALLBACK_BASES, ClassifierMixin, BaseEstimator):
                 sample_weight,
                 state,
                 alpha=self.alpha,
-                batch_size=self._batch_size(X.shape[0]),
+                batch_size=batch_size,
                 max_iter=max_iter,
                 shuffle=self.shuffle,
                 rng=rng,
@@ -738,7 +767,11 @@ class ANNClassifier(*_CALLBACK_BASES, ClassifierMixin, BaseEstimator):
     def _hold_out(self, X, Y, y, sample_weight, rng, classes):
         """Split off the early-stopping validation set and its scorer."""
         n_samples = X.shape[0]
-        stratify = y if y.ndim == 1 and np.unique(y, return_counts=True)[1].min() >= 2 else None
+        stratify = (
+            y
+            if y.ndim == 1 and np.unique(y, return_counts=True)[1].min() >= 2
+            else None
+        )
         arrays = [X, Y, y] + ([] if sample_weight is None else [sample_weight])
         try:
             parts = train_test_split(
@@ -764,7 +797,9 @@ class ANNClassifier(*_CALLBACK_BASES, ClassifierMixin, BaseEstimator):
         def score(net):
             proba = self._proba(net.logits(X_val), net.output)
             return accuracy_score(
-                y_val, self._decode(proba, classes, y_val.ndim == 2), sample_weight=sw_val
+                y_val,
+                self._decode(proba, classes, y_val.ndim == 2),
+                sample_weight=sw_val,
             )
 
         return X, Y, y, sample_weight, score
@@ -791,15 +826,18 @@ class ANNClassifier(*_CALLBACK_BASES, ClassifierMixin, BaseEstimator):
             "out_activation_": net.output,
         }
 
-    def _commit(self, net, classes_, state, result, continuing):
+    def _commit(self, net, classes_, state, class_counts, result, continuing):
         """Publish the trained network and its history as fitted attributes."""
         vars(self).update(self._model_attributes(net, classes_))
         self._optimizer_state = state
-        previous_curve = self.loss_curve_ if continuing else []
+        self._class_counts = class_counts
         self.n_iter_ = (self.n_iter_ if continuing else 0) + result["n_iter"]
         self.t_ = (self.t_ if continuing else 0) + result["t"]
         self.loss_ = result["loss"]
-        self.loss_curve_ = previous_curve + list(result["loss_curve"])
+        if continuing:  # in place: O(1) per partial_fit call, undone on failure
+            self.loss_curve_.extend(result["loss_curve"])
+        else:
+            self.loss_curve_ = list(result["loss_curve"])
         scores = result["validation_scores"]
         self.validation_scores_ = scores
         self.best_validation_score_ = None if scores is None else max(scores)
@@ -847,7 +885,9 @@ class ANNClassifier(*_CALLBACK_BASES, ClassifierMixin, BaseEstimator):
         if "_params" not in self.__dict__:
             check_is_fitted(self)
         if self._plain_array(X) is None:
-            X = validate_data(self, X, accept_sparse=_ACCEPT_SPARSE, dtype=_FLOATS, reset=False)
+            X = validate_data(
+                self, X, accept_sparse=_ACCEPT_SPARSE, dtype=_FLOATS, reset=False
+            )
         with np.errstate(over="ignore", invalid="ignore"):
             Z = self._network().logits(X)
         if not np.isfinite(Z).all():
@@ -1031,13 +1071,18 @@ class _EpochHooks:
     weights of that epoch.
     """
 
-    def __init__(self, estimator, net, classes, sample_weight, incremental, continuing):
+    def __init__(self, estimator, net, classes, incremental, continuing):
         self.estimator, self.net, self.classes = estimator, net, classes
         self.continuing = continuing
         self.first_epoch = getattr(estimator, "n_iter_", 0) if continuing else 0
         self.context = self.epoch_context = None
-        self.set_data(None, None, sample_weight)
-        if hasattr(estimator, "_init_callback_context"):
+        self.set_data(None, None, None)
+        # A context only when callbacks can fire: set on this estimator, or
+        # propagated by a meta-estimator (Pipeline, GridSearchCV).
+        if hasattr(estimator, "_init_callback_context") and (
+            "_skl_callbacks" in vars(estimator)
+            or "_parent_callback_ctx" in vars(estimator)
+        ):
             if estimator.solver == "lbfgs":
                 max_subtasks = 0
             else:
@@ -1047,7 +1092,9 @@ class _EpochHooks:
     def set_data(self, X, y, sample_weight):
         """The data the callbacks see (the training part, with early stopping)."""
         self.X, self.y = X, y
-        self.metadata = None if sample_weight is None else {"sample_weight": sample_weight}
+        self.metadata = (
+            None if sample_weight is None else {"sample_weight": sample_weight}
+        )
 
     def fit_begin(self, X, y, sample_weight):
         self.set_data(X, y, sample_weight)
@@ -1059,8 +1106,12 @@ class _EpochHooks:
     def fit_end(self, X, y, sample_weight):
         if self.context is not None:
             self.context.call_on_fit_task_end(
-                estimator=self.estimator, X=X, y=y,
-                metadata=None if sample_weight is None else {"sample_weight": sample_weight},
+                estimator=self.estimator,
+                X=X,
+                y=y,
+                metadata=None
+                if sample_weight is None
+                else {"sample_weight": sample_weight},
                 reconstruction_attributes={},
             )
 
@@ -1093,7 +1144,9 @@ class _EpochHooks:
 
     def _snapshot(self):
         net = Network(
-            self.net.layer_sizes, self.net.activation, self.net.output,
+            self.net.layer_sizes,
+            self.net.activation,
+            self.net.output,
             self.net.params.copy(),
         )
         return ANNClassifier._model_attributes(net, self.classes)

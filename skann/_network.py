@@ -331,7 +331,13 @@ class Network:
         return 0.5 * alpha * squares / sw_sum
 
     def loss_grad(
-        self, X, Y, alpha=0.0, sample_weight=None, grad=None, buffers=None,
+        self,
+        X,
+        Y,
+        alpha=0.0,
+        sample_weight=None,
+        grad=None,
+        buffers=None,
         workspace=None,
     ):
         """Loss and its gradient with respect to ``params``, by backpropagation.

@@ -17,7 +17,23 @@ from ._optimizers import STEPS
 
 
 class DivergenceError(ValueError):
-    """Training produced a non-finite loss or non-finite weights."""
+    """Training produced a non-finite loss or blown-up weights."""
+
+
+def weight_bound(dtype):
+    """``max_float ** (1/4)`` (1e77 in float64, 4e9 in float32): weights beyond
+    it mean a diverged run, whose logits overflow on ordinary inputs."""
+    return float(np.finfo(dtype).max) ** 0.25
+
+
+def check_weights(params):
+    """Raise :class:`DivergenceError` unless every weight is finite and below
+    :func:`weight_bound` in magnitude (NaN fails the comparison too)."""
+    bound = weight_bound(params.dtype)
+    if not (params.max(initial=0) < bound and -params.min(initial=0) < bound):
+        raise DivergenceError(
+            f"the weights became non-finite or larger than {bound:.0e}"
+        )
 
 
 def iter_batches(n_samples, batch_size, rng=None):
@@ -166,7 +182,11 @@ def train(
     """
     step = STEPS[state["solver"]]
     step_params = step_params or {}
-    initial = state["learning_rate"] if initial_learning_rate is None else initial_learning_rate
+    initial = (
+        state["learning_rate"]
+        if initial_learning_rate is None
+        else initial_learning_rate
+    )
     n_samples = X.shape[0]
     epoch_rng = rng if shuffle and batch_size < n_samples else None
     history = History()
@@ -180,7 +200,10 @@ def train(
                 if on_epoch_begin is not None:
                     on_epoch_begin()
                 loss = run_epoch(
-                    net, X, Y, sample_weight,
+                    net,
+                    X,
+                    Y,
+                    sample_weight,
                     iter_batches(n_samples, batch_size, epoch_rng),
                     alpha,
                     lambda params, grad: step(params, grad, state, **step_params),
@@ -188,8 +211,7 @@ def train(
             except KeyboardInterrupt:
                 history.interrupted = True
                 break
-            if not np.isfinite(net.params).all():
-                raise DivergenceError("the weights became non-finite")
+            check_weights(net.params)
             history.n_iter += 1
             history.t += n_samples
             history.loss_curve.append(loss)
@@ -202,7 +224,9 @@ def train(
             state["learning_rate"] = scheduled_learning_rate(
                 schedule, state["learning_rate"], initial, t + history.t, power_t
             )
-            stop = on_epoch is not None and on_epoch(history, time.perf_counter() - started)
+            stop = on_epoch is not None and on_epoch(
+                history, time.perf_counter() - started
+            )
             if plateau.exhausted:
                 if schedule == "adaptive" and state["learning_rate"] > 1e-6:
                     state["learning_rate"] /= 5
