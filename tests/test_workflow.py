@@ -218,3 +218,52 @@ def test_convergence_warning_when_max_iter_is_reached(digits):
     with warnings.catch_warnings():
         warnings.simplefilter("error", ConvergenceWarning)
         ANNClassifier(max_iter=500, tol=1e-2, random_state=0).fit(X, y)
+
+
+def test_fast_paths_give_the_validated_paths_results(digits):
+    # Plain float arrays skip validate_data in predict and partial_fit; lists,
+    # other dtypes and memory layouts take the full path. Both must agree.
+    X, y = digits
+    a = ANNClassifier(hidden_size=16, random_state=0)
+    b = ANNClassifier(hidden_size=16, random_state=0)
+    a.partial_fit(X[:50], y[:50], classes=np.arange(10))
+    b.partial_fit(X[:50].tolist(), y[:50].tolist(), classes=list(range(10)))
+    for start in range(50, 300, 50):
+        a.partial_fit(X[start : start + 50], y[start : start + 50])
+        b.partial_fit(X[start : start + 50].tolist(), y[start : start + 50].tolist())
+    np.testing.assert_array_equal(a._params, b._params)
+    expected = a.predict_proba(X[:5])
+    for variant in (X[:5].tolist(), np.asfortranarray(X[:5])):
+        np.testing.assert_allclose(a.predict_proba(variant), expected, rtol=1e-12)
+    counts = np.rint(X[:5] * 16)  # digits are integers 0..16
+    np.testing.assert_allclose(
+        a.predict_proba(counts.astype(np.int64)), a.predict_proba(counts), rtol=1e-12
+    )
+    np.testing.assert_array_equal(a.predict(X[:1]), a.predict(X[:1].tolist()))
+
+
+@pytest.mark.parametrize("method", ["predict", "predict_proba", "decision_function"])
+def test_fast_path_still_rejects_bad_rows(digits, method):
+    X, y = digits
+    clf = ANNClassifier(hidden_size=8, max_iter=2, random_state=0).fit(X, y)
+    bad = X[:2].copy()
+    bad[1, 3] = np.nan
+    with pytest.raises(ValueError, match="Input X contains NaN"):
+        getattr(clf, method)(bad)
+    bad[1, 3] = np.inf
+    with pytest.raises(ValueError, match="Input X contains infinity"):
+        getattr(clf, method)(bad)
+    with pytest.raises(ValueError, match="X has 63 features"):
+        getattr(clf, method)(X[:2, :63])
+    with pytest.raises(ValueError, match="0 sample"):
+        getattr(clf, method)(X[:0])
+
+
+def test_partial_fit_fast_path_still_rejects_unknown_labels(digits):
+    X, y = digits
+    clf = ANNClassifier(hidden_size=8, random_state=0)
+    clf.partial_fit(X[:50], y[:50] % 3, classes=[0, 1, 2])
+    with pytest.raises(ValueError, match=r"labels \[7\]"):
+        clf.partial_fit(X[:1], np.array([7]))
+    with pytest.raises(ValueError, match="Input y contains NaN"):
+        clf.partial_fit(X[:2], np.array([0.0, np.nan]))
