@@ -75,6 +75,15 @@ def _balanced_weight(Y, class_counts, output):
     return np.prod(Y * weights[:, 1] + (1 - Y) * weights[:, 0], axis=1)
 
 
+def _per_class(Z, output):
+    """Logits with one column per class: a binary network's single sigmoid
+    logit ``z`` becomes ``[-z, z]``, so that ``P(class 0) = expit(-z)`` is exact
+    even when tiny (``1 - expit(z)`` would round it to 0)."""
+    if output == "logistic" and Z.shape[1] == 1:
+        return np.hstack([-Z, Z])
+    return Z
+
+
 def _is_stochastic(estimator):
     if estimator.solver == "lbfgs":
         raise AttributeError(
@@ -906,10 +915,8 @@ class ANNClassifier(*_CALLBACK_BASES, ClassifierMixin, BaseEstimator):
         multilabel targets), kept inside the open interval (0, 1): a
         probability is never exactly 0 or 1, so ``log(predict_proba)`` is
         finite like ``predict_log_proba``."""
-        if output == "logistic" and Z.shape[1] == 1:
-            Z = np.hstack([-Z, Z])  # P(class 0) = expit(-z): exact even when tiny
         with np.errstate(over="ignore"):  # z - max(z) may reach -inf: exp gives 0
-            proba = OUTPUTS[output][0](Z)
+            proba = OUTPUTS[output][0](_per_class(Z, output))
         finfo = np.finfo(proba.dtype)
         return np.clip(proba, finfo.smallest_subnormal, 1 - finfo.epsneg, out=proba)
 
@@ -1007,9 +1014,7 @@ class ANNClassifier(*_CALLBACK_BASES, ClassifierMixin, BaseEstimator):
         >>> bool(np.isfinite(clf.predict_log_proba([[1e6]])).all())
         True
         """
-        Z = self._logits(X)
-        if self.out_activation_ == "logistic" and Z.shape[1] == 1:
-            Z = np.hstack([-Z, Z])
+        Z = _per_class(self._logits(X), self.out_activation_)
         with np.errstate(over="ignore"):
             log_proba = OUTPUTS[self.out_activation_][1](Z)
         # below the smallest float: the most negative float rather than -inf

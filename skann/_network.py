@@ -22,7 +22,7 @@ import threading
 import numpy as np
 from scipy.special import expit
 
-from ._activations import ACTIVATIONS, DERIVATIVES, OUTPUTS
+from ._activations import ACTIVATIONS, DERIVATIVES
 
 
 def _dot(A, W, out=None):
@@ -205,17 +205,9 @@ class Network:
         """Layer outputs ``[X, A1, ..., A_{L-1}, Z_L]``: the last entry holds the
         output layer's logits (pre-activations).
 
-        ``buffers`` is an optional list with one array per layer, at least
-        ``X.shape[0]`` rows each, to write the outputs into.
+        ``buffers`` is an optional list with one array per layer, with exactly
+        ``X``'s number of rows, to write the outputs into.
         """
-        m = X.shape[0]
-        if buffers is not None:
-            buffers = [buf if buf.shape[0] == m else buf[:m] for buf in buffers]
-        return self._forward(X, buffers)
-
-    def _forward(self, X, buffers):
-        """:meth:`forward` into ``buffers`` (None, or one array per layer with
-        exactly ``X``'s rows)."""
         hidden = ACTIVATIONS[self.activation]
         last = len(self.coefs) - 1
         outputs = [X]
@@ -239,7 +231,7 @@ class Network:
         rows of W1 went from 57 to 43 ms) and in O(chunk x width) memory."""
         m = X.shape[0]
         if m <= chunk:
-            return self._forward(X, None)[-1]
+            return self.forward(X)[-1]
         dtype = np.result_type(X.dtype, self.params.dtype)
         Z = np.empty((m, self.layer_sizes[-1]), dtype)
         buffers = [np.empty((chunk, n), dtype) for n in self.layer_sizes[1:]]
@@ -247,25 +239,10 @@ class Network:
             rows = X[start : start + chunk]
             if rows.shape[0] < chunk:
                 buffers = [buf[: rows.shape[0]] for buf in buffers]
-            Z[start : start + chunk] = self._forward(rows, buffers)[-1]
+            Z[start : start + chunk] = self.forward(rows, buffers)[-1]
         return Z
 
     # --------------------------------------------------------------- loss, grad
-    def loss_from_logits(self, Z, Y, sample_weight=None):
-        """Mean cross-entropy, computed from the logits ``Z`` without ``log(0)``.
-
-        Sigmoid units: ``log(1 + exp(z)) - y z`` per unit, summed over units.
-        Softmax: ``-sum(y * log_softmax(z))``.  Both stay finite for any finite
-        ``z``.  The mean over samples is weighted by ``sample_weight``.
-        """
-        if self.output == "logistic":
-            per_unit = np.logaddexp(0, Z)
-            per_unit -= Y * Z
-        else:
-            per_unit = OUTPUTS["softmax"][1](Z)
-            per_unit *= -Y
-        return self._mean_loss(per_unit.sum(axis=1), sample_weight)
-
     @staticmethod
     def _mean_loss(per_sample, sample_weight):
         if sample_weight is None:
@@ -277,27 +254,26 @@ class Network:
             return mean
         return float(per_sample @ sample_weight / sample_weight.sum())
 
-    def _loss_and_output_delta(self, Z, Y, sample_weight, s1, s2, per_sample):
-        """The loss from the logits ``Z``, and ``Z`` turned into ``A_out - Y``
-        in place (before the sample weighting), using the scratch arrays
-        ``s1``, ``s2`` (shaped like ``Z``) and ``per_sample``.
+    def loss_and_output_error(self, Z, Y, sample_weight, s1, s2, per_sample):
+        """The mean cross-entropy from the logits ``Z``, without ``log(0)``; and
+        ``Z`` turned into the output error ``A_out - Y`` in place (before the
+        sample weighting).  ``s1``, ``s2`` (shaped like ``Z``) and
+        ``per_sample`` are scratch arrays.
 
-        The same arithmetic as :meth:`loss_from_logits` and the output
-        activations of :data:`OUTPUTS`, written into preallocated arrays.
+        Sigmoid units: ``log(1 + exp(z)) - y z`` per unit, summed over units.
+        Softmax: ``-sum(y * log_softmax(z))``.  Both stay finite for any finite
+        ``z``.  The mean over samples is weighted by ``sample_weight``.
         """
         n = Z.shape[1]
         if self.output == "logistic":
-            per_unit = np.logaddexp(0, Z, out=s1)
-            per_unit -= np.multiply(Y, Z, out=s2)
+            per_unit = np.logaddexp(0, Z, out=s1)  # log(1 + e^z)
+            per_unit -= np.multiply(Y, Z, out=s2)  # ... - y z
             if n == 1:  # the sum over one unit is that unit
                 per_sample = per_unit[:, 0]
             else:
                 np.add.reduce(per_unit, axis=1, out=per_sample)
-            if sample_weight is None and Z.dtype == np.float64:  # _mean_loss, inline
-                loss = float(np.add.reduce(per_sample)) / per_sample.shape[0]
-            else:
-                loss = self._mean_loss(per_sample, sample_weight)
-            expit(Z, out=Z)  # A_out
+            loss = self._mean_loss(per_sample, sample_weight)
+            expit(Z, out=Z)  # A_out = sigmoid(z)
         else:
             # log_softmax as scipy computes it: tmp = Z - max, tmp - log(sum(exp(tmp)))
             z_max = Z.max(axis=1, keepdims=True)
@@ -337,7 +313,6 @@ class Network:
         alpha=0.0,
         sample_weight=None,
         grad=None,
-        buffers=None,
         workspace=None,
     ):
         """Loss and its gradient with respect to ``params``, by backpropagation.
@@ -354,8 +329,6 @@ class Network:
         grad : ndarray of shape (n_params,), optional
             Buffer to write the gradient into (by default ``workspace.grad``,
             or a new array).
-        buffers : list of ndarray, optional
-            Scratch arrays for the layer outputs, see :meth:`forward`.
         workspace : Workspace, optional
             Preallocated scratch from :meth:`workspace`, used when ``X`` fits
             in it; every intermediate array is written into it.
@@ -376,16 +349,13 @@ class Network:
             grad_coefs, grad_intercepts = self.unpack(grad)
         m = X.shape[0]
         out_bufs, deltas, scratch, scratch2, per_sample = ws.views(m)
-        if buffers is None:
-            outputs = self._forward(X, out_bufs)
-        else:
-            outputs = self.forward(X, buffers)
+        outputs = self.forward(X, out_bufs)
         sw_sum = m if sample_weight is None else float(sample_weight.sum())
 
         # dZ_out = A_out - Y, each row weighted by sample_weight / sw_sum; the
         # logits buffer becomes A_out and then dZ_out in place.
         dZ = outputs[-1]
-        loss = self._loss_and_output_delta(
+        loss = self.loss_and_output_error(
             dZ, Y, sample_weight, scratch[-1], scratch2, per_sample
         )
         loss += self.penalty(alpha, sw_sum)
