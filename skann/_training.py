@@ -211,7 +211,6 @@ def train(
             except KeyboardInterrupt:
                 history.interrupted = True
                 break
-            check_weights(net.params)
             history.n_iter += 1
             history.t += n_samples
             history.loss_curve.append(loss)
@@ -238,4 +237,7 @@ def train(
                 break
     if best_params is not None:
         net.params[...] = best_params
+    # Non-finite weights already show as a non-finite loss in the next batch;
+    # this also catches weights that grew huge but stayed finite.
+    check_weights(net.params)
     return history
