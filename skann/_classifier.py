@@ -1046,6 +1046,11 @@ class ANNClassifier(*_CALLBACK_BASES, ClassifierMixin, BaseEstimator):
         return self._decode(proba, self.classes_, self._is_multilabel())
 
     # --------------------------------------------------------------- plumbing
+    def __sklearn_is_fitted__(self):
+        # What check_is_fitted would infer from the "_"-suffixed attributes,
+        # in O(1): _fit_context asks on every partial_fit call.
+        return "_params" in self.__dict__
+
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.input_tags.sparse = True
