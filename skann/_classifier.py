@@ -681,9 +681,12 @@ class ANNClassifier(*_CALLBACK_BASES, ClassifierMixin, BaseEstimator):
         return min(self.batch_size, n_samples)
 
     def _fit_lbfgs(self, net, X, Y, sample_weight):
+        workspace = net.workspace(X.shape[0])  # one for every evaluation
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
             result = lbfgs(
-                lambda params: net.loss_grad(X, Y, self.alpha, sample_weight),
+                lambda params: net.loss_grad(
+                    X, Y, self.alpha, sample_weight, workspace
+                ),
                 net.params,
                 self.max_iter,
                 self.max_fun,

@@ -312,7 +312,6 @@ class Network:
         Y,
         alpha=0.0,
         sample_weight=None,
-        grad=None,
         workspace=None,
     ):
         """Loss and its gradient with respect to ``params``, by backpropagation.
@@ -326,9 +325,6 @@ class Network:
             L2 penalty strength.
         sample_weight : ndarray of shape (m,), optional
             Weights of the samples; the loss is their weighted mean.
-        grad : ndarray of shape (n_params,), optional
-            Buffer to write the gradient into (by default ``workspace.grad``,
-            or a new array).
         workspace : Workspace, optional
             Preallocated scratch from :meth:`workspace`, used when ``X`` fits
             in it; every intermediate array is written into it.
@@ -337,16 +333,13 @@ class Network:
         -------
         loss : float
         grad : ndarray of shape (n_params,)
+            ``workspace.grad`` (overwritten by the next call with the same
+            workspace), or a new array without one.
         """
         ws = workspace if workspace is not None and workspace.fits(X) else None
         if ws is None:  # fresh arrays, as numpy's temporaries would be
             ws = Workspace(self, X.shape[0], np.result_type(X.dtype, self.params.dtype))
-        if grad is None:
-            grad = ws.grad
-        if grad is ws.grad:
-            grad_coefs, grad_intercepts = ws.grad_coefs, ws.grad_intercepts
-        else:
-            grad_coefs, grad_intercepts = self.unpack(grad)
+        grad, grad_coefs, grad_intercepts = ws.grad, ws.grad_coefs, ws.grad_intercepts
         m = X.shape[0]
         out_bufs, deltas, scratch, scratch2, per_sample = ws.views(m)
         outputs = self.forward(X, out_bufs)
@@ -379,8 +372,5 @@ class Network:
 
         # + alpha * W / m: the penalty's gradient, on the contiguous weight slice.
         penalty = np.multiply(self.weights, alpha / sw_sum, out=ws.penalty)
-        if grad is ws.grad:
-            ws.grad_weights += penalty
-        else:
-            grad[: self.n_coef] += penalty
+        ws.grad_weights += penalty
         return loss, grad

@@ -107,7 +107,8 @@ def lbfgs(loss_grad, params, max_iter, max_fun, tol):
         params[...] = x
         loss, grad = loss_grad(params)
         last["loss"] = loss
-        return loss, grad.astype(np.float64, copy=False)
+        # a copy: scipy keeps it, and loss_grad may reuse its buffer
+        return loss, np.array(grad, dtype=np.float64)
 
     curve = []
     result = minimize(
