@@ -48,7 +48,7 @@ from sklearn.preprocessing import StandardScaler
 from threadpoolctl import threadpool_info, threadpool_limits
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
-from skann import ANNClassifier  # noqa: E402
+from skann import ANNClassifier, _compiled  # noqa: E402
 
 warnings.simplefilter("ignore", ConvergenceWarning)
 
@@ -125,7 +125,8 @@ def machine():
     return (
         f"CPU: {model}, {os.cpu_count()} cores; Python {platform.python_version()}, "
         f"numpy {np.__version__}, scipy {scipy.__version__}, scikit-learn "
-        f"{sklearn.__version__}; BLAS: {', '.join(blas) or 'unknown'}; "
+        f"{sklearn.__version__}; BLAS: {', '.join(blas) or 'unknown'}; skann: "
+        f"{'compiled loop' if _compiled.COMPILED else 'numpy only (not compiled)'}; "
         f"load average before the run: {os.getloadavg()[0]:.2f}"
     )
 
@@ -414,19 +415,20 @@ def per_call(fn, calls):
 
 def partial_fit_arithmetic(model, X, y):
     """The arithmetic one 10-row partial_fit must do: one forward/backward pass
-    and one Adam step over every parameter, timed alone with skann's core
-    (MLPClassifier does the same arithmetic, in more steps)."""
-    from skann._optimizers import adam_step, copy_state
+    and one Adam step over every parameter, timed alone with skann's core (the
+    compiled loop when it is built; MLPClassifier does the same arithmetic, in
+    more steps)."""
+    from skann._optimizers import copy_state
+    from skann._training import run_epoch
 
     net = model._network()
     params, state = net.params.copy(), copy_state(model._optimizer_state)
     net = type(net)(net.layer_sizes, net.activation, net.output, params)
     Y = (y == model.classes_[1]).astype(float)[:, None]
-    workspace = net.workspace(X.shape[0])
+    hyper = dict(beta_1=model.beta_1, beta_2=model.beta_2, epsilon=model.epsilon)
 
     def step(i):
-        _, grad = net.loss_grad(X, Y, model.alpha, workspace=workspace)
-        adam_step(params, grad, state)
+        run_epoch(net, X, Y, None, None, X.shape[0], model.alpha, state, hyper)
 
     return step
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from . import _compiled
 from ._optimizers import STEPS
 
 
@@ -36,26 +37,36 @@ def check_weights(params):
         )
 
 
-def iter_batches(n_samples, batch_size, rng=None):
-    """Yield the rows of each minibatch: slices in order, or index arrays of a
-    fresh permutation drawn from ``rng``."""
-    order = None if rng is None else rng.permutation(n_samples)
+def iter_batches(n_samples, batch_size, order=None):
+    """Yield the rows of each minibatch: slices in order, or slices of the
+    index array ``order`` (a permutation of the rows)."""
     for start in range(0, n_samples, batch_size):
         stop = min(start + batch_size, n_samples)
         yield slice(start, stop) if order is None else order[start:stop]
 
 
-def run_epoch(net, X, Y, sample_weight, batches, alpha, step):
-    """One pass over ``batches``; returns the epoch loss, the batch losses
-    averaged with the batches' (weighted) sizes.
+def run_epoch(net, X, Y, sample_weight, order, batch_size, alpha, state, hyper):
+    """One pass over the minibatches (rows in order, or as ``order`` lists
+    them), one optimizer step per batch; returns the epoch loss, the batch
+    losses averaged with the batches' (weighted) sizes.
 
-    Every batch is gathered into, and computed in, arrays allocated once per
-    network (:meth:`Network.workspace`): no allocation per batch and no copy
-    of ``X`` beyond one batch.
+    Dense float arrays go through the compiled loop of :mod:`skann._compiled`,
+    which does per batch what the numpy loop below does.  Every batch is
+    gathered into, and computed in, arrays allocated once per network
+    (:meth:`Network.workspace`): no allocation per batch and no copy of ``X``
+    beyond one batch.
     """
+    if _compiled.applies(net, X, Y, sample_weight):
+        loss, diverged = _compiled.run_epoch(
+            net, X, Y, sample_weight, order, batch_size, alpha, state, hyper
+        )
+        if diverged:
+            raise DivergenceError(f"the training loss became {loss}")
+        return loss
+    step = STEPS[state["solver"]]
     total_loss = total_weight = 0.0
     ws = None
-    for rows in batches:
+    for rows in iter_batches(X.shape[0], batch_size, order):
         if isinstance(rows, slice):  # views, no copy
             if rows.start == 0 and rows.stop == Y.shape[0]:  # full batch
                 Xb, Yb, sw = X, Y, sample_weight
@@ -76,7 +87,7 @@ def run_epoch(net, X, Y, sample_weight, batches, alpha, step):
         loss, grad = net.loss_grad(Xb, Yb, alpha, sw, workspace=ws)
         if not math.isfinite(loss):
             raise DivergenceError(f"the training loss became {loss}")
-        step(net.params, grad)
+        step(net.params, grad, state, **hyper)
         total_loss += loss * weight
         total_weight += weight
     return total_loss / total_weight if total_weight else 0.0
@@ -180,7 +191,6 @@ def train(
     -------
     History
     """
-    step = STEPS[state["solver"]]
     step_params = step_params or {}
     initial = (
         state["learning_rate"]
@@ -199,14 +209,9 @@ def train(
             try:
                 if on_epoch_begin is not None:
                     on_epoch_begin()
+                order = None if epoch_rng is None else epoch_rng.permutation(n_samples)
                 loss = run_epoch(
-                    net,
-                    X,
-                    Y,
-                    sample_weight,
-                    iter_batches(n_samples, batch_size, epoch_rng),
-                    alpha,
-                    lambda params, grad: step(params, grad, state, **step_params),
+                    net, X, Y, sample_weight, order, batch_size, alpha, state, step_params
                 )
             except KeyboardInterrupt:
                 history.interrupted = True

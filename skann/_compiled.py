@@ -1,0 +1,192 @@
+"""The compiled minibatch loop (:mod:`skann._kernels`), when it applies.
+
+``pip install`` compiles ``skann/_kernels.c`` when a C compiler is at hand; it
+runs whole blocks of minibatch steps (gather, forward, backward, penalty,
+optimizer step) in one call, without Python in between.  It takes dense,
+C-contiguous float32 or float64 data of the parameters' dtype; anything else
+(sparse matrices, other layouts) goes through the numpy core, which remains
+the reference the tests hold the compiled loop to.
+"""
+
+import os
+import threading
+
+import numpy as np
+
+from ._blas import largest_product
+
+try:
+    from ._kernels import Stepper
+except ImportError:  # installed without a C compiler: numpy alone
+    Stepper = None
+
+COMPILED = Stepper is not None
+enabled = COMPILED  # tests switch it off to run the numpy path
+
+_ACTIVATIONS = {"identity": 0, "relu": 1, "tanh": 2, "logistic": 3}
+_OUTPUTS = {"logistic": 0, "softmax": 1}
+_SOLVERS = {"gd": 0, "sgd": 1, "adam": 2}
+_FLOATS = (np.dtype(np.float64), np.dtype(np.float32))
+_local = threading.local()
+_SHARED_ROWS = 256  # steppers for batches up to this size are kept per thread
+# Multiply-adds of a step's largest product from which each phase of a step
+# is cut in two parts (see _kernels.c), that two threads can compute at once.
+_TWO_PARTS = 2e5
+_CORES = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (
+    os.cpu_count() or 1
+)
+
+
+def _plain(A, dtype):
+    return (
+        isinstance(A, np.ndarray)
+        and A.dtype == dtype
+        and A.flags.c_contiguous
+        and A.flags.aligned
+    )
+
+
+def applies(net, X, Y, sample_weight):
+    """Whether the compiled loop can train ``net`` on these arrays."""
+    dtype = net.params.dtype
+    return (
+        enabled
+        and dtype in _FLOATS
+        and _plain(X, dtype)
+        and _plain(Y, dtype)
+        and (sample_weight is None or _plain(sample_weight, dtype))
+    )
+
+
+def stepper(net, rows):
+    """A :class:`skann._kernels.Stepper` for ``net`` and batches of up to ``rows``
+    rows: kept on the network, and per thread for small batches (one
+    ``partial_fit`` call after another, each on a fresh network)."""
+    key = (net.layer_sizes, net.activation, net.output, net.params.dtype)
+    for holder in (net, _local):
+        cached = getattr(holder, "_stepper", None)
+        if cached is not None and cached[0] == key and cached[1] >= rows:
+            net._stepper = cached
+            return cached[2]
+    made = Stepper(
+        net.layer_sizes,
+        _ACTIVATIONS[net.activation],
+        _OUTPUTS[net.output],
+        net.params.dtype == np.float32,
+        rows,
+        parts=2 if largest_product(rows, net.layer_sizes) >= _TWO_PARTS else 1,
+    )
+    net._stepper = (key, rows, made)
+    if rows <= _SHARED_ROWS:
+        _local._stepper = net._stepper
+    return made
+
+
+class Tuner:
+    """Chooses, block by block, between computing the two parts of each phase
+    on two threads or one after the other, whichever is faster now.
+
+    On a quiet machine two threads win; when another process keeps the second
+    core busy, every phase waits for it, and one thread wins.  Both give the
+    same results, so the choice only changes the speed.  The mode in use is
+    timed on each block of :attr:`BLOCK` batches; the other is tried on a
+    short block every ``wait`` blocks (``wait`` doubles after each failed try,
+    up to :attr:`MAX_WAIT`) or as soon as the mode in use gets slower than the
+    other's last time.
+    """
+
+    BLOCK, PROBE, MAX_WAIT = 16, 4, 16
+    MARGIN = 1.15  # a mode must be this much faster to displace the other
+
+    def __init__(self, cores=None):
+        self.parallel = (_CORES if cores is None else cores) > 1
+        self.usable = self.parallel
+        self.cost = {True: None, False: None}  # seconds per batch
+        self.wait = self.since = 2
+
+    def next_block(self):
+        """``(parallel, n_batches, budget)`` for the next block: run it in
+        parallel or not, and stop after ``budget`` seconds (0: no limit)."""
+        if not self.usable:
+            return False, 1 << 30, 0.0
+        current, other = self.cost[self.parallel], self.cost[not self.parallel]
+        if other is None or self.since >= self.wait or current > self.MARGIN * other:
+            # a try of the other mode, cut short if it is much slower
+            budget = 0.0 if current is None else 2 * self.PROBE * current
+            return not self.parallel, self.PROBE + 1, budget
+        return self.parallel, self.BLOCK + 1, 4 * self.BLOCK * current
+
+    def record(self, parallel, n_batches, seconds):
+        """Note that a block of ``n_batches`` took ``seconds``."""
+        per_batch = seconds / n_batches
+        if parallel == self.parallel:  # a running average, for the mode in use
+            old = self.cost[parallel]
+            self.cost[parallel] = per_batch if old is None else (old + per_batch) / 2
+            self.since += 1
+            return
+        self.cost[parallel] = per_batch  # a try of the other mode
+        self.since = 0
+        current = self.cost[self.parallel]
+        if current is None or self.MARGIN * per_batch < current:
+            self.parallel = parallel
+            self.wait = 2
+        else:
+            self.wait = min(2 * self.wait, self.MAX_WAIT)
+
+
+def run_epoch(net, X, Y, sample_weight, order, batch_size, alpha, state, hyper):
+    """One epoch of ``state["solver"]`` steps (see :func:`skann._training.run_epoch`).
+
+    Returns ``(loss, diverged)``: the epoch loss, the batch losses averaged
+    with the batches' weights; or, with ``diverged`` True, the first batch loss
+    that was not finite.
+    """
+    solver = state["solver"]
+    if solver == "adam":
+        a, b, c = hyper["beta_1"], hyper["beta_2"], hyper["epsilon"]
+        buf1, buf2 = state["m"], state["v"]
+    else:
+        a, b, c = hyper.get("momentum", 0.0), 0.0, 0.0
+        buf1, buf2 = state.get("velocity"), None
+    nesterov = hyper.get("nesterovs_momentum", False)
+    run = stepper(net, batch_size).run
+    tuner = net.__dict__.setdefault("_tuner", Tuner())
+    n_batches = -(-X.shape[0] // batch_size)
+    loss_sum = weight_sum = 0.0
+    first = 0
+    while first < n_batches:
+        parallel, size, budget = (
+            tuner.next_block() if n_batches > 1 else (False, 1, 0.0)
+        )
+        block_loss, block_weight, t, diverged, last, seconds = run(
+            X,
+            Y,
+            sample_weight,
+            order,
+            net.params,
+            alpha,
+            batch_size,
+            first,
+            min(first + size, n_batches),
+            _SOLVERS[solver],
+            state["learning_rate"],
+            a,
+            b,
+            c,
+            nesterov,
+            state.get("t", 0),
+            buf1,
+            buf2,
+            2 if parallel else 1,
+            budget,
+        )
+        if tuner.usable and last - first > 1:  # (the first batch is not timed)
+            tuner.record(parallel, last - first - 1, seconds)
+        if solver == "adam":
+            state["t"] = t
+        if diverged:
+            return block_loss, True
+        loss_sum += block_loss
+        weight_sum += block_weight
+        first = last
+    return (loss_sum / weight_sum if weight_sum else 0.0), False

@@ -1,0 +1,280 @@
+"""The compiled minibatch loop (skann._kernels) against the numpy core.
+
+The numpy core is itself checked against finite differences and MLPClassifier
+(test_gradients.py); here the compiled loop must compute the same losses,
+gradients and optimizer trajectories, give bit-identical results on one thread
+or two, and leave the numpy path fully working when it is switched off.
+"""
+
+import itertools
+import os
+import warnings
+
+import numpy as np
+import pytest
+from sklearn.datasets import make_classification
+from sklearn.exceptions import ConvergenceWarning
+
+from skann import ANNClassifier, _compiled
+from skann._network import Network
+from skann._optimizers import init_state
+from skann._training import DivergenceError, run_epoch
+
+# CI sets SKANN_REQUIRE_COMPILED=1: there, a silently failed build of the
+# optional extension fails this module instead of skipping it.
+REQUIRED = os.environ.get("SKANN_REQUIRE_COMPILED") == "1"
+pytestmark = pytest.mark.skipif(
+    not (_compiled.COMPILED or REQUIRED), reason="skann._kernels was not compiled"
+)
+
+ACTIVATIONS = ["relu", "tanh", "logistic", "identity"]
+TARGETS = ["binary", "multiclass", "multilabel"]
+HYPER = dict(momentum=0.9, nesterovs_momentum=True, beta_1=0.9, beta_2=0.999,
+             epsilon=1e-8)
+
+
+def test_the_extension_is_compiled():
+    assert _compiled.COMPILED, "pip install did not build skann._kernels"
+
+
+def problem(target, n_samples, n_features=6, dtype=np.float64, seed=0):
+    rng = np.random.RandomState(seed)
+    X = rng.normal(size=(n_samples, n_features)).astype(dtype)
+    if target == "binary":
+        Y = rng.randint(0, 2, size=(n_samples, 1))
+        output = "logistic"
+    elif target == "multiclass":
+        Y = np.eye(3)[rng.randint(0, 3, size=n_samples)]
+        output = "softmax"
+    else:
+        Y = rng.randint(0, 2, size=(n_samples, 3))
+        output = "logistic"
+    sw = rng.uniform(0.1, 3, size=n_samples).astype(dtype)
+    return X, Y.astype(dtype), output, sw
+
+
+def network(X, Y, output, activation, hidden, seed=0):
+    net = Network((X.shape[1], *hidden, Y.shape[1]), activation, output, dtype=X.dtype)
+    return net.initialize(np.random.RandomState(seed), Y)
+
+
+@pytest.mark.parametrize(
+    "activation, target, alpha, weighted, hidden, parts",
+    list(
+        itertools.product(
+            ACTIVATIONS, TARGETS, [0.0, 0.3], [False, True], [(5,), (5, 4, 5)], [1, 2]
+        )
+    ),
+)
+def test_loss_and_gradient_match_the_numpy_core(
+    activation, target, alpha, weighted, hidden, parts
+):
+    X, Y, output, sw = problem(target, 9)
+    sw = sw if weighted else None
+    net = network(X, Y, output, activation, hidden)
+    expected_loss, expected_grad = net.loss_grad(X, Y, alpha, sw)
+    stepper = _compiled.Stepper(
+        net.layer_sizes,
+        _compiled._ACTIVATIONS[activation],
+        _compiled._OUTPUTS[output],
+        False,
+        9,
+        parts=parts,
+    )
+    grad = np.empty_like(net.params)
+    loss = stepper.loss_grad(X, Y, sw, net.params, alpha, grad)
+    np.testing.assert_allclose(loss, expected_loss, rtol=1e-12)
+    np.testing.assert_allclose(grad, expected_grad, rtol=1e-9, atol=1e-14)
+
+
+@pytest.mark.parametrize("target", TARGETS)
+def test_float32_loss_and_gradient_match_the_numpy_core(target):
+    X, Y, output, sw = problem(target, 40, dtype=np.float32)
+    net = network(X, Y, output, "tanh", (7,))
+    expected_loss, expected_grad = net.loss_grad(X, Y, 0.1, sw)
+    stepper = _compiled.stepper(net, 40)
+    grad = np.empty_like(net.params)
+    loss = stepper.loss_grad(X, Y, sw, net.params, 0.1, grad)
+    np.testing.assert_allclose(loss, expected_loss, rtol=1e-5)
+    np.testing.assert_allclose(grad, expected_grad, rtol=1e-4, atol=1e-6)
+
+
+def epoch(net, X, Y, sw, order, batch_size, state, compiled, monkeypatch):
+    monkeypatch.setattr(_compiled, "enabled", compiled)
+    with np.errstate(over="ignore"):
+        return run_epoch(net, X, Y, sw, order, batch_size, 1e-3, state, HYPER)
+
+
+@pytest.mark.parametrize(
+    "solver, nesterov, shuffled, weighted, target",
+    [
+        (solver, nesterov, shuffled, weighted, target)
+        for solver, nesterov in [("gd", False), ("sgd", True), ("sgd", False),
+                                 ("adam", False)]
+        for shuffled, weighted, target in itertools.product(
+            [False, True], [False, True], TARGETS
+        )
+    ],
+)
+def test_epochs_follow_the_numpy_trajectory(
+    solver, nesterov, shuffled, weighted, target, monkeypatch
+):
+    X, Y, output, sw = problem(target, 230)
+    sw = sw if weighted else None
+    order = np.random.RandomState(3).permutation(230) if shuffled else None
+    runs = []
+    for compiled in (False, True):
+        net = network(X, Y, output, "relu", (8, 6))
+        state = init_state(solver, net.params, 0.05)
+        hyper = dict(HYPER, nesterovs_momentum=nesterov)
+        monkeypatch.setattr(_compiled, "enabled", compiled)
+        losses = [
+            run_epoch(net, X, Y, sw, order, 50, 1e-3, state, hyper) for _ in range(3)
+        ]
+        runs.append((losses, net.params.copy(), state))
+    (loss_np, params_np, state_np), (loss_c, params_c, state_c) = runs
+    np.testing.assert_allclose(loss_c, loss_np, rtol=1e-10)
+    np.testing.assert_allclose(params_c, params_np, rtol=1e-9, atol=1e-12)
+    assert state_c.get("t") == state_np.get("t")
+    for key in ("m", "v", "velocity"):
+        if key in state_np:
+            np.testing.assert_allclose(state_c[key], state_np[key], rtol=1e-9,
+                                       atol=1e-15)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("target", TARGETS)
+def test_two_threads_give_bit_identical_results(dtype, target):
+    X, Y, output, sw = problem(target, 1000, n_features=30, dtype=dtype)
+    order = np.random.RandomState(0).permutation(1000)
+    results = []
+    for threads in (1, 2, 1, 2):
+        net = network(X, Y, output, "relu", (64,))
+        stepper = _compiled.Stepper(net.layer_sizes, 1, _compiled._OUTPUTS[output],
+                                    dtype == np.float32, 100, parts=2)
+        m, v = np.zeros_like(net.params), np.zeros_like(net.params)
+        out = stepper.run(X, Y, sw, order, net.params, 1e-3, 100, 0, 10, 2, 1e-2,
+                          0.9, 0.999, 1e-8, False, 0, m, v, threads, 0.0)
+        results.append((out[:5], net.params.copy(), m, v))
+    for other in results[1:]:
+        assert other[0] == results[0][0]
+        for a, b in zip(other[1:], results[0][1:]):
+            np.testing.assert_array_equal(a, b)
+
+
+def test_fits_are_bit_identical_whatever_the_tuner_picks(monkeypatch):
+    X, y = make_classification(3000, 20, n_classes=3, n_informative=5,
+                               random_state=0)
+    fitted = []
+    for pattern in ([True], [False], [True, False, False, True, False]):
+        modes = itertools.cycle(pattern)
+        monkeypatch.setattr(
+            _compiled.Tuner, "next_block", lambda self: (next(modes), 3, 0.0)
+        )
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            clf = ANNClassifier(hidden_size=64, batch_size=100, max_iter=3,
+                                random_state=0).fit(X, y)
+        fitted.append(clf._params)
+    for params in fitted[1:]:
+        np.testing.assert_array_equal(params, fitted[0])
+
+
+def test_the_tuner_leaves_a_slow_mode_and_comes_back():
+    tuner = _compiled.Tuner(cores=2)
+    assert tuner.parallel
+    parallel, size, budget = tuner.next_block()  # first, a try of one thread
+    assert not parallel and size == tuner.PROBE + 1 and budget == 0
+    tuner.record(False, size - 1, (size - 1) * 1.5e-4)
+    parallel, size, _ = tuner.next_block()  # then of two
+    assert parallel
+    tuner.record(True, size - 1, (size - 1) * 1e-4)
+    assert tuner.parallel and tuner.cost == {True: 1e-4, False: 1.5e-4}
+    parallel, size, _ = tuner.next_block()
+    assert parallel and size == tuner.BLOCK + 1
+    tuner.record(True, size - 1, (size - 1) * 4e-4)  # the other core got busy
+    parallel, size, budget = tuner.next_block()  # so: try one thread
+    assert not parallel and size == tuner.PROBE + 1 and budget > 0
+    tuner.record(False, size - 1, (size - 1) * 1.5e-4)
+    assert not tuner.parallel
+    for _ in range(tuner.wait):  # one thread for a while, then a new try
+        parallel, size, _ = tuner.next_block()
+        assert not parallel
+        tuner.record(False, size - 1, (size - 1) * 1.5e-4)
+    parallel, size, _ = tuner.next_block()
+    assert parallel and size == tuner.PROBE + 1
+    tuner.record(True, size - 1, (size - 1) * 1e-4)  # quiet again
+    assert tuner.parallel
+    assert not _compiled.Tuner(cores=1).next_block()[0]
+
+
+def test_a_non_finite_loss_is_reported(monkeypatch):
+    X, Y, output, _ = problem("binary", 100)
+    net = network(X, Y, output, "relu", (5,))
+    net.params[:] = 1e200
+    state = init_state("sgd", net.params, 0.1)
+    before = net.params.copy()
+    with pytest.raises(DivergenceError, match="training loss became"):
+        epoch(net, X, Y, None, None, 20, state, True, monkeypatch)
+    np.testing.assert_array_equal(net.params, before)  # that step was not taken
+
+
+def test_bad_arguments_are_refused():
+    X, Y, output, _ = problem("binary", 20)
+    net = network(X, Y, output, "relu", (5,))
+    stepper = _compiled.Stepper(net.layer_sizes, 1, 0, False, 10)
+    grad = np.empty_like(net.params)
+    with pytest.raises(TypeError, match="float64"):
+        stepper.loss_grad(X.astype(np.float32), Y, None, net.params, 0.0, grad)
+    with pytest.raises(ValueError, match="does not fit"):
+        stepper.loss_grad(X, Y, None, net.params, 0.0, grad)  # 20 rows > 10
+    with pytest.raises(ValueError, match="shapes"):
+        stepper.loss_grad(X[:5, :3].copy(), Y[:5], None, net.params, 0.0, grad)
+    bad_order = np.arange(20) + 5
+    with pytest.raises(IndexError, match="out of range"):
+        stepper.run(X, Y, None, bad_order, net.params, 0.0, 10, 0, 2, 0, 0.1,
+                    0.0, 0.0, 0.0, False, 0, None, None, 1, 0.0)
+    with pytest.raises(ValueError, match="batches out of range"):
+        stepper.run(X, Y, None, None, net.params, 0.0, 10, 0, 3, 0, 0.1,
+                    0.0, 0.0, 0.0, False, 0, None, None, 1, 0.0)
+
+
+def test_other_layouts_take_the_numpy_path(monkeypatch):
+    """Fortran-ordered and sparse data train through the numpy core, to the
+    same model as the compiled loop on C-ordered data."""
+    import scipy.sparse as sp
+
+    X, y = make_classification(400, 8, random_state=0)
+    calls = []
+    real = _compiled.run_epoch
+    monkeypatch.setattr(
+        _compiled, "run_epoch", lambda *a, **k: calls.append(1) or real(*a, **k)
+    )
+    kwargs = dict(hidden_size=10, max_iter=4, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        compiled = ANNClassifier(**kwargs).fit(X, y)
+        assert len(calls) == 4
+        for other in (np.asfortranarray(X), sp.csr_matrix(X)):
+            model = ANNClassifier(**kwargs).fit(other, y)
+            np.testing.assert_allclose(model._params, compiled._params, rtol=1e-8,
+                                       atol=1e-12)
+    assert len(calls) == 4
+
+
+@pytest.mark.parametrize("solver", ["sgd", "adam"])
+def test_the_numpy_path_alone_fits_the_same_model(solver, monkeypatch):
+    X, y = make_classification(500, 10, n_classes=3, n_informative=4,
+                               random_state=0)
+    models = []
+    for compiled in (False, True):
+        monkeypatch.setattr(_compiled, "enabled", compiled)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            clf = ANNClassifier(hidden_size=16, solver=solver, max_iter=5,
+                                random_state=0).fit(X, y)
+        clf.partial_fit(X[:10], y[:10])
+        models.append(clf)
+    np.testing.assert_allclose(models[1]._params, models[0]._params, rtol=1e-8,
+                               atol=1e-12)
+    assert models[0].loss_curve_ == pytest.approx(models[1].loss_curve_, rel=1e-10)
