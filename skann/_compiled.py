@@ -32,8 +32,10 @@ _SHARED_ROWS = 256  # steppers for batches up to this size are kept per thread
 # Multiply-adds of a step's largest product from which each phase of a step
 # is cut in two parts (see _kernels.c), that two threads can compute at once.
 _TWO_PARTS = 2e5
-_CORES = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (
-    os.cpu_count() or 1
+_CORES = (
+    len(os.sched_getaffinity(0))
+    if hasattr(os, "sched_getaffinity")
+    else (os.cpu_count() or 1)
 )
 
 
@@ -95,7 +97,7 @@ class Tuner:
     other's last time.
     """
 
-    BLOCK, PROBE, MAX_WAIT = 16, 4, 16
+    BLOCK, PROBE, MAX_WAIT = 16, 4, 32
     MARGIN = 1.15  # a mode must be this much faster to displace the other
 
     def __init__(self, cores=None):
@@ -111,8 +113,8 @@ class Tuner:
             return False, 1 << 30, 0.0
         current, other = self.cost[self.parallel], self.cost[not self.parallel]
         if other is None or self.since >= self.wait or current > self.MARGIN * other:
-            # a try of the other mode, cut short if it is much slower
-            budget = 0.0 if current is None else 2 * self.PROBE * current
+            # a try of the other mode, cut short once it cannot win
+            budget = 0.0 if current is None else self.PROBE * current
             return not self.parallel, self.PROBE + 1, budget
         return self.parallel, self.BLOCK + 1, 4 * self.BLOCK * current
 

@@ -211,7 +211,15 @@ def train(
                     on_epoch_begin()
                 order = None if epoch_rng is None else epoch_rng.permutation(n_samples)
                 loss = run_epoch(
-                    net, X, Y, sample_weight, order, batch_size, alpha, state, step_params
+                    net,
+                    X,
+                    Y,
+                    sample_weight,
+                    order,
+                    batch_size,
+                    alpha,
+                    state,
+                    step_params,
                 )
             except KeyboardInterrupt:
                 history.interrupted = True

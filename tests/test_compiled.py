@@ -29,8 +29,9 @@ pytestmark = pytest.mark.skipif(
 
 ACTIVATIONS = ["relu", "tanh", "logistic", "identity"]
 TARGETS = ["binary", "multiclass", "multilabel"]
-HYPER = dict(momentum=0.9, nesterovs_momentum=True, beta_1=0.9, beta_2=0.999,
-             epsilon=1e-8)
+HYPER = dict(
+    momentum=0.9, nesterovs_momentum=True, beta_1=0.9, beta_2=0.999, epsilon=1e-8
+)
 
 
 def test_the_extension_is_compiled():
@@ -109,8 +110,12 @@ def epoch(net, X, Y, sw, order, batch_size, state, compiled, monkeypatch):
     "solver, nesterov, shuffled, weighted, target",
     [
         (solver, nesterov, shuffled, weighted, target)
-        for solver, nesterov in [("gd", False), ("sgd", True), ("sgd", False),
-                                 ("adam", False)]
+        for solver, nesterov in [
+            ("gd", False),
+            ("sgd", True),
+            ("sgd", False),
+            ("adam", False),
+        ]
         for shuffled, weighted, target in itertools.product(
             [False, True], [False, True], TARGETS
         )
@@ -138,8 +143,9 @@ def test_epochs_follow_the_numpy_trajectory(
     assert state_c.get("t") == state_np.get("t")
     for key in ("m", "v", "velocity"):
         if key in state_np:
-            np.testing.assert_allclose(state_c[key], state_np[key], rtol=1e-9,
-                                       atol=1e-15)
+            np.testing.assert_allclose(
+                state_c[key], state_np[key], rtol=1e-9, atol=1e-15
+            )
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
@@ -150,11 +156,37 @@ def test_two_threads_give_bit_identical_results(dtype, target):
     results = []
     for threads in (1, 2, 1, 2):
         net = network(X, Y, output, "relu", (64,))
-        stepper = _compiled.Stepper(net.layer_sizes, 1, _compiled._OUTPUTS[output],
-                                    dtype == np.float32, 100, parts=2)
+        stepper = _compiled.Stepper(
+            net.layer_sizes,
+            1,
+            _compiled._OUTPUTS[output],
+            dtype == np.float32,
+            100,
+            parts=2,
+        )
         m, v = np.zeros_like(net.params), np.zeros_like(net.params)
-        out = stepper.run(X, Y, sw, order, net.params, 1e-3, 100, 0, 10, 2, 1e-2,
-                          0.9, 0.999, 1e-8, False, 0, m, v, threads, 0.0)
+        out = stepper.run(
+            X,
+            Y,
+            sw,
+            order,
+            net.params,
+            1e-3,
+            100,
+            0,
+            10,
+            2,
+            1e-2,
+            0.9,
+            0.999,
+            1e-8,
+            False,
+            0,
+            m,
+            v,
+            threads,
+            0.0,
+        )
         results.append((out[:5], net.params.copy(), m, v))
     for other in results[1:]:
         assert other[0] == results[0][0]
@@ -163,8 +195,7 @@ def test_two_threads_give_bit_identical_results(dtype, target):
 
 
 def test_fits_are_bit_identical_whatever_the_tuner_picks(monkeypatch):
-    X, y = make_classification(3000, 20, n_classes=3, n_informative=5,
-                               random_state=0)
+    X, y = make_classification(3000, 20, n_classes=3, n_informative=5, random_state=0)
     fitted = []
     for pattern in ([True], [False], [True, False, False, True, False]):
         modes = itertools.cycle(pattern)
@@ -173,8 +204,9 @@ def test_fits_are_bit_identical_whatever_the_tuner_picks(monkeypatch):
         )
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", ConvergenceWarning)
-            clf = ANNClassifier(hidden_size=64, batch_size=100, max_iter=3,
-                                random_state=0).fit(X, y)
+            clf = ANNClassifier(
+                hidden_size=64, batch_size=100, max_iter=3, random_state=0
+            ).fit(X, y)
         fitted.append(clf._params)
     for params in fitted[1:]:
         np.testing.assert_array_equal(params, fitted[0])
@@ -232,11 +264,51 @@ def test_bad_arguments_are_refused():
         stepper.loss_grad(X[:5, :3].copy(), Y[:5], None, net.params, 0.0, grad)
     bad_order = np.arange(20) + 5
     with pytest.raises(IndexError, match="out of range"):
-        stepper.run(X, Y, None, bad_order, net.params, 0.0, 10, 0, 2, 0, 0.1,
-                    0.0, 0.0, 0.0, False, 0, None, None, 1, 0.0)
+        stepper.run(
+            X,
+            Y,
+            None,
+            bad_order,
+            net.params,
+            0.0,
+            10,
+            0,
+            2,
+            0,
+            0.1,
+            0.0,
+            0.0,
+            0.0,
+            False,
+            0,
+            None,
+            None,
+            1,
+            0.0,
+        )
     with pytest.raises(ValueError, match="batches out of range"):
-        stepper.run(X, Y, None, None, net.params, 0.0, 10, 0, 3, 0, 0.1,
-                    0.0, 0.0, 0.0, False, 0, None, None, 1, 0.0)
+        stepper.run(
+            X,
+            Y,
+            None,
+            None,
+            net.params,
+            0.0,
+            10,
+            0,
+            3,
+            0,
+            0.1,
+            0.0,
+            0.0,
+            0.0,
+            False,
+            0,
+            None,
+            None,
+            1,
+            0.0,
+        )
 
 
 def test_other_layouts_take_the_numpy_path(monkeypatch):
@@ -257,24 +329,26 @@ def test_other_layouts_take_the_numpy_path(monkeypatch):
         assert len(calls) == 4
         for other in (np.asfortranarray(X), sp.csr_matrix(X)):
             model = ANNClassifier(**kwargs).fit(other, y)
-            np.testing.assert_allclose(model._params, compiled._params, rtol=1e-8,
-                                       atol=1e-12)
+            np.testing.assert_allclose(
+                model._params, compiled._params, rtol=1e-8, atol=1e-12
+            )
     assert len(calls) == 4
 
 
 @pytest.mark.parametrize("solver", ["sgd", "adam"])
 def test_the_numpy_path_alone_fits_the_same_model(solver, monkeypatch):
-    X, y = make_classification(500, 10, n_classes=3, n_informative=4,
-                               random_state=0)
+    X, y = make_classification(500, 10, n_classes=3, n_informative=4, random_state=0)
     models = []
     for compiled in (False, True):
         monkeypatch.setattr(_compiled, "enabled", compiled)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", ConvergenceWarning)
-            clf = ANNClassifier(hidden_size=16, solver=solver, max_iter=5,
-                                random_state=0).fit(X, y)
+            clf = ANNClassifier(
+                hidden_size=16, solver=solver, max_iter=5, random_state=0
+            ).fit(X, y)
         clf.partial_fit(X[:10], y[:10])
         models.append(clf)
-    np.testing.assert_allclose(models[1]._params, models[0]._params, rtol=1e-8,
-                               atol=1e-12)
+    np.testing.assert_allclose(
+        models[1]._params, models[0]._params, rtol=1e-8, atol=1e-12
+    )
     assert models[0].loss_curve_ == pytest.approx(models[1].loss_curve_, rel=1e-10)
