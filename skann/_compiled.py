@@ -32,6 +32,14 @@ _SHARED_ROWS = 256  # steppers for batches up to this size are kept per thread
 # Multiply-adds of a step's largest product from which each phase of a step
 # is cut in two parts (see _kernels.c), that two threads can compute at once.
 _TWO_PARTS = 2e5
+
+
+def parts(layer_sizes, batch_size):
+    """How each phase of a step is cut: 1 or 2 parts.  It fixes the rounding,
+    so it depends on nothing but the network and the batch size."""
+    return 2 if largest_product(batch_size, layer_sizes) >= _TWO_PARTS else 1
+
+
 _CORES = (
     len(os.sched_getaffinity(0))
     if hasattr(os, "sched_getaffinity")
@@ -76,7 +84,6 @@ def stepper(net, rows):
         _OUTPUTS[net.output],
         net.params.dtype == np.float32,
         rows,
-        parts=2 if largest_product(rows, net.layer_sizes) >= _TWO_PARTS else 1,
     )
     net._stepper = (key, rows, made)
     if rows <= _SHARED_ROWS:
@@ -151,16 +158,22 @@ def run_epoch(net, X, Y, sample_weight, order, batch_size, alpha, state, hyper):
         a, b, c = hyper.get("momentum", 0.0), 0.0, 0.0
         buf1, buf2 = state.get("velocity"), None
     nesterov = hyper.get("nesterovs_momentum", False)
-    run = stepper(net, batch_size).run
-    tuner = net.__dict__.setdefault("_tuner", Tuner())
+    steps = stepper(net, batch_size)
+    cut = parts(net.layer_sizes, batch_size)
     n_batches = -(-X.shape[0] // batch_size)
+    # One call for the whole epoch, unless a second thread may help.
+    tuner = None
+    if cut > 1 and n_batches > 1:
+        tuner = getattr(net, "_tuner", None)
+        if tuner is None:
+            tuner = net._tuner = Tuner()
     loss_sum = weight_sum = 0.0
     first = 0
     while first < n_batches:
         parallel, size, budget = (
-            tuner.next_block() if n_batches > 1 else (False, 1, 0.0)
+            tuner.next_block() if tuner is not None else (False, n_batches, 0.0)
         )
-        block_loss, block_weight, t, diverged, last, seconds = run(
+        block_loss, block_weight, t, diverged, last, seconds = steps.run(
             X,
             Y,
             sample_weight,
@@ -179,11 +192,12 @@ def run_epoch(net, X, Y, sample_weight, order, batch_size, alpha, state, hyper):
             state.get("t", 0),
             buf1,
             buf2,
+            cut,
             2 if parallel else 1,
             budget,
         )
-        if tuner.usable and last - first > 1:  # (the first batch is not timed)
-            tuner.record(parallel, last - first - 1, seconds)
+        if tuner is not None and tuner.usable and last - first > 1:
+            tuner.record(parallel, last - first - 1, seconds)  # (not the first)
         if solver == "adam":
             state["t"] = t
         if diverged:

@@ -435,7 +435,7 @@ static int run_batches(Stepper *s, const Data *d, const Py_ssize_t *order,
 }
 
 PyDoc_STRVAR(loss_grad_doc,
-"loss_grad(X, Y, sample_weight, params, alpha, grad) -> loss\n\n"
+"loss_grad(X, Y, sample_weight, params, alpha, grad, parts=1) -> loss\n\n"
 "Network.loss_grad over one batch of at most ``rows`` rows, the gradient\n"
 "copied into ``grad``: the computation ``run`` makes for each batch.");
 
@@ -443,8 +443,14 @@ static PyObject *Stepper_loss_grad(Stepper *s, PyObject *args)
 {
     PyObject *X, *Y, *sw, *params, *grad_obj;
     double alpha;
-    if (!PyArg_ParseTuple(args, "OOOOdO", &X, &Y, &sw, &params, &alpha, &grad_obj))
+    int parts = 1;
+    if (!PyArg_ParseTuple(args, "OOOOdO|i", &X, &Y, &sw, &params, &alpha, &grad_obj,
+                          &parts))
         return NULL;
+    if (parts < 1 || parts > 2) {
+        PyErr_SetString(PyExc_ValueError, "parts must be 1 or 2");
+        return NULL;
+    }
     Py_buffer views[5];
     Data d;
     if (get_data(s, X, Y, sw, params, views, &d) < 0) return NULL;
@@ -459,6 +465,7 @@ static PyObject *Stepper_loss_grad(Stepper *s, PyObject *args)
     }
     double loss;
     Py_BEGIN_ALLOW_THREADS
+    s->parts = parts;
     s->index_error = 0;
     set_batch(s, &d, NULL, 0, d.n_rows);
     s->batch.alpha = alpha;
@@ -471,14 +478,16 @@ static PyObject *Stepper_loss_grad(Stepper *s, PyObject *args)
 
 PyDoc_STRVAR(run_doc,
 "run(X, Y, sample_weight, order, params, alpha, batch_size, first, last,\n"
-"    solver, learning_rate, a, b, c, nesterov, t, buf1, buf2, threads, budget)\n"
+"    solver, learning_rate, a, b, c, nesterov, t, buf1, buf2, parts, threads,\n"
+"    budget)\n"
 "-> (loss_sum, weight_sum, t, diverged, last, seconds)\n\n"
 "Batches ``first`` to ``last - 1`` of an epoch over ``X`` (rows\n"
 "``order[i * batch_size:(i + 1) * batch_size]``, or slices when ``order`` is\n"
 "None), one optimizer step each.  ``solver`` 0/1/2 is gd/sgd/adam; ``a, b, c``\n"
 "are momentum or beta_1, beta_2, epsilon; ``buf1, buf2`` the velocity or\n"
-"Adam's m, v (updated in place); ``t`` Adam's step count.  ``threads=2``\n"
-"computes the two parts of each phase at once, with the same results as 1.\n"
+"Adam's m, v (updated in place); ``t`` Adam's step count.  ``parts`` (1 or\n"
+"2) is how each phase of a step is cut, which fixes the rounding;\n"
+"``threads=2`` lets a helper thread take parts, with the same results as 1.\n"
 "``seconds`` times the batches after the first (which may wait for the\n"
 "helper thread to wake up); past ``budget`` of them (if positive), it stops\n"
 "early: ``last`` is then the first batch not run.\n"
@@ -492,15 +501,15 @@ static PyObject *Stepper_run(Stepper *s, PyObject *args)
     Optimizer o = {0};
     Py_ssize_t first, last, batch_size;
     double alpha;
-    int threads;
+    int parts, threads;
     double budget;
-    if (!PyArg_ParseTuple(args, "OOOOOdnnniddddpLOOid", &X, &Y, &sw, &order, &params,
+    if (!PyArg_ParseTuple(args, "OOOOOdnnniddddpLOOiid", &X, &Y, &sw, &order, &params,
                           &alpha, &batch_size, &first, &last, &o.solver,
                           &o.learning_rate, &o.a, &o.b, &o.c, &o.nesterov, &o.t,
-                          &buf1, &buf2, &threads, &budget))
+                          &buf1, &buf2, &parts, &threads, &budget))
         return NULL;
-    if (o.solver < SOLVER_GD || o.solver > SOLVER_ADAM) {
-        PyErr_SetString(PyExc_ValueError, "unknown solver");
+    if (o.solver < SOLVER_GD || o.solver > SOLVER_ADAM || parts < 1 || parts > 2) {
+        PyErr_SetString(PyExc_ValueError, "unknown solver, or parts not 1 or 2");
         return NULL;
     }
     Py_buffer views[7];
@@ -534,13 +543,14 @@ static PyObject *Stepper_run(Stepper *s, PyObject *args)
         PyErr_SetString(PyExc_ValueError, "batches out of range");
         goto fail;
     }
-    if (threads > 1 && s->parts > 1 && start_helper(s) < 0) {
+    if (threads > 1 && parts > 1 && start_helper(s) < 0) {
         PyErr_SetString(PyExc_RuntimeError, "could not start a helper thread");
         goto fail;
     }
     double loss_sum = 0, weight_sum = 0, seconds = 0;
     int status;
     Py_BEGIN_ALLOW_THREADS
+    s->parts = parts;
     s->optimizer = o;
     s->batch.alpha = alpha;
     s->index_error = 0;
@@ -575,13 +585,12 @@ static void Stepper_dealloc(Stepper *s)
 static int Stepper_init(Stepper *s, PyObject *args, PyObject *kwds)
 {
     static char *kwlist[] = {"layer_sizes", "activation", "output", "float32", "rows",
-                             "parts", NULL};
+                             NULL};
     PyObject *sizes;
     int activation, output, is_float;
     Py_ssize_t rows;
-    int parts = 1;
-    if (!PyArg_ParseTupleAndKeywords(args, kwds, "Oiipn|i", kwlist, &sizes, &activation,
-                                     &output, &is_float, &rows, &parts))
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "Oiipn", kwlist, &sizes, &activation,
+                                     &output, &is_float, &rows))
         return -1;
     if (load_blas() < 0) return -1;
     if (s->sizes != NULL) {
@@ -591,7 +600,7 @@ static int Stepper_init(Stepper *s, PyObject *args, PyObject *kwds)
     PyObject *seq = PySequence_Fast(sizes, "layer_sizes must be a sequence");
     if (seq == NULL) return -1;
     Py_ssize_t n = PySequence_Fast_GET_SIZE(seq);
-    if (n < 2 || rows < 1 || parts < 1 || parts > 2 || activation < ACT_IDENTITY || activation > ACT_LOGISTIC ||
+    if (n < 2 || rows < 1 || activation < ACT_IDENTITY || activation > ACT_LOGISTIC ||
         output < OUT_LOGISTIC || output > OUT_SOFTMAX) {
         Py_DECREF(seq);
         PyErr_SetString(PyExc_ValueError, "invalid network specification");
@@ -603,7 +612,7 @@ static int Stepper_init(Stepper *s, PyObject *args, PyObject *kwds)
     s->output = output;
     s->is_float = is_float;
     s->rows = rows;
-    s->parts = parts;
+    s->parts = 1;
     s->sizes = PyMem_Calloc(n, sizeof(int));
     s->coef_at = PyMem_Calloc(L, sizeof(Py_ssize_t));
     s->bias_at = PyMem_Calloc(L, sizeof(Py_ssize_t));
