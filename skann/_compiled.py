@@ -2,10 +2,11 @@
 
 ``pip install`` compiles ``skann/_kernels.c`` when a C compiler is at hand; it
 runs whole blocks of minibatch steps (gather, forward, backward, penalty,
-optimizer step) in one call, without Python in between.  It takes dense,
-C-contiguous float32 or float64 data of the parameters' dtype; anything else
-(sparse matrices, other layouts) goes through the numpy core, which remains
-the reference the tests hold the compiled loop to.
+optimizer step) in one call, without Python in between.  It takes dense
+float32 or float64 arrays of the parameters' dtype, in any layout (rows that
+are not C-contiguous and aligned are copied batch by batch); sparse matrices
+go through the numpy core, which remains the reference the tests hold the
+compiled loop to.
 """
 
 import os
@@ -48,12 +49,7 @@ _CORES = (
 
 
 def _plain(A, dtype):
-    return (
-        isinstance(A, np.ndarray)
-        and A.dtype == dtype
-        and A.flags.c_contiguous
-        and A.flags.aligned
-    )
+    return isinstance(A, np.ndarray) and A.dtype == dtype
 
 
 def applies(net, X, Y, sample_weight):

@@ -19,6 +19,7 @@
 #include <sched.h>
 #include <stdatomic.h>
 #include <string.h>
+#include <stdint.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -44,11 +45,18 @@ typedef struct {  /* an optimizer state of skann/_optimizers.py */
     void *buf1, *buf2;              /* velocity | m, v */
 } Optimizer;
 
+typedef struct {  /* a data array of any layout: X, Y (2-d) or sample weights */
+    const char *base;
+    Py_ssize_t row_stride, col_stride;  /* in bytes */
+    int direct;  /* C-contiguous and aligned: rows usable in place */
+} Source;
+
 typedef struct {  /* the batch being computed */
-    const void *X, *Y;              /* the whole data */
-    const Py_ssize_t *order;        /* the batch's row indices, or NULL */
-    Py_ssize_t n_rows, m;
-    const void *Xb, *Yb, *sw;       /* the batch's rows (gathered or views) */
+    const Source *X, *Y;            /* the whole data */
+    const Py_ssize_t *order;        /* the epoch's row order, or NULL */
+    Py_ssize_t n_rows, start, m;    /* the batch: rows start .. start + m - 1 */
+    int gather;                     /* copy its X and Y rows into scratch */
+    const void *Xb, *Yb, *sw;       /* the batch's rows (gathered or in place) */
     void *params;
     double sw_sum, alpha;
 } Batch;
@@ -139,23 +147,41 @@ static int load_blas(void)
 }
 
 /* --------------------------------------------------------------- buffers */
-/* A C-contiguous buffer of the stepper's dtype with ``ndim`` dimensions
- * (``ndim`` 0: any), writable if asked.  Returns 0 or -1 with an exception. */
+/* A buffer of the stepper's dtype with ``ndim`` dimensions: C-contiguous,
+ * and writable if asked; or, for ``data``, of any layout and alignment.
+ * Returns 0 or -1 with an exception. */
 static int get_array(Stepper *s, PyObject *obj, Py_buffer *view, int ndim,
-                     int writable, const char *name)
+                     int writable, int data, const char *name)
 {
-    int flags = PyBUF_C_CONTIGUOUS | PyBUF_FORMAT | (writable ? PyBUF_WRITABLE : 0);
+    int flags = (data ? PyBUF_STRIDES : PyBUF_C_CONTIGUOUS) | PyBUF_FORMAT |
+                (writable ? PyBUF_WRITABLE : 0);
     if (PyObject_GetBuffer(obj, view, flags) < 0) return -1;
     char want = s->is_float ? 'f' : 'd';
     const char *fmt = view->format;
     if (fmt[0] == '<' || fmt[0] == '=' || fmt[0] == '@') fmt++;
-    if (fmt[0] != want || fmt[1] != '\0' || (ndim && view->ndim != ndim)) {
-        PyErr_Format(PyExc_TypeError, "%s: expected a C-contiguous %d-d %s array",
-                     name, ndim, s->is_float ? "float32" : "float64");
+    if (fmt[0] != want || fmt[1] != '\0' || view->ndim != ndim) {
+        PyErr_Format(PyExc_TypeError, "%s: expected a %s%d-d %s array", name,
+                     data ? "" : "C-contiguous ", ndim,
+                     s->is_float ? "float32" : "float64");
         PyBuffer_Release(view);
         return -1;
     }
     return 0;
+}
+
+/* The Source of a data buffer from get_array(..., data=1, ...). */
+static Source source_of(const Py_buffer *view)
+{
+    Source src;
+    Py_ssize_t item = view->itemsize;
+    src.base = view->buf;
+    src.row_stride = view->strides[0];
+    src.col_stride = view->ndim > 1 ? view->strides[1] : 0;
+    src.direct = (uintptr_t)view->buf % item == 0 && src.row_stride % item == 0 &&
+                 (view->ndim == 1 ? src.row_stride == item
+                                  : src.col_stride == item &&
+                                        src.row_stride == item * view->shape[1]);
+    return src;
 }
 
 static int get_index(PyObject *obj, Py_buffer *view)
@@ -175,7 +201,7 @@ static int get_index(PyObject *obj, Py_buffer *view)
 /* The call's arrays: X (n x n_features), Y (n x n_outputs), sw (n,) or None
  * and params; views[0..3] hold them until release(). */
 typedef struct {
-    const void *X, *Y, *sw;
+    Source X, Y, sw;  /* sw.base NULL: no sample weights */
     void *params;
     Py_ssize_t n_rows;
 } Data;
@@ -190,11 +216,11 @@ static int get_data(Stepper *s, PyObject *X, PyObject *Y, PyObject *sw,
                     PyObject *params, Py_buffer views[4], Data *d)
 {
     memset(views, 0, 4 * sizeof(Py_buffer));
-    if (get_array(s, X, &views[0], 2, 0, "X") < 0) return -1;
-    if (get_array(s, Y, &views[1], 2, 0, "Y") < 0) goto fail;
-    if (sw != Py_None && get_array(s, sw, &views[2], 1, 0, "sample_weight") < 0)
+    if (get_array(s, X, &views[0], 2, 0, 1, "X") < 0) return -1;
+    if (get_array(s, Y, &views[1], 2, 0, 1, "Y") < 0) goto fail;
+    if (sw != Py_None && get_array(s, sw, &views[2], 1, 0, 1, "sample_weight") < 0)
         goto fail;
-    if (get_array(s, params, &views[3], 1, 1, "params") < 0) goto fail;
+    if (get_array(s, params, &views[3], 1, 1, 0, "params") < 0) goto fail;
     Py_ssize_t n = views[0].shape[0];
     if (views[0].shape[1] != s->sizes[0] || views[1].shape[0] != n ||
         views[1].shape[1] != s->sizes[s->n_layers] ||
@@ -202,9 +228,12 @@ static int get_data(Stepper *s, PyObject *X, PyObject *Y, PyObject *sw,
         PyErr_SetString(PyExc_ValueError, "array shapes do not match the network");
         goto fail;
     }
-    d->X = views[0].buf;
-    d->Y = views[1].buf;
-    d->sw = sw == Py_None ? NULL : views[2].buf;
+    d->X = source_of(&views[0]);
+    d->Y = source_of(&views[1]);
+    if (sw == Py_None)
+        memset(&d->sw, 0, sizeof(Source));
+    else
+        d->sw = source_of(&views[2]);
     d->params = views[3].buf;
     d->n_rows = n;
     return 0;
@@ -341,38 +370,37 @@ static double sum_weights(Stepper *s, const void *sw, Py_ssize_t m)
     return total;
 }
 
-/* Point s->batch at rows [start, stop) of the data, gathering the sample
- * weights of a shuffled batch (the row parts gather X and Y).  Returns the
- * batch's weight. */
+/* Point s->batch at rows [start, stop) of the epoch (in ``order``, if not
+ * NULL), with its sample weights (copied unless usable in place; the row
+ * parts copy X and Y when needed).  Returns the batch's weight. */
 static double set_batch(Stepper *s, const Data *d, const Py_ssize_t *order,
                         Py_ssize_t start, Py_ssize_t stop)
 {
     Batch *bt = &s->batch;
-    size_t item = s->is_float ? sizeof(float) : sizeof(double);
-    int n0 = s->sizes[0], n_out = s->sizes[s->n_layers];
-    bt->X = d->X;
-    bt->Y = d->Y;
+    bt->X = &d->X;
+    bt->Y = &d->Y;
     bt->n_rows = d->n_rows;
+    bt->start = start;
     bt->m = stop - start;
     bt->params = d->params;
-    bt->order = order == NULL ? NULL : order + start;
-    bt->Xb = order ? s->X : (const char *)d->X + start * n0 * item;
-    bt->Yb = order ? s->Y : (const char *)d->Y + start * n_out * item;
+    bt->order = order;
+    bt->gather = order != NULL || !d->X.direct || !d->Y.direct;
+    bt->Xb = bt->gather ? s->X : d->X.base + start * d->X.row_stride;
+    bt->Yb = bt->gather ? s->Y : d->Y.base + start * d->Y.row_stride;
     bt->sw = NULL;
-    if (d->sw != NULL) {
-        if (order == NULL) {
-            bt->sw = (const char *)d->sw + start * item;
+    if (d->sw.base != NULL) {
+        if (order == NULL && d->sw.direct) {
+            bt->sw = d->sw.base + start * d->sw.row_stride;
         } else {
+            size_t item = s->is_float ? sizeof(float) : sizeof(double);
             for (Py_ssize_t i = start; i < stop; i++) {
-                Py_ssize_t r = order[i];
+                Py_ssize_t r = order == NULL ? i : order[i];
                 if (r < 0 || r >= d->n_rows) {
                     s->index_error = 1;
                     return 0;
                 }
-                if (s->is_float)
-                    ((float *)s->sw)[i - start] = ((const float *)d->sw)[r];
-                else
-                    ((double *)s->sw)[i - start] = ((const double *)d->sw)[r];
+                memcpy((char *)s->sw + (i - start) * item,
+                       d->sw.base + r * d->sw.row_stride, item);
             }
             bt->sw = s->sw;
         }
@@ -454,7 +482,7 @@ static PyObject *Stepper_loss_grad(Stepper *s, PyObject *args)
     Py_buffer views[5];
     Data d;
     if (get_data(s, X, Y, sw, params, views, &d) < 0) return NULL;
-    if (get_array(s, grad_obj, &views[4], 1, 1, "grad") < 0) {
+    if (get_array(s, grad_obj, &views[4], 1, 1, 0, "grad") < 0) {
         release(views, 4);
         return NULL;
     }
@@ -526,11 +554,11 @@ static PyObject *Stepper_run(Stepper *s, PyObject *args)
     }
     int needs = o.solver == SOLVER_ADAM ? 2 : o.solver == SOLVER_SGD ? 1 : 0;
     if (needs >= 1) {
-        if (get_array(s, buf1, &views[5], 1, 1, "buf1") < 0) goto fail;
+        if (get_array(s, buf1, &views[5], 1, 1, 0, "buf1") < 0) goto fail;
         o.buf1 = views[5].buf;
     }
     if (needs >= 2) {
-        if (get_array(s, buf2, &views[6], 1, 1, "buf2") < 0) goto fail;
+        if (get_array(s, buf2, &views[6], 1, 1, 0, "buf2") < 0) goto fail;
         o.buf2 = views[6].buf;
     }
     for (int i = 5; i < 5 + needs; i++)

@@ -122,20 +122,27 @@ static double FN(output_error)(REAL *Z, const REAL *Y, const REAL *sw,
 /* Part ``p`` of ``parts`` of n items: [n * p / parts, n * (p + 1) / parts). */
 static Py_ssize_t FN(cut)(Py_ssize_t n, int p, int parts) { return n * p / parts; }
 
-/* Copy the rows ``order[start:stop]`` of a (n_rows x width) array into out. */
-static int FN(gather)(const REAL *src, Py_ssize_t n_rows, Py_ssize_t width,
-                      const Py_ssize_t *order, Py_ssize_t start, Py_ssize_t stop,
-                      REAL *out)
+/* Copy rows r0 .. r1 - 1 of the batch (rows ``order[start + i]``, or
+ * ``start + i``, of ``src``) into the rows r0 .. r1 - 1 of ``out``. */
+static int FN(gather)(const Source *src, const Batch *bt, int width, Py_ssize_t r0,
+                      Py_ssize_t r1, REAL *out)
 {
-    for (Py_ssize_t i = start; i < stop; i++) {
-        Py_ssize_t r = order[i];
-        if (r < 0 || r >= n_rows) return -1;
-        memcpy(out + (i - start) * width, src + r * width, width * sizeof(REAL));
+    for (Py_ssize_t i = r0; i < r1; i++) {
+        Py_ssize_t r = bt->order == NULL ? bt->start + i : bt->order[bt->start + i];
+        if (r < 0 || r >= bt->n_rows) return -1;
+        const char *row = src->base + r * src->row_stride;
+        if (src->col_stride == sizeof(REAL)) {
+            memcpy(out + i * width, row, width * sizeof(REAL));
+        } else {
+            for (int j = 0; j < width; j++)
+                memcpy(out + i * width + j, row + j * src->col_stride, sizeof(REAL));
+        }
     }
     return 0;
 }
 
-/* Phase 1, on the batch rows [r0, r1): gather them (shuffled epochs), push
+/* Phase 1, on the batch rows [r0, r1): gather them (shuffled epochs, data
+ * not in C order), push
  * them forward, turn the logits into the output error and backpropagate it
  * to every hidden layer's dZ (deltas).  Rows are independent up to here.
  * Returns the rows' weighted loss sum. */
@@ -144,10 +151,8 @@ static double FN(rows_pass)(Stepper *s, Batch *bt, Py_ssize_t r0, Py_ssize_t r1)
     int L = s->n_layers, n0 = s->sizes[0], n_out = s->sizes[L], m = (int)(r1 - r0);
     REAL **outputs = (REAL **)s->outputs, **deltas = (REAL **)s->deltas;
     const REAL *params = bt->params;
-    if (bt->order != NULL &&
-        (FN(gather)(bt->X, bt->n_rows, n0, bt->order, r0, r1, (REAL *)bt->Xb + r0 * n0) ||
-         FN(gather)(bt->Y, bt->n_rows, n_out, bt->order, r0, r1,
-                    (REAL *)bt->Yb + r0 * n_out))) {
+    if (bt->gather && (FN(gather)(bt->X, bt, n0, r0, r1, (REAL *)bt->Xb) ||
+                       FN(gather)(bt->Y, bt, n_out, r0, r1, (REAL *)bt->Yb))) {
         s->index_error = 1;
         return 0;
     }
