@@ -8,6 +8,15 @@
  * the output error, the penalty and the optimizer each fused into one pass.
  * The GIL is released meanwhile.
  *
+ * A step runs in three phases: rows (forward pass, output error, deltas: each
+ * row on its own), units (each layer's dW and db column by column, with the
+ * L2 term), parameters (the optimizer step).  Each phase is cut into
+ * ``parts`` fixed parts (1 or 2, chosen from the network and the batch size),
+ * which a helper thread may claim alongside the caller.  The parts, and the
+ * order in which their sums are added, never change: one thread or two give
+ * the same bits.  skann._compiled.Tuner decides, block by block, whether the
+ * helper is worth waking.
+ *
  * The numpy path (skann/_network.py) stays the reference: tests check that
  * both give the same losses, gradients and trajectories.  This module is
  * optional; skann falls back to numpy when it was not compiled.
@@ -18,8 +27,8 @@
 #include <pthread.h>
 #include <sched.h>
 #include <stdatomic.h>
-#include <string.h>
 #include <stdint.h>
+#include <string.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -92,6 +101,9 @@ typedef struct {
     double adam_step, part_sums[2];
     Helper helper;
 } Stepper;
+
+/* Part ``p`` of ``parts`` of n items: [cut(n, p, parts), cut(n, p + 1, parts)). */
+static Py_ssize_t cut(Py_ssize_t n, int p, int parts) { return n * p / parts; }
 
 #define REAL double
 #define SUFFIX _d

@@ -4,8 +4,9 @@
  * and REAL = float (SUFFIX _s, GEMM = sgemm).  Every function mirrors a numpy
  * expression of skann/_network.py, _activations.py or _optimizers.py, in the
  * same order of operations (the module is compiled with -ffp-contract=off), so
- * that the compiled and the numpy paths agree to the last bits in float64 up
- * to the math library's exp/log/tanh.
+ * that the compiled and the numpy paths differ by rounding only: the math
+ * library's exp/log/tanh against numpy's, and the sums that a phase cut in
+ * two parts adds in another order (see _kernels.c).
  *
  * Arrays are row-major; BLAS is column-major, so a row-major product
  * C (m x n) = A (m x k) @ B (k x n) is computed as C^T = B^T @ A^T.
@@ -27,8 +28,8 @@ static void FN(matmul)(char ta, char tb, int m, int n, int k, const REAL *A,
 }
 
 /* Z = f(Z + b), row by row: the bias and the hidden activation in one pass. */
-static void FN(bias_activation)(REAL *restrict Z, const REAL *restrict b, Py_ssize_t m, int n,
-                                int activation)
+static void FN(bias_activation)(REAL *restrict Z, const REAL *restrict b,
+                                Py_ssize_t m, int n, int activation)
 {
     for (Py_ssize_t i = 0; i < m; i++) {
         REAL *z = Z + i * n;
@@ -86,7 +87,7 @@ static double FN(output_error)(REAL *Z, const REAL *Y, const REAL *sw,
                                Py_ssize_t m, int n, int output, double sw_sum)
 {
     double total = 0;
-    REAL inv = (REAL)sw_sum;
+    REAL weight = (REAL)sw_sum;
     for (Py_ssize_t i = 0; i < m; i++) {
         REAL *z = Z + i * n;
         const REAL *y = Y + i * n;
@@ -111,16 +112,13 @@ static double FN(output_error)(REAL *Z, const REAL *Y, const REAL *sw,
             }
             per_sample = -per_sample;
         }
-        REAL scale = sw == NULL ? 0 : sw[i] / inv;
-        for (int j = 0; j < n; j++)
-            z[j] = sw == NULL ? (z[j] - y[j]) / inv : (z[j] - y[j]) * scale;
+        REAL scale = sw == NULL ? 0 : sw[i] / weight;  /* as numpy: dZ /= m or */
+        for (int j = 0; j < n; j++)                    /* dZ *= sw / sw_sum */
+            z[j] = sw == NULL ? (z[j] - y[j]) / weight : (z[j] - y[j]) * scale;
         total += sw == NULL ? (double)per_sample : (double)per_sample * sw[i];
     }
     return total;
 }
-
-/* Part ``p`` of ``parts`` of n items: [n * p / parts, n * (p + 1) / parts). */
-static Py_ssize_t FN(cut)(Py_ssize_t n, int p, int parts) { return n * p / parts; }
 
 /* Copy rows r0 .. r1 - 1 of the batch (rows ``order[start + i]``, or
  * ``start + i``, of ``src``) into the rows r0 .. r1 - 1 of ``out``. */
@@ -141,11 +139,10 @@ static int FN(gather)(const Source *src, const Batch *bt, int width, Py_ssize_t 
     return 0;
 }
 
-/* Phase 1, on the batch rows [r0, r1): gather them (shuffled epochs, data
- * not in C order), push
- * them forward, turn the logits into the output error and backpropagate it
- * to every hidden layer's dZ (deltas).  Rows are independent up to here.
- * Returns the rows' weighted loss sum. */
+/* Phase 1, on the batch rows [r0, r1): gather them (in shuffled epochs, or
+ * from data not in C order), push them forward, turn the logits into the
+ * output error and backpropagate it to every hidden layer's dZ (deltas).
+ * Rows are independent up to here.  Returns the rows' weighted loss sum. */
 static double FN(rows_pass)(Stepper *s, Batch *bt, Py_ssize_t r0, Py_ssize_t r1)
 {
     int L = s->n_layers, n0 = s->sizes[0], n_out = s->sizes[L], m = (int)(r1 - r0);
@@ -194,7 +191,7 @@ static double FN(columns_pass)(Stepper *s, Batch *bt, int p, int parts)
     double squares = 0;
     for (int k = 0; k < L; k++) {
         int n_in = s->sizes[k], width = s->sizes[k + 1];
-        int j0 = (int)FN(cut)(width, p, parts), j1 = (int)FN(cut)(width, p + 1, parts);
+        int j0 = (int)cut(width, p, parts), j1 = (int)cut(width, p + 1, parts);
         if (j0 == j1) continue;
         const REAL *A_prev = k ? outputs[k - 1] : (const REAL *)bt->Xb;
         const REAL *dZ = k == L - 1 ? outputs[k] : deltas[k];
@@ -254,13 +251,13 @@ static void FN(do_part)(Stepper *s, int p)
     Batch *bt = &s->batch;
     int parts = s->parts;
     if (s->phase == PHASE_ROWS)
-        s->part_sums[p] = FN(rows_pass)(s, bt, FN(cut)(bt->m, p, parts),
-                                        FN(cut)(bt->m, p + 1, parts));
+        s->part_sums[p] = FN(rows_pass)(s, bt, cut(bt->m, p, parts),
+                                        cut(bt->m, p + 1, parts));
     else if (s->phase == PHASE_COLUMNS)
         s->part_sums[p] = FN(columns_pass)(s, bt, p, parts);
     else
         FN(step_pass)(&s->optimizer, (REAL *)bt->params, (const REAL *)s->grad,
-                      FN(cut)(s->n_params, p, parts), FN(cut)(s->n_params, p + 1, parts),
+                      cut(s->n_params, p, parts), cut(s->n_params, p + 1, parts),
                       s->adam_step);
 }
 

@@ -99,6 +99,18 @@ def test_float32_loss_and_gradient_match_the_numpy_core(target):
     np.testing.assert_allclose(grad, expected_grad, rtol=1e-4, atol=1e-6)
 
 
+def run(stepper, X, Y, sw, order, params, batch_size, last, **kwargs):
+    """``stepper.run`` over batches 0 .. last - 1, its 21 arguments named."""
+    o = dict(alpha=0.0, solver=0, learning_rate=0.1, a=0.0, b=0.0, c=0.0)
+    o.update(nesterov=False, t=0, buf1=None, buf2=None, parts=1, threads=1)
+    o.update(kwargs)
+    return stepper.run(
+        X, Y, sw, order, params, o["alpha"], batch_size, 0, last, o["solver"],
+        o["learning_rate"], o["a"], o["b"], o["c"], o["nesterov"], o["t"],
+        o["buf1"], o["buf2"], o["parts"], o["threads"], 0.0,
+    )  # fmt: skip
+
+
 def epoch(net, X, Y, sw, order, batch_size, state, compiled, monkeypatch):
     monkeypatch.setattr(_compiled, "enabled", compiled)
     with np.errstate(over="ignore"):
@@ -163,28 +175,25 @@ def test_two_threads_give_bit_identical_results(dtype, target):
             100,
         )
         m, v = np.zeros_like(net.params), np.zeros_like(net.params)
-        out = stepper.run(
+        out = run(
+            stepper,
             X,
             Y,
             sw,
             order,
             net.params,
-            1e-3,
             100,
-            0,
             10,
-            2,
-            1e-2,
-            0.9,
-            0.999,
-            1e-8,
-            False,
-            0,
-            m,
-            v,
-            2,  # parts
-            threads,
-            0.0,
+            alpha=1e-3,
+            solver=2,
+            learning_rate=1e-2,
+            a=0.9,
+            b=0.999,
+            c=1e-8,
+            buf1=m,
+            buf2=v,
+            parts=2,
+            threads=threads,
         )
         results.append((out[:5], net.params.copy(), m, v))
     for other in results[1:]:
@@ -286,53 +295,9 @@ def test_bad_arguments_are_refused():
         stepper.loss_grad(X[:5, :3].copy(), Y[:5], None, net.params, 0.0, grad)
     bad_order = np.arange(20) + 5
     with pytest.raises(IndexError, match="out of range"):
-        stepper.run(
-            X,
-            Y,
-            None,
-            bad_order,
-            net.params,
-            0.0,
-            10,
-            0,
-            2,
-            0,
-            0.1,
-            0.0,
-            0.0,
-            0.0,
-            False,
-            0,
-            None,
-            None,
-            1,
-            1,
-            0.0,
-        )
+        run(stepper, X, Y, None, bad_order, net.params, 10, 2)
     with pytest.raises(ValueError, match="batches out of range"):
-        stepper.run(
-            X,
-            Y,
-            None,
-            None,
-            net.params,
-            0.0,
-            10,
-            0,
-            3,
-            0,
-            0.1,
-            0.0,
-            0.0,
-            0.0,
-            False,
-            0,
-            None,
-            None,
-            1,
-            1,
-            0.0,
-        )
+        run(stepper, X, Y, None, None, net.params, 10, 3)
 
 
 def test_any_layout_gives_the_same_bits_and_sparse_takes_the_numpy_path(
