@@ -111,8 +111,9 @@ static Py_ssize_t cut(Py_ssize_t n, int p, int parts) { return n * p / parts; }
 #define EXP exp
 #define LOG log
 #define LOG1P log1p
-#define TANH tanh
 #define SQRT sqrt
+#define IS_FLOAT 0
+#define TANH_ONE 22  /* tanh(x) rounds to 1 from here */
 #include "_kernels_impl.h"
 #undef REAL
 #undef SUFFIX
@@ -120,8 +121,9 @@ static Py_ssize_t cut(Py_ssize_t n, int p, int parts) { return n * p / parts; }
 #undef EXP
 #undef LOG
 #undef LOG1P
-#undef TANH
 #undef SQRT
+#undef IS_FLOAT
+#undef TANH_ONE
 
 #define REAL float
 #define SUFFIX _s
@@ -129,8 +131,9 @@ static Py_ssize_t cut(Py_ssize_t n, int p, int parts) { return n * p / parts; }
 #define EXP expf
 #define LOG logf
 #define LOG1P log1pf
-#define TANH tanhf
 #define SQRT sqrtf
+#define IS_FLOAT 1
+#define TANH_ONE 9
 #include "_kernels_impl.h"
 
 /* ------------------------------------------------------------------ BLAS */
