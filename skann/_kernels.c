@@ -36,6 +36,14 @@ enum { ACT_IDENTITY, ACT_RELU, ACT_TANH, ACT_LOGISTIC };
 enum { OUT_LOGISTIC, OUT_SOFTMAX };
 enum { SOLVER_GD, SOLVER_SGD, SOLVER_ADAM };
 enum { PHASE_ROWS, PHASE_COLUMNS, PHASE_STEP, PHASE_EXIT };
+/* A hint to the CPU, in spin loops, that this thread is waiting. */
+#if defined(__x86_64__) || defined(__i386__)
+#define CPU_RELAX() __builtin_ia32_pause()
+#elif defined(__aarch64__)
+#define CPU_RELAX() __asm__ __volatile__("yield")
+#else
+#define CPU_RELAX() ((void)0)
+#endif
 #ifndef M_LN2
 #define M_LN2 0.69314718055994530942
 #endif
@@ -274,7 +282,7 @@ static int spin_while(atomic_long *value, long unchanged, double seconds)
     for (;;) {
         for (int i = 0; i < 64; i++) {
             if (atomic_load(value) != unchanged) return 1;
-            __builtin_ia32_pause();
+            CPU_RELAX();
         }
         if (now() > until) return atomic_load(value) != unchanged;
     }
@@ -372,7 +380,7 @@ static void run_phase(Stepper *s, int phase, int threads)
     take_parts(s);
     for (int spin = 0; atomic_load(&h->done) != s->parts; spin++)  /* the helper */
         if (spin < 4096)                                             /* finishes one */
-            __builtin_ia32_pause();
+            CPU_RELAX();
         else
             sched_yield();
 }
