@@ -44,6 +44,14 @@ enum { PHASE_ROWS, PHASE_COLUMNS, PHASE_STEP, PHASE_EXIT };
 #else
 #define CPU_RELAX() ((void)0)
 #endif
+/* The elementwise loops, compiled twice where GCC can: for AVX2 and for the
+ * baseline, picked at load time by the CPU.  Wider vectors do not change any
+ * result: every loop is elementwise or sums in a fixed order. */
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__)
+#define VECTOR_CLONES __attribute__((target_clones("avx2", "default")))
+#else
+#define VECTOR_CLONES
+#endif
 #ifndef M_LN2
 #define M_LN2 0.69314718055994530942
 #endif

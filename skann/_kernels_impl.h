@@ -53,6 +53,7 @@ static REAL FN(tanh_)(REAL x)
 }
 
 /* Z = f(Z + b), row by row: the bias and the hidden activation in one pass. */
+VECTOR_CLONES
 static void FN(bias_activation)(REAL *restrict Z, const REAL *restrict b,
                                 Py_ssize_t m, int n, int activation)
 {
@@ -79,6 +80,7 @@ static void FN(bias_activation)(REAL *restrict Z, const REAL *restrict b,
 }
 
 /* delta *= f'(Z), with f' written through A = f(Z) (_activations.py). */
+VECTOR_CLONES
 static void FN(activation_derivative)(const REAL *restrict A, REAL *restrict delta,
                                       Py_ssize_t size, int activation)
 {
@@ -207,6 +209,7 @@ static double FN(rows_pass)(Stepper *s, Batch *bt, Py_ssize_t r0, Py_ssize_t r1)
 /* Phase 2, on part p of every layer's units: dW = A_prev.T @ dZ and
  * db = dZ.sum(axis=0) over all rows, plus the L2 term alpha / sw_sum * W.
  * Returns the part's sum(W ** 2). */
+VECTOR_CLONES
 static double FN(columns_pass)(Stepper *s, Batch *bt, int p, int parts)
 {
     int L = s->n_layers, m = (int)bt->m;
@@ -227,18 +230,21 @@ static double FN(columns_pass)(Stepper *s, Batch *bt, int p, int parts)
         for (int j = j0; j < j1; j++) db[j] = dZ[j];
         for (Py_ssize_t i = 1; i < m; i++)
             for (int j = j0; j < j1; j++) db[j] += dZ[i * width + j];
+        double lanes[4] = {0, 0, 0, 0};  /* four sums in turn: no wait on one */
         for (Py_ssize_t i = 0; i < n_in; i++)
             for (int j = j0; j < j1; j++) {
                 REAL w = W[i * width + j];
-                squares += (double)(w * w);
+                lanes[j & 3] += (double)(w * w);
                 dW[i * width + j] += w * decay;
             }
+        squares += (lanes[0] + lanes[1]) + (lanes[2] + lanes[3]);
     }
     return squares;
 }
 
 /* Phase 3, on params[i0:i1]: one optimizer step (_optimizers.py).  Adam's
  * bias-corrected step size ``step`` is computed once per batch by the caller. */
+VECTOR_CLONES
 static void FN(step_pass)(Optimizer *o, REAL *restrict params,
                           const REAL *restrict grad, Py_ssize_t i0, Py_ssize_t i1,
                           double step)
