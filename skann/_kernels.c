@@ -96,6 +96,7 @@ typedef struct {
     pthread_cond_t wake;
     atomic_long posted;            /* phases handed out */
     atomic_int next_part, done;    /* of the current phase */
+    atomic_int caller_cpu;         /* where the caller runs, or -1 */
     int started;
     pid_t pid;                     /* of the process that started it */
 } Helper;
@@ -316,20 +317,35 @@ static void take_parts(Stepper *s)
     }
 }
 
+/* The CPU this thread runs on, or -1 where that cannot be known. */
+static int current_cpu(void)
+{
+#ifdef __linux__
+    return sched_getcpu();
+#else
+    return -1;
+#endif
+}
+
 static void *helper_main(void *arg)
 {
     Stepper *s = arg;
     Helper *h = &s->helper;
     long seen = 0;
+    int crowded = 0;
     for (;;) {
-        if (!spin_while(&h->posted, seen, 2e-4)) {
+        /* Spin briefly for the next phase, unless the helper shares the
+         * caller's CPU: then it would only slow the caller down. */
+        if (crowded || !spin_while(&h->posted, seen, 2e-4)) {
             pthread_mutex_lock(&h->lock);
             while (atomic_load(&h->posted) == seen) pthread_cond_wait(&h->wake, &h->lock);
             pthread_mutex_unlock(&h->lock);
         }
         seen = atomic_load(&h->posted);
         if (s->phase == PHASE_EXIT) break;
-        take_parts(s);
+        int cpu = current_cpu();
+        crowded = cpu >= 0 && cpu == atomic_load(&h->caller_cpu);
+        if (!crowded) take_parts(s);  /* (when crowded, the caller takes them) */
     }
     return NULL;
 }
@@ -341,6 +357,7 @@ static int start_helper(Stepper *s)
     /* (after a fork, the child has the memory but not the thread: start anew) */
     atomic_store(&h->posted, 0);
     atomic_store(&h->next_part, s->parts);
+    atomic_store(&h->caller_cpu, -1);
     pthread_mutex_init(&h->lock, NULL);
     pthread_cond_init(&h->wake, NULL);
     if (pthread_create(&h->thread, NULL, helper_main, s) != 0) return -1;
@@ -384,6 +401,7 @@ static void run_phase(Stepper *s, int phase, int threads)
         return;
     }
     Helper *h = &s->helper;
+    atomic_store(&h->caller_cpu, current_cpu());
     post(s, phase);
     take_parts(s);
     for (int spin = 0; atomic_load(&h->done) != s->parts; spin++)  /* the helper */
