@@ -1,7 +1,7 @@
 """skann against MLPClassifier, the BLAS floor and the lesson's bare numpy loop.
 
-    python benchmarks/bench.py              # everything (~6 minutes on 2 cores)
-    python benchmarks/bench.py --quick      # fewer repeats and epochs (~2 minutes)
+    python benchmarks/bench.py              # everything (~2.5 minutes on 2 cores)
+    python benchmarks/bench.py --quick      # fewer repeats (~1.5 minutes), noisier
     python benchmarks/bench.py --only w1,predict
     python benchmarks/bench.py --no-memory  # skip the 1,000,000 x 100 peak-memory run
 
@@ -212,7 +212,8 @@ def gemm_floor(dtype, n_batches=250, batch=200, n_features=100, hidden=100):
 # ---------------------------------------------------------------- measures
 def bench_w1(quick):
     rows = []
-    epochs, repeats = (3, 3) if quick else (5, 5)
+    # 5 epochs even when quick: fit's fixed costs are spread over the epochs
+    epochs, repeats = (5, 3) if quick else (5, 5)
     for dtype in (np.float64, np.float32):
         X, y, X_test, y_test = w1_data(dtype)
         n_batches = -(-X.shape[0] // 200)
