@@ -91,21 +91,23 @@ class Tuner:
     """Chooses, block by block, between computing the two parts of each phase
     on two threads or one after the other, whichever is faster now.
 
-    On a quiet machine two threads win; when another process keeps the second
-    core busy, every phase waits for it, and one thread wins.  Both give the
-    same results, so the choice only changes the speed.  The mode in use is
-    timed on each block of :attr:`BLOCK` batches; the other is tried on a
-    short block every ``wait`` blocks (``wait`` doubles after each failed try,
-    up to :attr:`MAX_WAIT`) or as soon as the mode in use gets slower than the
-    other's last time.
+    On a quiet machine two threads win by ~1.4x; when another process keeps
+    the second core busy, every phase waits for the helper thread, and one
+    thread wins.  Both give the same results, so the choice only changes the
+    speed.  Each block of :attr:`BLOCK` batches is timed; the mode not in use
+    is tried on a short block every ``wait`` blocks, ``wait`` doubling (up to
+    :attr:`MAX_WAIT`) while the tries change nothing.  Two threads are chosen
+    only when their last times beat one thread's by :attr:`EDGE`: timings on
+    a shared machine are noisy, and a wrong choice of two threads costs more
+    than a wrong choice of one.
     """
 
     BLOCK, PROBE, MAX_WAIT = 16, 4, 32
-    MARGIN = 1.15  # a mode must be this much faster to displace the other
+    EDGE = 1.2
 
     def __init__(self, cores=None):
-        self.parallel = (_CORES if cores is None else cores) > 1
-        self.usable = self.parallel
+        self.usable = (_CORES if cores is None else cores) > 1
+        self.parallel = False  # one thread until two are seen to be faster
         self.cost = {True: None, False: None}  # seconds per batch
         self.wait = self.since = 2
 
@@ -114,29 +116,31 @@ class Tuner:
         parallel or not, and stop after ``budget`` seconds (0: no limit)."""
         if not self.usable:
             return False, 1 << 30, 0.0
-        current, other = self.cost[self.parallel], self.cost[not self.parallel]
-        if other is None or self.since >= self.wait or current > self.MARGIN * other:
+        current = self.cost[self.parallel]
+        if current is None:  # a first time for the mode in use
+            return self.parallel, self.BLOCK + 1, 0.0
+        if self.cost[not self.parallel] is None or self.since >= self.wait:
             # a try of the other mode, cut short once it cannot win
-            budget = 0.0 if current is None else self.PROBE * current
-            return not self.parallel, self.PROBE + 1, budget
-        return self.parallel, self.BLOCK + 1, 4 * self.BLOCK * current
+            return not self.parallel, self.PROBE + 1, self.PROBE * current
+        return self.parallel, self.BLOCK + 1, 2 * self.BLOCK * current
 
     def record(self, parallel, n_batches, seconds):
         """Note that a block of ``n_batches`` took ``seconds``."""
         per_batch = seconds / n_batches
-        if parallel == self.parallel:  # a running average, for the mode in use
-            old = self.cost[parallel]
-            self.cost[parallel] = per_batch if old is None else (old + per_batch) / 2
+        old = self.cost[parallel]
+        if parallel == self.parallel and old is not None:
+            self.cost[parallel] = (old + per_batch) / 2  # a running average
             self.since += 1
-            return
-        self.cost[parallel] = per_batch  # a try of the other mode
-        self.since = 0
-        current = self.cost[self.parallel]
-        if current is None or self.MARGIN * per_batch < current:
-            self.parallel = parallel
-            self.wait = 2
-        else:
-            self.wait = min(2 * self.wait, self.MAX_WAIT)
+        else:  # a try of the other mode (or a first time)
+            self.cost[parallel] = per_batch
+            self.since = 0
+        two, one = self.cost[True], self.cost[False]
+        choice = self.parallel if None in (two, one) else two * self.EDGE < one
+        if parallel != self.parallel:  # after a try: back off unless it changed
+            self.wait = (
+                2 if choice != self.parallel else min(2 * self.wait, self.MAX_WAIT)
+            )
+        self.parallel = choice
 
 
 def run_epoch(net, X, Y, sample_weight, order, batch_size, alpha, state, hyper):
