@@ -97,19 +97,21 @@ class Tuner:
     speed.  Each block of :attr:`BLOCK` batches is timed; the mode not in use
     is tried on a short block every ``wait`` blocks, ``wait`` doubling (up to
     :attr:`MAX_WAIT`) while the tries change nothing.  Two threads are chosen
-    only when their last times beat one thread's by :attr:`EDGE`: timings on
-    a shared machine are noisy, and a wrong choice of two threads costs more
-    than a wrong choice of one.
+    only when their time beats one thread's best recent time by :attr:`EDGE`:
+    timings on a shared machine are noisy, and a wrong choice of two threads
+    costs more than a wrong choice of one.
     """
 
-    BLOCK, PROBE, MAX_WAIT = 16, 4, 32
+    BLOCK, PROBE, MAX_WAIT = 16, 4, 16
     EDGE = 1.2
 
     def __init__(self, cores=None):
         self.usable = (_CORES if cores is None else cores) > 1
         self.parallel = False  # one thread until two are seen to be faster
         self.cost = {True: None, False: None}  # seconds per batch
+        self.one_thread = []  # the last few times of one thread
         self.wait = self.since = 2
+        self.switched = False  # two threads just won; the next block confirms
 
     def next_block(self):
         """``(parallel, n_batches, budget)`` for the next block: run it in
@@ -134,12 +136,28 @@ class Tuner:
         else:  # a try of the other mode (or a first time)
             self.cost[parallel] = per_batch
             self.since = 0
-        two, one = self.cost[True], self.cost[False]
-        choice = self.parallel if None in (two, one) else two * self.EDGE < one
-        if parallel != self.parallel:  # after a try: back off unless it changed
-            self.wait = (
-                2 if choice != self.parallel else min(2 * self.wait, self.MAX_WAIT)
-            )
+        if not parallel:
+            self.one_thread = [*self.one_thread[-3:], per_batch]
+        # Two threads against one thread's best recent time (of two at least:
+        # the very first block runs cold): one slow block of one thread (a
+        # busy machine slows it too, now and then) must not hand the fit to
+        # two threads.
+        two = self.cost[True]
+        choice = (
+            two is not None
+            and len(self.one_thread) >= 2
+            and two * self.EDGE < min(self.one_thread)
+        )
+        if parallel != self.parallel and choice == self.parallel:
+            self.wait = min(2 * self.wait, self.MAX_WAIT)  # a try lost: try less
+        elif parallel == self.parallel and self.switched:
+            # The first block on two threads: a short try may win by luck (a
+            # thread that just woke gets the CPU first); a full block decides.
+            self.switched = False
+            won = choice == self.parallel
+            self.wait = 2 if won else min(2 * self.wait, self.MAX_WAIT)
+        if choice != self.parallel:
+            self.switched, self.since = choice, 0  # (only two threads need proof)
         self.parallel = choice
 
 

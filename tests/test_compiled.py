@@ -260,6 +260,8 @@ def test_the_tuner_takes_two_threads_only_when_they_pay():
     assert block(quiet)[:2] == (False, tuner.BLOCK + 1)  # one thread, first
     parallel, size, budget = block(quiet)  # then a try of two
     assert parallel and size == tuner.PROBE + 1 and budget > 0
+    assert not tuner.parallel  # (one time of one thread is not enough)
+    block(quiet)
     assert tuner.parallel  # 1.44x faster: two threads
     assert [block(quiet)[0] for _ in range(2)] == [True, True]
 
