@@ -131,13 +131,22 @@ def machine():
     )
 
 
+SETTLE = 0.2  # seconds between two runs
+
+
 def interleaved(contenders, repeats):
     """Run each ``name -> fn()`` ``repeats`` times, rotating the order; return the
-    list of results per name."""
+    list of results per name.
+
+    Each run starts :data:`SETTLE` seconds after the previous one: after a
+    multi-threaded product, OpenBLAS keeps its idle worker threads spinning on
+    the other cores for ~0.12 s, and whoever runs next would share a core
+    with them."""
     names = list(contenders)
     results = {name: [] for name in names}
     for r in range(repeats):
         for name in names[r % len(names) :] + names[: r % len(names)]:
+            time.sleep(SETTLE)
             results[name].append(contenders[name]())
     return results
 
