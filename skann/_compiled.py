@@ -91,74 +91,52 @@ class Tuner:
     """Chooses, block by block, between computing the two parts of each phase
     on two threads or one after the other, whichever is faster now.
 
-    On a quiet machine two threads win by ~1.4x; when another process keeps
-    the second core busy, every phase waits for the helper thread, and one
-    thread wins.  Both give the same results, so the choice only changes the
-    speed.  Each block of :attr:`BLOCK` batches is timed; the mode not in use
-    is tried on a short block every ``wait`` blocks, ``wait`` doubling (up to
-    :attr:`MAX_WAIT`) while the tries change nothing.  Two threads are chosen
-    only when their time beats one thread's best recent time by :attr:`EDGE`:
-    timings on a shared machine are noisy, and a wrong choice of two threads
-    costs more than a wrong choice of one.
+    On a quiet machine two threads win; when another process keeps the second
+    core busy, every phase waits for it, and one thread wins.  Both give the
+    same results, so the choice only changes the speed.  The mode in use is
+    timed on each block of :attr:`BLOCK` batches; the other is tried on a
+    short block every ``wait`` blocks (``wait`` doubles after each failed try,
+    up to :attr:`MAX_WAIT`) or as soon as the mode in use gets slower than the
+    other's last time.
     """
 
-    BLOCK, PROBE, MAX_WAIT = 16, 4, 8
-    EDGE = 1.2
+    BLOCK, PROBE, MAX_WAIT = 16, 4, 32
+    MARGIN = 1.15  # a mode must be this much faster to displace the other
 
     def __init__(self, cores=None):
-        self.usable = (_CORES if cores is None else cores) > 1
-        self.parallel = False  # one thread until two are seen to be faster
+        self.parallel = (_CORES if cores is None else cores) > 1
+        self.usable = self.parallel
         self.cost = {True: None, False: None}  # seconds per batch
-        self.one_thread = []  # the last few times of one thread
         self.wait = self.since = 2
-        self.switched = False  # two threads just won; the next block confirms
 
     def next_block(self):
         """``(parallel, n_batches, budget)`` for the next block: run it in
         parallel or not, and stop after ``budget`` seconds (0: no limit)."""
         if not self.usable:
             return False, 1 << 30, 0.0
-        current = self.cost[self.parallel]
-        if current is None:  # a first time for the mode in use
-            return self.parallel, self.BLOCK + 1, 0.0
-        if self.cost[not self.parallel] is None or self.since >= self.wait:
+        current, other = self.cost[self.parallel], self.cost[not self.parallel]
+        if other is None or self.since >= self.wait or current > self.MARGIN * other:
             # a try of the other mode, cut short once it cannot win
-            return not self.parallel, self.PROBE + 1, self.PROBE * current
-        return self.parallel, self.BLOCK + 1, 2 * self.BLOCK * current
+            budget = 0.0 if current is None else self.PROBE * current
+            return not self.parallel, self.PROBE + 1, budget
+        return self.parallel, self.BLOCK + 1, 4 * self.BLOCK * current
 
     def record(self, parallel, n_batches, seconds):
         """Note that a block of ``n_batches`` took ``seconds``."""
         per_batch = seconds / n_batches
-        old = self.cost[parallel]
-        if parallel == self.parallel and old is not None:
-            self.cost[parallel] = (old + per_batch) / 2  # a running average
+        if parallel == self.parallel:  # a running average, for the mode in use
+            old = self.cost[parallel]
+            self.cost[parallel] = per_batch if old is None else (old + per_batch) / 2
             self.since += 1
-        else:  # a try of the other mode (or a first time)
-            self.cost[parallel] = per_batch
-            self.since = 0
-        if not parallel:
-            self.one_thread = [*self.one_thread[-3:], per_batch]
-        # Two threads against one thread's best recent time (of two at least:
-        # the very first block runs cold): one slow block of one thread (a
-        # busy machine slows it too, now and then) must not hand the fit to
-        # two threads.
-        two = self.cost[True]
-        choice = (
-            two is not None
-            and len(self.one_thread) >= 2
-            and two * self.EDGE < min(self.one_thread)
-        )
-        if parallel != self.parallel and choice == self.parallel:
-            self.wait = min(2 * self.wait, self.MAX_WAIT)  # a try lost: try less
-        elif parallel == self.parallel and self.switched:
-            # The first block on two threads: a short try may win by luck (a
-            # thread that just woke gets the CPU first); a full block decides.
-            self.switched = False
-            won = choice == self.parallel
-            self.wait = 2 if won else min(2 * self.wait, self.MAX_WAIT)
-        if choice != self.parallel:
-            self.switched, self.since = choice, 0  # (only two threads need proof)
-        self.parallel = choice
+            return
+        self.cost[parallel] = per_batch  # a try of the other mode
+        self.since = 0
+        current = self.cost[self.parallel]
+        if current is None or self.MARGIN * per_batch < current:
+            self.parallel = parallel
+            self.wait = 2
+        else:
+            self.wait = min(2 * self.wait, self.MAX_WAIT)
 
 
 def run_epoch(net, X, Y, sample_weight, order, batch_size, alpha, state, hyper):

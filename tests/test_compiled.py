@@ -243,46 +243,32 @@ def test_fits_are_bit_identical_whatever_the_tuner_picks(monkeypatch):
         np.testing.assert_array_equal(params, fitted[0])
 
 
-def test_the_tuner_takes_two_threads_only_when_they_pay():
+def test_the_tuner_leaves_a_slow_mode_and_comes_back():
     tuner = _compiled.Tuner(cores=2)
-
-    def block(per_batch):
-        """Run the block the tuner asks for; every batch takes ``per_batch``
-        seconds (one thread) or ``per_batch[True]`` (two)."""
-        parallel, size, budget = tuner.next_block()
-        seconds = per_batch[parallel] * (size - 1)
-        if budget:
-            seconds = min(seconds, budget + per_batch[parallel])
-        tuner.record(parallel, size - 1, seconds)
-        return parallel, size, budget
-
-    quiet = {False: 230e-6, True: 160e-6}
-    assert block(quiet)[:2] == (False, tuner.BLOCK + 1)  # one thread, first
-    parallel, size, budget = block(quiet)  # then a try of two
-    assert parallel and size == tuner.PROBE + 1 and budget > 0
-    assert not tuner.parallel  # (one time of one thread is not enough)
-    block(quiet)
-    assert tuner.parallel  # 1.44x faster: two threads
-    assert [block(quiet)[0] for _ in range(2)] == [True, True]
-
-    busy = {False: 250e-6, True: 290e-6}  # the other core got busy
-    for _ in range(3):
-        block(busy)
-    assert not tuner.parallel  # back to one thread within a few blocks
-    tries = [block(busy)[0] for _ in range(60)]
-    # tries of two threads, ever rarer: then one every MAX_WAIT blocks
-    assert 2 <= sum(tries) <= 3 + 60 // tuner.MAX_WAIT
-    assert tuner.wait == tuner.MAX_WAIT
-    assert sum(tries[-2 * tuner.MAX_WAIT :]) <= 2
-
-    shared = {False: 250e-6, True: 230e-6}  # two barely faster: stay on one
-    for _ in range(80):
-        block(shared)
-    assert not tuner.parallel
-    for _ in range(40):  # quiet again: back to two at the next try
-        block(quiet)
     assert tuner.parallel
-    assert _compiled.Tuner(cores=1).next_block() == (False, 1 << 30, 0.0)
+    parallel, size, budget = tuner.next_block()  # first, a try of one thread
+    assert not parallel and size == tuner.PROBE + 1 and budget == 0
+    tuner.record(False, size - 1, (size - 1) * 1.5e-4)
+    parallel, size, _ = tuner.next_block()  # then of two
+    assert parallel
+    tuner.record(True, size - 1, (size - 1) * 1e-4)
+    assert tuner.parallel and tuner.cost == {True: 1e-4, False: 1.5e-4}
+    parallel, size, _ = tuner.next_block()
+    assert parallel and size == tuner.BLOCK + 1
+    tuner.record(True, size - 1, (size - 1) * 4e-4)  # the other core got busy
+    parallel, size, budget = tuner.next_block()  # so: try one thread
+    assert not parallel and size == tuner.PROBE + 1 and budget > 0
+    tuner.record(False, size - 1, (size - 1) * 1.5e-4)
+    assert not tuner.parallel
+    for _ in range(tuner.wait):  # one thread for a while, then a new try
+        parallel, size, _ = tuner.next_block()
+        assert not parallel
+        tuner.record(False, size - 1, (size - 1) * 1.5e-4)
+    parallel, size, _ = tuner.next_block()
+    assert parallel and size == tuner.PROBE + 1
+    tuner.record(True, size - 1, (size - 1) * 1e-4)  # quiet again
+    assert tuner.parallel
+    assert not _compiled.Tuner(cores=1).next_block()[0]
 
 
 def test_a_non_finite_loss_is_reported(monkeypatch):
