@@ -1,0 +1,451 @@
+"""What every skann estimator shares: the fitting machinery.
+
+:class:`BaseANN` holds the shared parameters' constraints, the
+``fit``/``partial_fit`` skeleton (validation, network and optimizer start,
+L-BFGS or the epoch loop, early stopping's hold-out split, commit of the
+fitted attributes, rollback on failure), the logits of a fitted network and
+pickling.  A subclass states its contract through a few hooks:
+
+- ``_training_data(X, y, classes, incremental, fitted, continuing)``:
+  validated ``X``, ``y`` and ``targets``, the fitted target attributes
+  (``{"classes_": ...}``);
+- ``_encode(y, targets, dtype)``: the network's targets ``Y`` and its output
+  layer's name;
+- ``_sample_weight(X, y, Y, sample_weight, output, incremental, continuing)``:
+  the weights to train with, and attributes to keep with them;
+- ``_split(arrays, y, rng)``: early stopping's ``train_test_split``;
+- ``_validation_score(net, X, y, sample_weight, targets)``: the held-out score.
+"""
+
+import warnings
+from numbers import Integral, Real
+
+import numpy as np
+from sklearn.base import BaseEstimator
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.utils import check_random_state, column_or_1d
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from ._blas import blas_threads_for
+from ._callbacks import CALLBACK_ATTRIBUTES, CALLBACK_BASES, EpochHooks
+from ._network import Network
+from ._optimizers import copy_state, init_state, lbfgs
+from ._training import DivergenceError, Plateau, check_weights, train
+from ._validation import ACCEPT_SPARSE, FLOATS, plain_array
+
+ACTIVATIONS = {"identity", "logistic", "tanh", "relu"}
+SOLVERS = {"gd", "sgd", "adam", "lbfgs"}
+
+
+def is_stochastic(estimator):
+    """``available_if`` check of ``partial_fit``: not with L-BFGS."""
+    if estimator.solver == "lbfgs":
+        raise AttributeError(
+            "partial_fit is not available with solver='lbfgs': L-BFGS needs the "
+            "whole dataset at once. Use solver='adam', 'sgd' or 'gd' to learn "
+            "incrementally."
+        )
+    return True
+
+
+class BaseANN(*CALLBACK_BASES, BaseEstimator):
+    """Base of skann's estimators: fitting, logits and pickling.
+
+    Not for direct use; subclasses provide ``__init__``, the public ``fit`` /
+    ``partial_fit`` / ``predict`` and the hooks listed in the module's
+    docstring.
+    """
+
+    _parameter_constraints = {
+        "hidden_size": [Interval(Integral, 1, None, closed="left"), tuple, list],
+        "activation": [StrOptions(ACTIVATIONS)],
+        "solver": [StrOptions(SOLVERS)],
+        "learning_rate": [Interval(Real, 0, None, closed="neither")],
+        "alpha": [Interval(Real, 0, None, closed="left")],
+        "batch_size": [
+            StrOptions({"auto"}),
+            Interval(Integral, 1, None, closed="left"),
+        ],
+        "max_iter": [Interval(Integral, 1, None, closed="left")],
+        "tol": [Interval(Real, 0, None, closed="left")],
+        "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
+        "shuffle": ["boolean"],
+        "random_state": ["random_state"],
+        "momentum": [Interval(Real, 0, 1, closed="both")],
+        "nesterovs_momentum": ["boolean"],
+        "beta_1": [Interval(Real, 0, 1, closed="left")],
+        "beta_2": [Interval(Real, 0, 1, closed="left")],
+        "epsilon": [Interval(Real, 0, None, closed="neither")],
+        "warm_start": ["boolean"],
+        "verbose": ["verbose"],
+        "max_fun": [Interval(Integral, 1, None, closed="left")],
+        "early_stopping": ["boolean"],
+        "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
+        "learning_rate_schedule": [StrOptions({"constant", "invscaling", "adaptive"})],
+        "power_t": [Interval(Real, 0, None, closed="left")],
+    }
+
+    # ------------------------------------------------------------------ fitting
+    def _guarded_fit(self, X, y, sample_weight, classes, incremental):
+        # Training works on copies and publishes its results in _commit, so
+        # the only state touched before success is what validation sets
+        # (n_features_in_, feature_names_in_): restore it all on failure.
+        snapshot = dict(self.__dict__)
+        n_losses = len(snapshot.get("loss_curve_", ()))
+        try:
+            return self._fit(X, y, sample_weight, classes, incremental)
+        except BaseException:
+            kept = {k: v for k, v in vars(self).items() if k in CALLBACK_ATTRIBUTES}
+            self.__dict__.clear()
+            self.__dict__.update(snapshot, **kept)
+            if "loss_curve_" in snapshot:  # _commit extends it in place
+                del self.loss_curve_[n_losses:]
+            raise
+
+    def _fit(self, X, y, sample_weight, classes, incremental):
+        fitted = hasattr(self, "_params")
+        continuing = fitted and (incremental or self.warm_start)
+        X, y, targets = self._training_data(
+            X, y, classes, incremental, fitted, continuing
+        )
+        dtype = self._params.dtype if continuing else X.dtype
+        X = X.astype(dtype, copy=False)
+        Y, output = self._encode(y, targets, dtype)
+        sample_weight, weight_attributes = self._sample_weight(
+            X, y, Y, sample_weight, output, incremental, continuing
+        )
+        batch_size = self._batch_size(X.shape[0])
+        # One random stream for the initial weights, the split and the shuffles;
+        # none when nothing is random (seeding a RandomState is not free).
+        shuffles = self.shuffle and batch_size < X.shape[0]
+        splits = self.early_stopping and not incremental
+        rng = (
+            None if continuing and not (shuffles or splits) else self._rng(incremental)
+        )
+        net = self._start_network(X, Y, output, sample_weight, rng, continuing)
+        state = self._start_optimizer(net, incremental, fitted)
+        single_row_batch = batch_size == 1 or X.shape[0] % batch_size == 1
+        with blas_threads_for(batch_size, net.layer_sizes, single_row_batch):
+            hooks = EpochHooks(self, net, targets, incremental, continuing)
+            hooks.fit_begin(X, y, sample_weight)
+            if self.solver == "lbfgs":
+                result = self._fit_lbfgs(net, X, Y, sample_weight)
+            else:
+                result = self._fit_stochastic(
+                    net,
+                    X,
+                    Y,
+                    y,
+                    sample_weight,
+                    state,
+                    rng,
+                    batch_size,
+                    incremental,
+                    hooks,
+                )
+            self._commit(net, targets, state, weight_attributes, result, continuing)
+            hooks.fit_end(X, y, sample_weight)
+        return self
+
+    def _validate_xy(self, X, y, continuing):
+        """``validate_data`` on training data; a column ``y`` becomes 1-D."""
+        if y is None:
+            raise ValueError(
+                f"{type(self).__name__} requires y to be passed, but the target "
+                "y is None."
+            )
+        X, y = validate_data(
+            self,
+            X,
+            y,
+            accept_sparse=ACCEPT_SPARSE,
+            multi_output=True,
+            dtype=FLOATS,
+            reset=not continuing,
+        )
+        if y.ndim == 2 and y.shape[1] == 1:
+            y = column_or_1d(y, warn=True)
+        return X, y
+
+    def _start_network(self, X, Y, output, sample_weight, rng, continuing):
+        """The network to train: a copy of the fitted one, or a new one."""
+        layer_sizes = (X.shape[1], *self._hidden_sizes(), Y.shape[1])
+        if continuing:
+            self._check_architecture(layer_sizes)
+            return Network(layer_sizes, self.activation, output, self._params.copy())
+        net = Network(layer_sizes, self.activation, output, dtype=X.dtype)
+        return net.initialize(rng, Y, sample_weight)
+
+    def _start_optimizer(self, net, incremental, fitted):
+        """partial_fit carries the optimizer state on (a copy, for rollback);
+        fit starts afresh, as MLPClassifier does, also with warm_start."""
+        previous = self.__dict__.get("_optimizer_state")
+        if incremental and fitted and previous["solver"] == self.solver:
+            state = copy_state(previous)
+            if state.get("learning_rate_init") != self.learning_rate:
+                state["learning_rate"] = float(self.learning_rate)  # set_params since
+        else:
+            state = init_state(self.solver, net.params, self.learning_rate)
+        state["learning_rate_init"] = float(self.learning_rate)
+        return state
+
+    def _hidden_sizes(self):
+        sizes = self.hidden_size
+        if isinstance(sizes, Integral):
+            sizes = (sizes,)
+        sizes = tuple(sizes)
+        if not sizes or not all(
+            isinstance(s, Integral) and not isinstance(s, bool) and s >= 1
+            for s in sizes
+        ):
+            raise ValueError(
+                "hidden_size must be a positive int or a non-empty sequence of "
+                f"positive ints, got {self.hidden_size!r}."
+            )
+        return tuple(int(s) for s in sizes)
+
+    def _check_architecture(self, layer_sizes):
+        old = self._layer_sizes
+        if old != layer_sizes or self._activation != self.activation:
+            raise ValueError(
+                "Cannot continue training: the network has layer sizes "
+                f"{old} and activation {self._activation!r}, but the parameters ask "
+                f"for {layer_sizes} and {self.activation!r}. Restore hidden_size and "
+                "activation, or set warm_start=False to start anew."
+            )
+
+    def _rng(self, incremental):
+        if incremental and isinstance(self.random_state, Integral):
+            # A fresh, reproducible stream per partial_fit call.
+            return np.random.RandomState(
+                (self.random_state + getattr(self, "n_iter_", 0)) % 2**32
+            )
+        return check_random_state(self.random_state)
+
+    def _batch_size(self, n_samples):
+        if self.solver in ("gd", "lbfgs"):  # full batch
+            return n_samples
+        if self.batch_size == "auto":
+            return min(200, n_samples)
+        if self.batch_size > n_samples:
+            warnings.warn(
+                f"batch_size={self.batch_size} is larger than the {n_samples} "
+                "samples; using every sample in one batch."
+            )
+        return min(self.batch_size, n_samples)
+
+    def _fit_lbfgs(self, net, X, Y, sample_weight):
+        workspace = net.workspace(X.shape[0])  # one for every evaluation
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            result = lbfgs(
+                lambda params: net.loss_grad(
+                    X, Y, self.alpha, sample_weight, workspace
+                ),
+                net.params,
+                self.max_iter,
+                self.max_fun,
+                self.tol,
+            )
+        try:
+            check_weights(net.params)
+        except DivergenceError as exc:
+            raise self._divergence(str(exc)) from None
+        if result.status != 0:
+            warnings.warn(
+                f"lbfgs failed to converge after {result.nit} iterations "
+                f"(status={result.status}): {result.message}. Increase max_iter "
+                "or max_fun, or scale the data.",
+                ConvergenceWarning,
+            )
+        return {
+            "n_iter": max(result.nit, 1),
+            "t": max(result.nit, 1) * X.shape[0],
+            "loss": float(result.fun),
+            "loss_curve": result.loss_curve or [float(result.fun)],
+            "validation_scores": None,
+        }
+
+    def _fit_stochastic(
+        self, net, X, Y, y, sample_weight, state, rng, batch_size, incremental, hooks
+    ):
+        score = None
+        if self.early_stopping and not incremental:
+            X, Y, y, sample_weight, score = self._hold_out(
+                X, Y, y, sample_weight, rng, hooks.targets
+            )
+            batch_size = min(batch_size, X.shape[0])
+        hooks.set_data(X, y, sample_weight)
+        max_iter = 1 if incremental else self.max_iter
+        try:
+            history = train(
+                net,
+                X,
+                Y,
+                sample_weight,
+                state,
+                alpha=self.alpha,
+                batch_size=batch_size,
+                max_iter=max_iter,
+                shuffle=self.shuffle,
+                rng=rng,
+                plateau=Plateau(
+                    self.tol, self.n_iter_no_change, higher_is_better=score is not None
+                ),
+                schedule=self.learning_rate_schedule,
+                initial_learning_rate=self.learning_rate,
+                power_t=self.power_t,
+                t=getattr(self, "t_", 0) if hooks.continuing else 0,
+                score=score,
+                on_epoch_begin=hooks.epoch_begin,
+                on_epoch=hooks.epoch_end,
+                step_params=dict(
+                    momentum=self.momentum,
+                    nesterovs_momentum=self.nesterovs_momentum,
+                    beta_1=self.beta_1,
+                    beta_2=self.beta_2,
+                    epsilon=self.epsilon,
+                ),
+            )
+        except DivergenceError as exc:
+            raise self._divergence(str(exc)) from None
+        if history.interrupted:
+            warnings.warn(
+                f"Training interrupted after {history.n_iter} epochs: keeping the "
+                "weights learned so far.",
+                UserWarning,
+            )
+            if history.n_iter == 0:
+                raise KeyboardInterrupt
+        elif not incremental and not history.converged:
+            warnings.warn(
+                f"Stochastic optimizer: maximum iterations ({self.max_iter}) reached "
+                "and the optimization hasn't converged yet.",
+                ConvergenceWarning,
+            )
+        return {
+            "n_iter": history.n_iter,
+            "t": history.t,
+            "loss": history.loss_curve[-1],
+            "loss_curve": history.loss_curve,
+            "validation_scores": history.validation_scores if score else None,
+        }
+
+    def _hold_out(self, X, Y, y, sample_weight, rng, targets):
+        """Split off the early-stopping validation set and its scorer."""
+        arrays = [X, Y, y] + ([] if sample_weight is None else [sample_weight])
+        try:
+            parts = self._split(arrays, y, rng)
+        except ValueError as exc:
+            raise ValueError(
+                f"early_stopping=True cannot hold out validation_fraction="
+                f"{self.validation_fraction} of {X.shape[0]} samples: {exc} Use "
+                "more samples, a larger validation_fraction, or early_stopping=False."
+            ) from None
+        X, X_val, Y, _, y, y_val = parts[:6]
+        sample_weight, sw_val = (None, None) if sample_weight is None else parts[6:]
+        if sw_val is not None and sw_val.sum() == 0:
+            raise ValueError(
+                "early_stopping=True: every held-out sample has weight 0, so the "
+                "validation score is undefined. Use early_stopping=False."
+            )
+
+        def score(net):
+            return self._validation_score(net, X_val, y_val, sw_val, targets)
+
+        return X, Y, y, sample_weight, score
+
+    def _divergence(self, what):
+        return ValueError(
+            f"Training diverged: {what}. The model was left as it was before this "
+            f"call. Try a lower learning_rate (now {self.learning_rate}), scale the "
+            "inputs (e.g. with StandardScaler), or a larger alpha."
+        )
+
+    @staticmethod
+    def _model_attributes(net, targets):
+        """The fitted attributes that make a network predict: ``targets``
+        (the subclass's, such as ``classes_``) and the network's."""
+        return {
+            **targets,
+            "_params": net.params,
+            "_layer_sizes": net.layer_sizes,
+            "_activation": net.activation,
+            "coefs_": net.coefs,
+            "intercepts_": net.intercepts,
+            "n_layers_": len(net.layer_sizes),
+            "n_outputs_": net.layer_sizes[-1],
+            "out_activation_": net.output,
+        }
+
+    def _commit(self, net, targets, state, weight_attributes, result, continuing):
+        """Publish the trained network and its history as fitted attributes."""
+        vars(self).update(self._model_attributes(net, targets))
+        self._optimizer_state = state
+        vars(self).update(weight_attributes)
+        self.n_iter_ = (self.n_iter_ if continuing else 0) + result["n_iter"]
+        self.t_ = (self.t_ if continuing else 0) + result["t"]
+        self.loss_ = result["loss"]
+        if continuing:  # in place: O(1) per partial_fit call, undone on failure
+            self.loss_curve_.extend(result["loss_curve"])
+        else:
+            self.loss_curve_ = list(result["loss_curve"])
+        scores = result["validation_scores"]
+        self.validation_scores_ = scores
+        self.best_validation_score_ = None if scores is None else max(scores)
+        if scores is not None:
+            self.best_loss_ = None
+        elif continuing and self.best_loss_ is not None:  # O(1) per partial_fit call
+            self.best_loss_ = min(self.best_loss_, *result["loss_curve"])
+        else:
+            self.best_loss_ = min(self.loss_curve_)
+
+    # --------------------------------------------------------------- predicting
+    def _network(self):
+        return Network(
+            self._layer_sizes, self._activation, self.out_activation_, self._params
+        )
+
+    def _logits(self, X):
+        if "_params" not in self.__dict__:
+            check_is_fitted(self)
+        if plain_array(self, X) is None:
+            X = validate_data(
+                self, X, accept_sparse=ACCEPT_SPARSE, dtype=FLOATS, reset=False
+            )
+        with np.errstate(over="ignore", invalid="ignore"):
+            Z = self._network().logits(X)
+        if not np.isfinite(Z).all():
+            if np.isnan(Z).any():
+                raise ValueError(
+                    "The network's activations overflowed on this input (inf - inf "
+                    "gave NaN): the input is too large for the learned weights. "
+                    "Scale the inputs the way the training data was scaled."
+                )
+            np.nan_to_num(Z, copy=False)  # +-inf logits: the largest finite floats
+        return Z
+
+    # --------------------------------------------------------------- plumbing
+    def __sklearn_is_fitted__(self):
+        # What check_is_fitted would infer from the "_"-suffixed attributes,
+        # in O(1): _fit_context asks on every partial_fit call.
+        return "_params" in self.__dict__
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True
+        return tags
+
+    def __getstate__(self):
+        # coefs_ and intercepts_ are views into _params: pickle the buffer once
+        # and rebuild the views on load.
+        state = dict(super().__getstate__())
+        state.pop("coefs_", None)
+        state.pop("intercepts_", None)
+        return state
+
+    def __setstate__(self, state):
+        super().__setstate__(state)
+        if "_params" in state:
+            net = self._network()
+            self.coefs_, self.intercepts_ = net.coefs, net.intercepts

@@ -1,0 +1,82 @@
+"""Label and weight maths of the classifier, as plain functions of arrays.
+
+Labels become 0/1 targets (one column per output unit) and back; class counts
+and ``class_weight="balanced"`` weights come from those targets; logits become
+probabilities that never reach exactly 0 or 1.
+"""
+
+import numpy as np
+
+from ._activations import OUTPUTS
+
+
+def encode(y, classes, dtype):
+    """0/1 targets, one column per output unit, and the output layer:
+    sigmoids for binary and multilabel targets, a softmax for multiclass."""
+    if y.ndim == 2:  # multilabel indicator matrix
+        return np.asarray(y, dtype=dtype), "logistic"
+    if classes.size == 2:
+        return (y == classes[1]).astype(dtype)[:, np.newaxis], "logistic"
+    Y = np.zeros((y.shape[0], classes.size), dtype=dtype)
+    Y[np.arange(y.shape[0]), np.searchsorted(classes, y)] = 1
+    return Y, "softmax"
+
+
+def decode(proba, classes, multilabel):
+    """Labels from :func:`proba`: the argmax, or a 0.5 threshold per label."""
+    if multilabel:
+        return (proba > 0.5).astype(int)
+    return classes[np.argmax(proba, axis=1)]
+
+
+def weighted_class_counts(Y, sample_weight, output):
+    """Weighted count of each class from the 0/1 coded targets ``Y``.
+
+    Softmax outputs: one row of ``n_classes`` counts.  Sigmoid outputs (binary,
+    multilabel): one row per output unit, ``[negatives, positives]``.
+    """
+    if output == "softmax":
+        return (sample_weight @ Y)[np.newaxis, :]
+    positives = sample_weight @ Y
+    return np.column_stack([sample_weight.sum() - positives, positives])
+
+
+def balanced_weight(Y, class_counts, output):
+    """Per-sample weight ``n / (n_classes * count[class])`` from ``class_counts``
+    (the product over output units for multilabel targets), as
+    ``compute_sample_weight("balanced", y)`` with weighted counts."""
+    with np.errstate(divide="ignore"):
+        n_present = (class_counts > 0).sum(axis=1, keepdims=True)
+        weights = class_counts.sum(axis=1, keepdims=True) / (n_present * class_counts)
+    weights[~np.isfinite(weights)] = 0  # classes not seen yet
+    if output == "softmax":
+        return Y @ weights[0]
+    return np.prod(Y * weights[:, 1] + (1 - Y) * weights[:, 0], axis=1)
+
+
+def per_class(Z, output):
+    """Logits with one column per class: a binary network's single sigmoid
+    logit ``z`` becomes ``[-z, z]``, so that ``P(class 0) = expit(-z)`` is exact
+    even when tiny (``1 - expit(z)`` would round it to 0)."""
+    if output == "logistic" and Z.shape[1] == 1:
+        return np.hstack([-Z, Z])
+    return Z
+
+
+def proba(Z, output):
+    """Probabilities from logits, one column per class (per label for
+    multilabel targets), kept inside the open interval (0, 1): a
+    probability is never exactly 0 or 1, so ``log(predict_proba)`` is
+    finite like ``predict_log_proba``."""
+    with np.errstate(over="ignore"):  # z - max(z) may reach -inf: exp gives 0
+        P = OUTPUTS[output][0](per_class(Z, output))
+    finfo = np.finfo(P.dtype)
+    return np.clip(P, finfo.smallest_subnormal, 1 - finfo.epsneg, out=P)
+
+
+def log_proba(Z, output):
+    """Log-probabilities from logits, computed stably; below the smallest
+    float they are the most negative float rather than -inf."""
+    with np.errstate(over="ignore"):
+        L = OUTPUTS[output][1](per_class(Z, output))
+    return np.maximum(L, np.finfo(L.dtype).min, out=L)

@@ -1,0 +1,115 @@
+"""Validation fast paths and the classifier's label checks.
+
+``validate_data`` costs more than a small ``predict`` or ``partial_fit``
+itself.  :func:`plain_array` and :func:`plain_targets` recognise, cheaply, the
+inputs it would return unchanged without complaint, so those skip it;
+everything else takes the full path and its error messages.
+"""
+
+import numpy as np
+from sklearn.utils.multiclass import unique_labels
+
+FLOATS = (np.float64, np.float32)
+ACCEPT_SPARSE = ("csr", "csc")
+
+
+def plain_array(estimator, X):
+    """``X`` itself when it is a plain float numpy array that ``validate_data``
+    would return unchanged without complaint for the fitted ``estimator``,
+    else None.
+
+    Checks what validation checks, cheaply: a 2-D float32/float64
+    ``ndarray`` (not a subclass, DataFrame or sparse matrix) with at least
+    one row, the fitted number of features and a finite sum (NaN or inf
+    anywhere makes the sum non-finite; an overflowing sum only sends a
+    finite array down the full path).  Estimators fitted with feature
+    names always take the full path, which warns about missing names.
+    """
+    fitted = estimator.__dict__
+    if (
+        type(X) is np.ndarray
+        and X.ndim == 2
+        and X.dtype in FLOATS
+        and X.shape[0] > 0
+        and X.shape[1] == fitted.get("n_features_in_")
+        and "feature_names_in_" not in fitted
+        and np.isfinite(np.add.reduce(X, axis=None))
+    ):
+        return X
+    return None
+
+
+def plain_targets(estimator, X, y, classes, multilabel):
+    """Whether a continuing fit of the fitted classifier ``estimator`` on
+    ``X``, ``y`` may skip ``validate_data``, ``check_classification_targets``
+    and :func:`check_labels`.
+
+    True when ``X`` passes :func:`plain_array`, ``classes`` is not given,
+    the model is not ``multilabel`` and ``y`` is a 1-D numpy array of as many
+    labels (bool, int, float or str), every one of them in ``classes_``:
+    labels already accepted as classification targets, so the full checks
+    would pass.
+    """
+    if (
+        classes is not None
+        or type(y) is not np.ndarray
+        or y.ndim != 1
+        or y.dtype.kind not in "biufU"
+        or multilabel
+        or plain_array(estimator, X) is None
+        or y.shape[0] != X.shape[0]
+    ):
+        return False
+    # Python sets compare like numpy's ==; NaN is in no set.
+    return set(y.tolist()) <= set(estimator.classes_.tolist())
+
+
+def new_classes(y, classes, name):
+    """The classes of a new fit: ``classes`` if given (``y`` may not have
+    others), else the labels of ``y``; at least two for 1-D targets."""
+    if classes is not None:
+        classes_ = unique_labels(classes)
+        labels = unique_labels(y)
+        unseen = np.setdiff1d(labels, classes_)
+        if unseen.size:
+            raise ValueError(
+                f"y contains labels {unseen.tolist()} that are not in classes "
+                f"{classes_.tolist()}."
+            )
+    else:
+        classes_ = unique_labels(y)
+    if y.ndim == 1 and classes_.size < 2:
+        raise ValueError(
+            f"{name} can't train when only one class is "
+            f"present: got the single class {classes_.tolist()}. Classifier "
+            "can't train when only one class is present."
+        )
+    return classes_
+
+
+def check_labels(y, classes, classes_, multilabel, n_outputs):
+    """Raise unless ``y`` (and ``classes``, if given) fit a model fitted on
+    ``classes_``: the same classes, the same target shape, no new label."""
+    if classes is not None and not np.array_equal(unique_labels(classes), classes_):
+        raise ValueError(
+            f"classes={np.asarray(classes).tolist()} differs from the classes "
+            f"of the previous call, {classes_.tolist()}."
+        )
+    if (y.ndim == 2) != multilabel or (multilabel and y.shape[1] != n_outputs):
+        expected = (
+            f"a multilabel indicator matrix with {n_outputs} columns"
+            if multilabel
+            else "a 1-D array of labels"
+        )
+        raise ValueError(
+            "y does not have the shape of the targets this model was fitted "
+            f"on: expected {expected}, got shape {y.shape}."
+        )
+    if not multilabel:
+        unseen = np.setdiff1d(unique_labels(y), classes_)
+        if unseen.size:
+            raise ValueError(
+                f"y contains labels {unseen.tolist()} that are not in classes_ "
+                f"{classes_.tolist()}; a fitted network cannot learn new "
+                "classes."
+            )
