@@ -75,8 +75,9 @@ def proba(Z, output):
 
 
 def log_proba(Z, output):
-    """Log-probabilities from logits, computed stably; below the smallest
-    float they are the most negative float rather than -inf."""
-    with np.errstate(over="ignore"):
-        L = OUTPUTS[output][1](per_class(Z, output))
-    return np.maximum(L, np.finfo(L.dtype).min, out=L)
+    """Log-probabilities: the logarithm of :func:`proba`, so both rank the
+    classes alike even where probabilities saturate.  A log-softmax computed
+    apart would tell apart two classes whose probabilities both clip to the
+    smallest float, and ``argsort`` of the two outputs would disagree.  Finite
+    everywhere, as :func:`proba` never reaches 0."""
+    return np.log(proba(Z, output))

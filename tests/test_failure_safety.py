@@ -313,9 +313,22 @@ def test_extreme_finite_inputs_give_finite_probabilities(activation, target):
     assert np.isfinite(proba).all() and np.isfinite(log_proba).all()
     assert ((proba > 0) & (proba < 1)).all()
     assert np.isfinite(clf.decision_function(extreme)).all()
-    # log_proba agrees with log(proba) wherever proba is representable
-    ok = proba > 1e-300
-    np.testing.assert_allclose(log_proba[ok], np.log(proba[ok]), rtol=1e-6, atol=1e-12)
+    # log_proba is log(proba), and both rank the classes alike even where two
+    # probabilities saturate (check_classifiers_train compares their argsorts)
+    np.testing.assert_allclose(log_proba, np.log(proba), rtol=1e-12)
+    np.testing.assert_array_equal(np.argsort(log_proba), np.argsort(proba))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_log_proba_ranks_like_proba_when_probabilities_underflow(dtype):
+    # classes 1 and 2 both have probabilities below the smallest float; a
+    # log-softmax computed apart from predict_proba told them apart
+    from skann import _targets
+
+    Z = np.array([[0.0, -2000.0, -3000.0], [5.0, 4.0, -1e4]], dtype=dtype)
+    proba, log_proba = _targets.proba(Z, "softmax"), _targets.log_proba(Z, "softmax")
+    np.testing.assert_array_equal(np.argsort(log_proba), np.argsort(proba))
+    assert np.isfinite(log_proba).all()
 
 
 def test_predict_is_thread_safe():
