@@ -17,6 +17,7 @@ pickling.  A subclass states its contract through a few hooks:
 - ``_validation_score(net, X, y, sample_weight, targets)``: the held-out score.
 """
 
+import math
 import warnings
 from numbers import Integral, Real
 
@@ -24,7 +25,7 @@ import numpy as np
 from sklearn.base import BaseEstimator
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state, column_or_1d
-from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils._param_validation import Interval, Options, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._blas import blas_threads_for
@@ -69,7 +70,10 @@ class BaseANN(*CALLBACK_BASES, BaseEstimator):
         ],
         "max_iter": [Interval(Integral, 1, None, closed="left")],
         "tol": [Interval(Real, 0, None, closed="left")],
-        "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
+        "n_iter_no_change": [
+            Interval(Integral, 1, None, closed="left"),
+            Options(Real, {np.inf}),
+        ],
         "shuffle": ["boolean"],
         "random_state": ["random_state"],
         "momentum": [Interval(Real, 0, 1, closed="both")],
@@ -104,7 +108,15 @@ class BaseANN(*CALLBACK_BASES, BaseEstimator):
             raise
 
     def _fit(self, X, y, sample_weight, classes, incremental):
+        if incremental and self.early_stopping:
+            raise ValueError(
+                "partial_fit does not support early_stopping=True: the validation "
+                "split needs the whole dataset at once. Use fit, or set "
+                "early_stopping=False."
+            )
         fitted = hasattr(self, "_params")
+        if fitted:
+            self._sync_weights()
         continuing = fitted and (incremental or self.warm_start)
         X, y, targets = self._training_data(
             X, y, classes, incremental, fitted, continuing
@@ -123,7 +135,9 @@ class BaseANN(*CALLBACK_BASES, BaseEstimator):
         rng = (
             None if continuing and not (shuffles or splits) else self._rng(incremental)
         )
-        net = self._start_network(X, Y, output, sample_weight, rng, continuing)
+        net = self._start_network(
+            X, Y, output, sample_weight, rng, continuing, incremental
+        )
         state = self._start_optimizer(net, incremental, fitted)
         single_row_batch = batch_size == 1 or X.shape[0] % batch_size == 1
         with blas_threads_for(batch_size, net.layer_sizes, single_row_batch):
@@ -144,7 +158,9 @@ class BaseANN(*CALLBACK_BASES, BaseEstimator):
                     incremental,
                     hooks,
                 )
-            self._commit(net, targets, state, weight_attributes, result, continuing)
+            self._commit(
+                net, targets, state, weight_attributes, result, continuing, incremental
+            )
             hooks.fit_end(X, y, sample_weight)
         return self
 
@@ -168,14 +184,73 @@ class BaseANN(*CALLBACK_BASES, BaseEstimator):
             y = column_or_1d(y, warn=True)
         return X, y
 
-    def _start_network(self, X, Y, output, sample_weight, rng, continuing):
-        """The network to train: a copy of the fitted one, or a new one."""
+    def _start_network(self, X, Y, output, sample_weight, rng, continuing, incremental):
+        """The network to train: a copy of the fitted one, one made of the
+        weights a user assigned to an unfitted model (``partial_fit`` and
+        ``warm_start``, as MLPClassifier), or a new one."""
         layer_sizes = (X.shape[1], *self._hidden_sizes(), Y.shape[1])
         if continuing:
             self._check_architecture(layer_sizes)
             return Network(layer_sizes, self.activation, output, self._params.copy())
         net = Network(layer_sizes, self.activation, output, dtype=X.dtype)
+        assigned = "coefs_" in self.__dict__ or "intercepts_" in self.__dict__
+        if assigned and (self.warm_start or incremental):
+            return self._copy_weights_into(net)
         return net.initialize(rng, Y, sample_weight)
+
+    def _copy_weights_into(self, net):
+        """Copy ``coefs_`` / ``intercepts_`` into ``net``'s buffer, or raise a
+        clear error if they do not fit its layers or are not finite."""
+        sizes = net.layer_sizes
+        for name, targets in (("coefs_", net.coefs), ("intercepts_", net.intercepts)):
+            given = getattr(self, name, None)
+            try:
+                arrays = [np.asarray(a, dtype=net.params.dtype) for a in given]
+            except (TypeError, ValueError):
+                arrays = None
+            shapes = [t.shape for t in targets]
+            if arrays is None or [a.shape for a in arrays] != shapes:
+                got = None if arrays is None else [a.shape for a in arrays]
+                raise ValueError(
+                    f"{name} does not fit the network's layer sizes {sizes}: "
+                    f"expected arrays of shapes {shapes}, got {got}."
+                )
+            for target, array in zip(targets, arrays):
+                target[...] = array
+        try:
+            check_weights(net.params)
+        except DivergenceError:
+            raise ValueError(
+                "The assigned coefs_ / intercepts_ contain NaN or infinite values."
+            ) from None
+        return net
+
+    def _sync_weights(self):
+        """Make an assignment to ``coefs_`` / ``intercepts_`` (or to one of
+        their items) take effect: the fitted weights live in one flat buffer,
+        ``_params``, of which the published lists are views.  When the lists no
+        longer hold exactly those views, their arrays are copied into a new
+        buffer, validated first."""
+        views = self.__dict__.get("_weight_views")
+        coefs, intercepts = (
+            self.__dict__.get("coefs_"),
+            self.__dict__.get("intercepts_"),
+        )
+        if (
+            views is not None
+            and _same_items(coefs, views[0])
+            and _same_items(intercepts, views[1])
+        ):
+            return
+        net = self._copy_weights_into(
+            Network(
+                self._layer_sizes,
+                self._activation,
+                self.out_activation_,
+                dtype=self._params.dtype,
+            )
+        )
+        vars(self).update(self._weight_attributes(net))
 
     def _start_optimizer(self, net, incremental, fitted):
         """partial_fit carries the optimizer state on (a copy, for rollback);
@@ -333,6 +408,14 @@ class BaseANN(*CALLBACK_BASES, BaseEstimator):
 
     def _hold_out(self, X, Y, y, sample_weight, rng, targets):
         """Split off the early-stopping validation set and its scorer."""
+        n_val = math.ceil(self.validation_fraction * X.shape[0])  # as the split
+        if n_val < 2:  # one sample's score is 0 or 1: no signal to stop on
+            raise ValueError(
+                f"The validation set is too small: early_stopping=True holds out "
+                f"{n_val} of {X.shape[0]} samples (validation_fraction="
+                f"{self.validation_fraction}), fewer than 2. Increase "
+                "'validation_fraction' or the size of your dataset."
+            )
         arrays = [X, Y, y] + ([] if sample_weight is None else [sample_weight])
         try:
             parts = self._split(arrays, y, rng)
@@ -368,22 +451,39 @@ class BaseANN(*CALLBACK_BASES, BaseEstimator):
         (the subclass's, such as ``classes_``) and the network's."""
         return {
             **targets,
-            "_params": net.params,
             "_layer_sizes": net.layer_sizes,
             "_activation": net.activation,
-            "coefs_": net.coefs,
-            "intercepts_": net.intercepts,
+            **BaseANN._weight_attributes(net),
             "n_layers_": len(net.layer_sizes),
             "n_outputs_": net.layer_sizes[-1],
             "out_activation_": net.output,
         }
 
-    def _commit(self, net, targets, state, weight_attributes, result, continuing):
-        """Publish the trained network and its history as fitted attributes."""
+    @staticmethod
+    def _weight_attributes(net):
+        """``coefs_`` and ``intercepts_``: lists of views into ``net.params``,
+        and those views once more, to tell later whether a user replaced one."""
+        return {
+            "_params": net.params,
+            "coefs_": list(net.coefs),
+            "intercepts_": list(net.intercepts),
+            "_weight_views": (tuple(net.coefs), tuple(net.intercepts)),
+        }
+
+    def _commit(
+        self, net, targets, state, weight_attributes, result, continuing, incremental
+    ):
+        """Publish the trained network and its history as fitted attributes.
+
+        ``n_iter_`` counts the epochs of this ``fit`` (a warm start included,
+        as MLPClassifier), and of every ``partial_fit`` call since the last
+        ``fit``; ``t_``, the samples seen, keeps counting across warm starts,
+        as the ``"invscaling"`` schedule does."""
         vars(self).update(self._model_attributes(net, targets))
         self._optimizer_state = state
         vars(self).update(weight_attributes)
-        self.n_iter_ = (self.n_iter_ if continuing else 0) + result["n_iter"]
+        counting_on = continuing and incremental
+        self.n_iter_ = (self.n_iter_ if counting_on else 0) + result["n_iter"]
         self.t_ = (self.t_ if continuing else 0) + result["t"]
         self.loss_ = result["loss"]
         if continuing:  # in place: O(1) per partial_fit call, undone on failure
@@ -409,6 +509,7 @@ class BaseANN(*CALLBACK_BASES, BaseEstimator):
     def _logits(self, X):
         if "_params" not in self.__dict__:
             check_is_fitted(self)
+        self._sync_weights()
         if plain_array(self, X) is None:
             X = validate_data(
                 self, X, accept_sparse=ACCEPT_SPARSE, dtype=FLOATS, reset=False
@@ -439,13 +540,23 @@ class BaseANN(*CALLBACK_BASES, BaseEstimator):
     def __getstate__(self):
         # coefs_ and intercepts_ are views into _params: pickle the buffer once
         # and rebuild the views on load.
+        if "_params" in self.__dict__:
+            self._sync_weights()  # an assigned coefs_ is pickled, not lost
         state = dict(super().__getstate__())
-        state.pop("coefs_", None)
-        state.pop("intercepts_", None)
+        for name in ("coefs_", "intercepts_", "_weight_views"):
+            state.pop(name, None)
         return state
 
     def __setstate__(self, state):
         super().__setstate__(state)
         if "_params" in state:
-            net = self._network()
-            self.coefs_, self.intercepts_ = net.coefs, net.intercepts
+            vars(self).update(self._weight_attributes(self._network()))
+
+
+def _same_items(items, views):
+    """Whether the list ``items`` holds exactly the arrays ``views``."""
+    return (
+        isinstance(items, list)
+        and len(items) == len(views)
+        and all(a is b for a, b in zip(items, views))
+    )

@@ -34,7 +34,9 @@ class EpochHooks:
     def __init__(self, estimator, net, targets, incremental, continuing):
         self.estimator, self.net, self.targets = estimator, net, targets
         self.continuing = continuing
-        self.first_epoch = getattr(estimator, "n_iter_", 0) if continuing else 0
+        # epochs are numbered as n_iter_ counts them (see BaseANN._commit)
+        counting_on = continuing and incremental
+        self.first_epoch = getattr(estimator, "n_iter_", 0) if counting_on else 0
         self.context = self.epoch_context = None
         self.set_data(None, None, None)
         # A context only when callbacks can fire: set on this estimator, or
@@ -86,7 +88,7 @@ class EpochHooks:
         """Report the epoch; True when a callback asks to stop."""
         if self.estimator.verbose:
             line = (
-                f"Epoch {self.first_epoch + history.n_iter}: "
+                f"Iteration {self.first_epoch + history.n_iter}, "
                 f"loss = {history.loss_curve[-1]:.8f}"
             )
             if history.validation_scores:

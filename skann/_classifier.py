@@ -14,7 +14,7 @@ from sklearn.model_selection import train_test_split
 from sklearn.utils import compute_sample_weight
 from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.metaestimators import available_if
-from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.multiclass import check_classification_targets, unique_labels
 from sklearn.utils.validation import _check_sample_weight
 
 from . import _targets
@@ -319,14 +319,27 @@ class ANNClassifier(ClassifierMixin, BaseANN):
             )
         # Streaming fast path: plain arrays of known labels skip validate_data
         # and the label checks, whose verdict is then known (see plain_targets).
-        if continuing and plain_targets(self, X, y, classes, self._is_multilabel()):
+        multilabel = continuing and self._is_multilabel()
+        if (
+            continuing
+            and incremental
+            and plain_targets(self, X, y, classes, multilabel)
+        ):
             return X, y, {"classes_": self.classes_}
         X, y = self._validate_xy(X, y, continuing)
         check_classification_targets(y)
         if continuing:
-            check_labels(
-                y, classes, self.classes_, self._is_multilabel(), self.n_outputs_
-            )
+            if not incremental and not multilabel:
+                # A warm-start fit trains on the whole problem: a class missing
+                # from y would be unlearned, so MLPClassifier refuses it too.
+                present = unique_labels(y)
+                if not np.array_equal(present, self.classes_):
+                    raise ValueError(
+                        "warm_start can only be used where `y` has the same "
+                        "classes as in the previous call to fit. Previously got "
+                        f"{self.classes_}, `y` has {present}"
+                    )
+            check_labels(y, classes, self.classes_, multilabel, self.n_outputs_)
             return X, y, {"classes_": self.classes_}
         return X, y, {"classes_": new_classes(y, classes, type(self).__name__)}
 

@@ -1,0 +1,71 @@
+"""scikit-learn's own ``test_mlp.py``, run against ANNClassifier.
+
+The tests are scikit-learn's, loaded from the installed package (see
+``tests/_peer.py``); this file only says which of them cannot apply to skann
+(``NOT_APPLICABLE``: skipped, with the reason and, where the test guards a
+real behaviour, the name of our own test of it) and which differences skann
+keeps on purpose (``DELIBERATE``: xfail, strict, documented on
+docs/coming_from_mlpclassifier.rst).
+"""
+
+import pytest
+from _peer import load_peer_module
+
+peer = load_peer_module("test_mlp")
+if peer is None:  # pragma: no cover - every supported scikit-learn ships it
+    pytest.skip("this scikit-learn ships no test_mlp.py", allow_module_level=True)
+
+OWN = "our own test of the behaviour: "
+REGRESSOR = "a regressor test (MLPRegressor): tests scikit-learn, not skann"
+
+NOT_APPLICABLE = {
+    "test_gradient": "calls MLP's private _loss_grad_lbfgs; "
+    + OWN
+    + "tests/test_gradients.py (central differences, and MLPClassifier as oracle)",
+    "test_learning_rate_warmstart": "reads MLP's private _optimizer; "
+    + OWN
+    + "test_mlp_behaviour.py::test_invscaling_continues_over_warm_start",
+    "test_adaptive_learning_rate": "reads MLP's private _optimizer; "
+    + OWN
+    + "test_mlp_behaviour.py::test_adaptive_schedule_stops_when_the_rate_vanishes",
+    "test_n_iter_no_change": "reads MLP's private _no_improvement_count; "
+    + OWN
+    + "test_mlp_behaviour.py::test_n_iter_no_change_stops_after_that_many_epochs",
+    "test_n_iter_no_change_inf": "reads MLP's private _no_improvement_count; "
+    + OWN
+    + "test_mlp_behaviour.py::test_n_iter_no_change_inf_runs_max_iter",
+    **dict.fromkeys(
+        [
+            "test_lbfgs_regression",
+            "test_lbfgs_regression_maxfun",
+            "test_multioutput_regression",
+            "test_partial_fit_regression",
+            "test_nonfinite_params",
+            "test_shuffle",
+            "test_mlp_regressor_dtypes_casting",
+            "test_mlp_loading_from_joblib_partial_fit",
+            "test_mlp_diverging_loss",
+            "test_mlp_sample_weight_with_early_stopping",
+            "test_mlp_vs_poisson_glm_equivalent",
+            "test_minimum_input_sample_size",
+        ],
+        REGRESSOR,
+    ),
+}
+
+DELIBERATE = {
+    "test_early_stopping_stratified": "when a class has a single member, skann "
+    "holds out an unstratified validation split and trains; MLPClassifier "
+    "raises train_test_split's error",
+    "test_preserve_feature_names[PeerMLPClassifier]": "skann refuses a y with "
+    "a single class (there is nothing to learn); MLPClassifier fits a network "
+    "that always predicts it",
+}
+
+# scikit-learn's tests become this module's; tests/conftest.py applies the
+# marks above to them at collection.
+globals().update(
+    (name, test)
+    for name, test in vars(peer).items()
+    if name.startswith("test_") and callable(test)
+)
