@@ -63,9 +63,9 @@ def sgd_step(params, grad, state, momentum=0.9, nesterovs_momentum=True, **_):
     np.multiply(grad, lr, out=scaled)  # lr * g
     velocity *= momentum
     velocity -= scaled
-    if nesterovs_momentum:
-        params += np.multiply(velocity, momentum, out=tmp)
-        params -= scaled
+    if nesterovs_momentum:  # one update added, rounded as MLPClassifier's
+        np.multiply(velocity, momentum, out=tmp)
+        params += np.subtract(tmp, scaled, out=tmp)
     else:
         params += velocity
 

@@ -1,5 +1,9 @@
 """Run scikit-learn's own MLP tests against skann, as they ship in the wheel.
 
+The optimizer adapters run ``test_stochastic_optimizers.py`` on skann's step
+functions: MLP's lists of arrays are packed into one flat buffer, stepped,
+and unpacked.
+
 :class:`PeerMLPClassifier` is ``ANNClassifier`` under ``MLPClassifier``'s
 parameter names (the renames of docs/coming_from_mlpclassifier.rst).
 :func:`load_peer_module` executes one of scikit-learn's test modules from
@@ -13,10 +17,13 @@ import contextlib
 import importlib.util
 import inspect
 
+import numpy as np
 import sklearn.neural_network
+from sklearn.neural_network import _stochastic_optimizers
 from sklearn.utils._param_validation import validate_parameter_constraints
 
 from skann import ANNClassifier
+from skann._optimizers import adam_step, sgd_step
 
 # MLPClassifier's name -> ANNClassifier's name, where they differ.
 RENAMES = {
@@ -85,15 +92,116 @@ class PeerMLPClassifier(ANNClassifier):
         )
 
 
+class _FlatStep:
+    """MLP's optimizer interface (lists of arrays, state as attributes) over
+    one of skann's step functions (one flat buffer, state as a dict)."""
+
+    def update_params(self, params, grads):
+        flat = _pack(params)
+        state = {"learning_rate": self.learning_rate, **self._state()}
+        self._step(flat, _pack(grads), state)
+        for param, value in zip(params, _unpack(flat, params)):
+            param[...] = value
+        self._keep(state, params)
+
+
+class PeerSGDOptimizer(_FlatStep):
+    def __init__(
+        self,
+        params,
+        learning_rate_init=0.1,
+        lr_schedule="constant",
+        momentum=0.9,
+        nesterov=True,
+        power_t=0.5,
+    ):
+        self.learning_rate, self.momentum, self.nesterov = (
+            learning_rate_init,
+            momentum,
+            nesterov,
+        )
+        self.velocities = [np.zeros_like(p) for p in params]
+
+    def _state(self):
+        return {"velocity": _pack(self.velocities)}
+
+    def _step(self, params, grad, state):
+        sgd_step(
+            params,
+            grad,
+            state,
+            momentum=self.momentum,
+            nesterovs_momentum=self.nesterov,
+        )
+
+    def _keep(self, state, params):
+        self.velocities = _unpack(state["velocity"], params)
+
+
+class PeerAdamOptimizer(_FlatStep):
+    def __init__(
+        self, params, learning_rate_init=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-8
+    ):
+        self.learning_rate = learning_rate_init
+        self.beta_1, self.beta_2, self.epsilon = beta_1, beta_2, epsilon
+        self.t = 0
+        self.ms = [np.zeros_like(p) for p in params]
+        self.vs = [np.zeros_like(p) for p in params]
+
+    def _state(self):
+        return {"t": self.t, "m": _pack(self.ms), "v": _pack(self.vs)}
+
+    def _step(self, params, grad, state):
+        adam_step(
+            params,
+            grad,
+            state,
+            beta_1=self.beta_1,
+            beta_2=self.beta_2,
+            epsilon=self.epsilon,
+        )
+
+    def _keep(self, state, params):
+        self.t, self.ms, self.vs = (
+            state["t"],
+            _unpack(state["m"], params),
+            _unpack(state["v"], params),
+        )
+
+
+def _pack(arrays):
+    return np.concatenate([np.ravel(a) for a in arrays])
+
+
+def _unpack(flat, like):
+    out, start = [], 0
+    for a in like:
+        out.append(flat[start : start + a.size].reshape(a.shape))
+        start += a.size
+    return out
+
+
+# What each peer module's names are bound to while it is imported.
+_ADAPTERS = {
+    "test_mlp": [(sklearn.neural_network, "MLPClassifier", PeerMLPClassifier)],
+    "test_stochastic_optimizers": [
+        (_stochastic_optimizers, "SGDOptimizer", PeerSGDOptimizer),
+        (_stochastic_optimizers, "AdamOptimizer", PeerAdamOptimizer),
+    ],
+}
+
+
 def load_peer_module(name):
     """Execute ``sklearn.neural_network.tests.<name>`` from the installed
-    scikit-learn with ``MLPClassifier`` bound to the adapter; ``None`` when
-    this scikit-learn does not ship it."""
+    scikit-learn with its estimator or optimizers bound to skann's adapters;
+    ``None`` when this scikit-learn does not ship it."""
     spec = importlib.util.find_spec(f"sklearn.neural_network.tests.{name}")
     if spec is None:
         return None
     module = importlib.util.module_from_spec(spec)
-    with _patched(sklearn.neural_network, "MLPClassifier", PeerMLPClassifier):
+    with contextlib.ExitStack() as stack:
+        for owner, attribute, adapter in _ADAPTERS[name]:
+            stack.enter_context(_patched(owner, attribute, adapter))
         spec.loader.exec_module(module)
     return module
 
