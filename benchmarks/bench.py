@@ -1,9 +1,11 @@
 """skann against MLPClassifier, the BLAS floor and the lesson's bare numpy loop.
 
-    python benchmarks/bench.py              # everything (~2.5 minutes on 2 cores)
-    python benchmarks/bench.py --quick      # fewer repeats (~1.5 minutes), noisier
+    python benchmarks/bench.py              # everything (~4 minutes on 2 cores)
+    python benchmarks/bench.py --quick      # fewer repeats (~2.5 minutes), noisier
     python benchmarks/bench.py --only w1,predict
     python benchmarks/bench.py --no-memory  # skip the 1,000,000 x 100 peak-memory run
+    python benchmarks/old_loop.py 88a389e /tmp/old   # build an earlier release ...
+    python benchmarks/bench.py --old /tmp/old         # ... and race it in w1core
 
 Competitors run interleaved in one process (the order rotates each repeat) and
 every number is a median, because a shared machine is noisy.  The table is an
@@ -16,6 +18,11 @@ w1        ``make_classification(50_000, 100)``, binary, hidden 100, adam, batch
           against MLPClassifier and the "GEMM floor" (the five matrix products
           of one minibatch step, timed alone, times the number of batches);
           held-out accuracy of both after the same number of epochs.
+w1core    W1 on one core: skann, MLPClassifier and the GEMM floor each on one
+          BLAS thread (and, with ``--old``, an earlier skann, e.g. the
+          hand-written C loop of 88a389e, kept off its own helper thread).
+grid      GridSearchCV, 12 candidates x 3 folds on the digits, 100 epochs
+          each: ``n_jobs=2`` against ``n_jobs=1`` (parallel fits via joblib).
 and       The lesson's AND gate, 10,000 full-batch epochs of ``solver="gd"``,
           against the tutorial's bare numpy loop (written out below).
 partial   ``partial_fit`` on 10 rows, per call.
@@ -24,6 +31,9 @@ lbfgs     L-BFGS on the digits: time and held-out accuracy.
 memory    Peak memory of ``fit`` on 1,000,000 x 100 float32 (one epoch), in a
           subprocess, measured with tracemalloc over the fit only.
 load      W1 float64 epochs while a busy loop occupies the other core.
+
+Run it under ``nice -n 10`` on a shared machine: the ratios are measured
+within one process, interleaved, so they hold up while absolute times move.
 """
 
 import argparse
@@ -42,7 +52,7 @@ import scipy
 import sklearn
 from sklearn.datasets import load_digits, make_classification
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.model_selection import train_test_split
+from sklearn.model_selection import GridSearchCV, train_test_split
 from sklearn.neural_network import MLPClassifier
 from sklearn.preprocessing import StandardScaler
 from threadpoolctl import threadpool_info, threadpool_limits
@@ -51,6 +61,8 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 from skann import ANNClassifier, _compiled  # noqa: E402
 
 warnings.simplefilter("ignore", ConvergenceWarning)
+
+OLD = None  # an earlier skann (package ``skann_old``), see --old
 
 
 # ---------------------------------------------------------------- reporting
@@ -126,7 +138,8 @@ def machine():
         f"CPU: {model}, {os.cpu_count()} cores; Python {platform.python_version()}, "
         f"numpy {np.__version__}, scipy {scipy.__version__}, scikit-learn "
         f"{sklearn.__version__}; BLAS: {', '.join(blas) or 'unknown'}; skann: "
-        f"{'compiled loop' if _compiled.COMPILED else 'numpy only (not compiled)'}; "
+        f"{'compiled loop' if _compiled.COMPILED else 'numpy only (not compiled)'}"
+        f"{'' if OLD is None else f', against {OLD.LABEL}'}; "
         f"load average before the run: {os.getloadavg()[0]:.2f}"
     )
 
@@ -239,24 +252,15 @@ def bench_w1(quick):
 
             return limited
 
-        def fit_one_thread(make):
-            def run():
-                with threadpool_limits(1, "blas"):
-                    return fit(make)()
-
-            return run
-
         contenders = {
             "skann": fit(skann_w1),
             "mlp": fit(mlp_w1),
             "floor1": floor_threads(1),
             "floor_default": floor_threads(None),
         }
-        if not quick:  # how much of the gap is BLAS threading
-            contenders["mlp1"] = fit_one_thread(mlp_w1)
         res = interleaved(contenders, repeats)
         ms = {k: 1000 * median(v) for k, v in res.items()}
-        for key in ("skann", "mlp", "mlp1"):
+        for key in ("skann", "mlp"):
             if key in ms:
                 ms[key] /= epochs
         floor = min(ms["floor1"], ms["floor_default"])
@@ -273,18 +277,6 @@ def bench_w1(quick):
                 speedup >= 3,
             )
         )
-        if "mlp1" in ms:
-            rows.append(
-                Row(
-                    f"W1 {name}, ms/epoch, both on 1 BLAS thread",
-                    fmt(ms["skann"], "ms"),
-                    "MLPClassifier, 1 thread",
-                    fmt(ms["mlp1"], "ms"),
-                    f"{ms['mlp1'] / ms['skann']:.1f}x faster",
-                    "—",
-                    None,
-                )
-            )
         over = ms["skann"] / floor
         rows.append(
             Row(
@@ -300,6 +292,141 @@ def bench_w1(quick):
         )
     rows.extend(bench_w1_accuracy(quick))
     return rows
+
+
+def old_w1(max_iter, seed=0):
+    """W1's model in the earlier skann given by ``--old``."""
+    return OLD.ANNClassifier(
+        hidden_size=100,
+        solver="adam",
+        batch_size=200,
+        max_iter=max_iter,
+        tol=0,
+        n_iter_no_change=10**6,
+        random_state=seed,
+    )
+
+
+def bench_w1_core(quick):
+    """W1 on one core: every contender on one BLAS thread, no other thread.
+
+    skann's loop runs on the calling thread; the earlier release's C loop had
+    a helper thread of its own, kept off here (its ``_CORES`` set to 1), so
+    that both compute on one core."""
+    rows = []
+    epochs, repeats = (5, 3) if quick else (5, 5)
+    for dtype in (np.float64, np.float32):
+        X, y, _, _ = w1_data(dtype)
+        n_batches = -(-X.shape[0] // 200)
+        floor = gemm_floor(dtype, n_batches)
+
+        def one_thread(fn):
+            def run():
+                with threadpool_limits(1, "blas"):
+                    return fn()
+
+            return run
+
+        def fit(make):
+            return one_thread(timed(lambda: make(epochs).fit(X, y)))
+
+        contenders = {
+            "skann": fit(skann_w1),
+            "mlp": fit(mlp_w1),
+            "floor": one_thread(floor),
+        }
+        if OLD is not None:
+            contenders["old"] = fit(old_w1)
+        res = interleaved(contenders, repeats)
+        for key in ("skann", "mlp", "old"):  # seconds per epoch, as the floor
+            if key in res:
+                res[key] = [seconds / epochs for seconds in res[key]]
+        ms = {k: 1000 * median(v) for k, v in res.items()}
+        name = np.dtype(dtype).name
+
+        def paired(a, b):
+            """min-max over the repeats of a/b, each repeat's runs side by side
+            (the machine's load moves both)."""
+            ratios = [x / y for x, y in zip(res[a], res[b])]
+            return f"{min(ratios):.2f}-{max(ratios):.2f}"
+
+        over = ms["skann"] / ms["floor"]
+        rows.append(
+            Row(
+                f"W1 {name}, one core, vs GEMM floor",
+                fmt(ms["skann"], "ms"),
+                "floor, 1 BLAS thread",
+                fmt(ms["floor"], "ms"),
+                f"{over:.2f}x floor ({paired('skann', 'floor')})",
+                "<= 1.15x floor",
+                over <= 1.15,
+            )
+        )
+        if "old" in ms:
+            gain = ms["old"] / ms["skann"]
+            rows.append(
+                Row(
+                    f"W1 {name}, one core, vs the C loop",
+                    fmt(ms["skann"], "ms"),
+                    f"{OLD.LABEL}, 1 thread",
+                    fmt(ms["old"], "ms"),
+                    f"{gain:.2f}x as fast ({paired('old', 'skann')})",
+                    ">= 1x (no slower)",
+                    gain >= 1.0,
+                )
+            )
+        rows.append(
+            Row(
+                f"W1 {name}, one core, vs MLPClassifier",
+                fmt(ms["skann"], "ms"),
+                "MLPClassifier, 1 BLAS thread",
+                fmt(ms["mlp"], "ms"),
+                f"{ms['mlp'] / ms['skann']:.1f}x faster",
+                "—",
+                None,
+            )
+        )
+    return rows
+
+
+GRID = {
+    "hidden_size": [32, 64, 128],
+    "alpha": [1e-4, 1e-3],
+    "learning_rate": [1e-3, 3e-3],
+}  # 12 candidates
+
+
+def bench_grid(quick):
+    """GridSearchCV over :data:`GRID` x 3 folds on the digits, 100 epochs per
+    fit, with ``n_jobs=1`` and ``n_jobs=2``: the parallelism skann leaves to
+    joblib.  ``refit=False``: the search alone, 36 fits."""
+    X, y = load_digits(return_X_y=True)
+    X = X / 16
+    model = ANNClassifier(max_iter=100, tol=0, n_iter_no_change=10**6, random_state=0)
+
+    def search(n_jobs):
+        return timed(
+            lambda: GridSearchCV(model, GRID, cv=3, n_jobs=n_jobs, refit=False).fit(
+                X, y
+            )
+        )
+
+    search(2)()  # start joblib's worker processes before timing
+    res = interleaved({"1": search(1), "2": search(2)}, 2 if quick else 3)
+    s = {k: median(v) for k, v in res.items()}
+    speedup = s["1"] / s["2"]
+    spread = {k: f"{min(v):.1f}-{max(v):.1f}" for k, v in res.items()}
+    return [
+        Row(
+            "GridSearchCV 12 x 3 folds, digits, 100 epochs",
+            f"{s['2']:.2f} s (n_jobs=2; {spread['2']})",
+            "n_jobs=1",
+            f"{s['1']:.2f} s ({spread['1']})",
+            f"{speedup:.2f}x faster",
+            ">= 1.8x faster",
+            speedup >= 1.8,
+        )
+    ]
 
 
 def bench_w1_accuracy(quick):
@@ -651,31 +778,12 @@ def busy():
         pass
 
 
-def skann_one_thread(max_iter):
-    """skann as on a one-core machine: the compiled loop's Tuner never uses
-    a second thread (the same results; see skann._compiled.Tuner)."""
-    model = skann_w1(max_iter)
-    fit = model.fit
-
-    def fit_on_one_core(X, y):
-        cores, _compiled._CORES = _compiled._CORES, 1
-        try:
-            return fit(X, y)
-        finally:
-            _compiled._CORES = cores
-
-    model.fit = fit_on_one_core
-    return model
-
-
 def bench_load(quick):
     """W1 float64 with a busy loop on the other core, against the same quiet.
 
-    The goal is that nothing collapses: skann under load must stay within
-    1.5x of its own quiet time on one thread (what it can do with the one core
-    left to it; the same bound as when skann only ever used one thread); its
-    slowdown against its quiet two-thread time is shown too, next to
-    MLPClassifier's."""
+    The goal is that nothing collapses: skann (whose loop runs on the calling
+    thread, BLAS on one thread) must stay within 1.5x of its own quiet time;
+    MLPClassifier's slowdown (default BLAS threads) is shown next to it."""
     X, y, _, _ = w1_data(np.float64)
     epochs, repeats = (3, 3) if quick else (3, 5)
 
@@ -683,12 +791,7 @@ def bench_load(quick):
         return lambda: timed(lambda: make(epochs).fit(X, y))() / epochs * 1000
 
     contenders = {"skann": fit(skann_w1), "mlp": fit(mlp_w1)}
-    quiet = {
-        k: median(v)
-        for k, v in interleaved(
-            dict(contenders, skann1=fit(skann_one_thread)), repeats
-        ).items()
-    }
+    quiet = {k: median(v) for k, v in interleaved(contenders, repeats).items()}
     hog = multiprocessing.Process(target=busy, daemon=True)
     hog.start()
     try:
@@ -698,7 +801,6 @@ def bench_load(quick):
         hog.terminate()
         hog.join()
     slow = loaded["skann"] / quiet["skann"]
-    slow1 = loaded["skann"] / quiet["skann1"]
     return [
         Row(
             "W1 float64 under load, ms/epoch",
@@ -710,19 +812,38 @@ def bench_load(quick):
             None,
         ),
         Row(
-            "  against skann's quiet one-thread time",
+            "  against skann's quiet time",
             f"{loaded['skann']:.1f} ms",
-            "skann on one thread, quiet",
-            f"{quiet['skann1']:.1f} ms",
-            f"{slow1:.2f}x",
+            "skann, quiet",
+            f"{quiet['skann']:.1f} ms",
+            f"{slow:.2f}x",
             "<= 1.5x (no collapse)",
-            slow1 <= 1.5,
+            slow <= 1.5,
         ),
     ]
 
 
+def load_old(directory):
+    """Import the earlier skann in ``directory`` as :data:`OLD`, on one core."""
+    global OLD
+    sys.path.insert(0, os.path.abspath(directory))
+    import skann_old
+    import skann_old._compiled as old_compiled
+
+    if not old_compiled.COMPILED:
+        raise SystemExit(f"{directory}: skann_old has no compiled loop")
+    if hasattr(old_compiled, "_CORES"):  # 0.1's C loop: no helper thread
+        old_compiled._CORES = 1
+    built_from = os.path.join(os.path.dirname(skann_old.__file__), "BUILT_FROM")
+    with open(built_from) as f:
+        skann_old.LABEL = f"skann {f.read().strip()}"
+    OLD = skann_old
+
+
 MEASURES = {
     "w1": bench_w1,
+    "w1core": bench_w1_core,
+    "grid": bench_grid,
     "and": bench_and,
     "partial": bench_partial_fit,
     "predict": bench_predict,
@@ -741,10 +862,18 @@ def main():
     parser.add_argument(
         "--no-memory", action="store_true", help="skip the 1M-row memory run"
     )
+    parser.add_argument(
+        "--old",
+        metavar="DIR",
+        help="a directory holding an earlier skann built as package skann_old "
+        "(benchmarks/old_loop.py), raced on one core in w1core",
+    )
     parser.add_argument("--memory-child", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.memory_child:
         return memory_child(args.memory_child)
+    if args.old:
+        load_old(args.old)
     names = args.only.split(",") if args.only else list(MEASURES)
     if args.no_memory and "memory" in names:
         names.remove("memory")

@@ -2,9 +2,15 @@
 
     python benchmarks/determinism.py save before.npz
     python benchmarks/determinism.py compare before.npz
+    python benchmarks/determinism.py check
 
 Optimisations must not change what is learned: the comparison reports, per
 configuration, whether the weights are bit-identical or the largest difference.
+``check`` needs no saved run: it fits every configuration twice with the
+compiled loop (the bits must be the same run to run) and once on the numpy
+core (the weights and loss curves must agree within :data:`TOLERANCE`, the
+tolerances tests/test_compiled.py holds the compiled loop to), and exits
+non-zero when either fails.
 """
 
 import sys
@@ -17,7 +23,12 @@ from sklearn.datasets import (
     make_multilabel_classification,
 )
 
-from skann import ANNClassifier
+from skann import ANNClassifier, _compiled
+
+# Largest relative difference (to the largest weight) allowed between the
+# compiled loop and the numpy core: they differ by rounding only (the math
+# library's exp/log against numpy's, sums added in another order).
+TOLERANCE = {np.dtype(np.float64): 1e-9, np.dtype(np.float32): 1e-4}
 
 
 def configs():
@@ -111,7 +122,41 @@ def fitted():
     return out
 
 
+def relative_difference(a, b):
+    scale = np.max(np.abs(a))
+    return float(np.max(np.abs(a - b)) / scale) if scale else float(np.max(b != a))
+
+
+def check():
+    """Compiled twice (same bits?) against the numpy core (within tolerance?)."""
+    if not _compiled.COMPILED:
+        print("the compiled loop is not built: nothing to check")
+        return 1
+    runs = [fitted(), fitted()]
+    enabled, _compiled.enabled = _compiled.enabled, False
+    try:
+        numpy_core = fitted()
+    finally:
+        _compiled.enabled = enabled
+    failures = 0
+    for name, params in runs[0].items():
+        same = np.array_equal(params, runs[1][name])
+        rel = relative_difference(numpy_core[name], params)
+        dtype = runs[0][name.split(":")[0]].dtype  # a loss curve: its model's
+        tol = TOLERANCE[dtype]
+        ok = same and rel <= tol
+        failures += not ok
+        print(
+            f"{name:32s} run to run {'identical' if same else 'DIFFERENT'}; "
+            f"numpy core {rel:.1e} ({dtype}, tolerance {tol:.0e})"
+            f"{'' if ok else '  FAIL'}"
+        )
+    return 1 if failures else 0
+
+
 if __name__ == "__main__":
+    if sys.argv[1] == "check":
+        sys.exit(check())
     cmd, path = sys.argv[1], sys.argv[2]
     now = fitted()
     if cmd == "save":
