@@ -556,16 +556,17 @@ def partial_fit_arithmetic(model, X, y):
     compiled loop when it is built; MLPClassifier does the same arithmetic, in
     more steps)."""
     from skann._optimizers import copy_state
-    from skann._training import run_epoch
+    from skann._training import Scratch, TrainingConfig, run_epoch
 
     net = model._network()
     params, state = net.params.copy(), copy_state(model._optimizer_state)
     net = type(net)(net.layer_sizes, net.activation, net.output, params)
     Y = (y == model.classes_[1]).astype(float)[:, None]
-    hyper = dict(beta_1=model.beta_1, beta_2=model.beta_2, epsilon=model.epsilon)
+    config = TrainingConfig.from_estimator(model, batch_size=X.shape[0], max_iter=1)
+    scratch = Scratch()
 
     def step(i):
-        run_epoch(net, X, Y, None, None, X.shape[0], model.alpha, state, hyper)
+        run_epoch(net, X, Y, None, None, state, config, scratch)
 
     return step
 

@@ -1,19 +1,39 @@
-"""Activation functions, applied in place, with derivatives taken from outputs.
+"""The one table of names: hidden activations, output layers and solvers.
 
-Each hidden activation ``f`` is stored by name in :data:`ACTIVATIONS` and works
-in place on the pre-activations ``Z``, turning them into ``A = f(Z)``.  Its
-derivative in :data:`DERIVATIVES` is expressed through ``A`` alone (relu, tanh
-and logistic all allow it), so the backward pass never needs ``Z``: it
-multiplies the incoming gradient ``delta`` by ``f'(Z)`` in place.
+Three ordered tables, :data:`HIDDEN`, :data:`OUTPUT_LAYERS` and
+:data:`SOLVERS`, name everything a user or a fitted model can pick.  A row's
+position in its table is its code in the compiled loop; the estimators'
+parameter constraints, the numpy core, the compiled loop's glue and the ONNX
+converter all read their names from here, and ``tests/test_table.py`` checks
+that they agree.  A new hidden activation is one row here, its in-place
+function and its derivative (plus, for the compiled loop, its kernel).
 
-The output layer is handled in :mod:`skann._network` from logits, so that
-the cross-entropy loss can be computed without ever taking ``log(0)``.
+Each hidden activation ``f`` works in place on the pre-activations ``Z``,
+turning them into ``A = f(Z)``.  Its derivative is expressed through ``A``
+alone (relu, tanh and logistic all allow it), so the backward pass never needs
+``Z``: it multiplies the incoming gradient ``delta`` by ``f'(Z)`` in place.
+
+The output layer's loss is computed in :mod:`skann._network` from logits, so
+that the cross-entropy never takes ``log(0)``; the table gives the functions
+that turn a fitted model's logits into predictions.
 """
+
+from dataclasses import dataclass
+from typing import Callable, Optional
 
 import numpy as np
 from scipy.special import expit, log_expit, log_softmax, softmax
 
-__all__ = ["ACTIVATIONS", "DERIVATIVES", "OUTPUTS"]
+__all__ = [
+    "ACTIVATIONS",
+    "DERIVATIVES",
+    "HIDDEN",
+    "OUTPUTS",
+    "OUTPUT_LAYERS",
+    "SOLVERS",
+    "codes",
+    "names",
+]
 
 
 def identity(Z):
@@ -36,9 +56,6 @@ def logistic(Z):
     return expit(Z, out=Z)
 
 
-ACTIVATIONS = {"identity": identity, "relu": relu, "tanh": tanh, "logistic": logistic}
-
-
 def identity_derivative(A, delta, scratch=None):
     """``f'(z) = 1``: ``delta`` is unchanged."""
 
@@ -46,9 +63,9 @@ def identity_derivative(A, delta, scratch=None):
 def relu_derivative(A, delta, scratch=None):
     """``f'(z) = 1 if z > 0 else 0``; ``z > 0`` exactly where ``A > 0``.
 
-    A multiplication by the boolean mask is 3x faster than the masked
-    assignment ``delta[A <= 0] = 0`` and gives the same values (up to the
-    sign of zeros).
+    A multiplication by the boolean mask gives the same values as the masked
+    assignment ``delta[A <= 0] = 0`` (up to the sign of zeros) without
+    building an index of the masked entries.
     """
     np.multiply(delta, A > 0, out=delta)
 
@@ -72,21 +89,98 @@ def logistic_derivative(A, delta, scratch=None):
     delta *= s
 
 
-DERIVATIVES = {
-    "identity": identity_derivative,
-    "relu": relu_derivative,
-    "tanh": tanh_derivative,
-    "logistic": logistic_derivative,
-}
+def softmax_rows(Z):
+    """One distribution over the classes per row."""
+    return softmax(Z, axis=1)
 
 
-# Output layers: name -> (probabilities from logits, log-probabilities from logits).
-# "logistic" is one independent sigmoid per output unit (binary and multilabel);
-# "softmax" is one distribution over the classes (multiclass).
-OUTPUTS = {
-    "logistic": (expit, log_expit),
-    "softmax": (
-        lambda Z: softmax(Z, axis=1),
-        lambda Z: log_softmax(Z, axis=1),
-    ),
-}
+def log_softmax_rows(Z):
+    """The logarithm of :func:`softmax_rows`, computed stably."""
+    return log_softmax(Z, axis=1)
+
+
+# ------------------------------------------------------------------ the tables
+@dataclass(frozen=True)
+class Hidden:
+    """A hidden activation: ``forward(Z)`` in place, ``derivative(A, delta,
+    scratch)`` multiplies ``delta`` by ``f'`` taken from the outputs ``A``."""
+
+    name: str
+    forward: Callable
+    derivative: Callable
+    onnx: Optional[str]  # the ONNX operator ("Identity": no node); None: none
+    compiled: bool = True  # the compiled loop has its kernel
+
+
+@dataclass(frozen=True)
+class Output:
+    """An output layer: the predictions from the logits (``mean``), their
+    logarithm when they are probabilities (``log_mean``), and the loss it pairs
+    with, whose gradient with respect to the logits is ``A - Y``."""
+
+    name: str
+    mean: Callable
+    log_mean: Optional[Callable]
+    loss: str
+    onnx: Optional[str]  # the ONNX operator; None: the converter refuses it
+    compiled: bool = True  # the compiled loop implements it
+
+
+@dataclass(frozen=True)
+class Solver:
+    """An optimizer; its step is ``skann._optimizers.STEPS[name]``."""
+
+    name: str
+    compiled: bool = True  # the compiled loop runs its epochs
+
+
+#: Hidden activations; the position is the compiled loop's code.
+HIDDEN = (
+    Hidden("identity", identity, identity_derivative, "Identity"),
+    Hidden("relu", relu, relu_derivative, "Relu"),
+    Hidden("tanh", tanh, tanh_derivative, "Tanh"),
+    Hidden("logistic", logistic, logistic_derivative, "Sigmoid"),
+)
+
+#: Output layers; the position is the compiled loop's code.  "logistic" is one
+#: independent sigmoid per output unit (binary and multilabel), "softmax" one
+#: distribution over the classes (multiclass).
+OUTPUT_LAYERS = (
+    Output("logistic", expit, log_expit, "binary cross-entropy", "Sigmoid"),
+    Output("softmax", softmax_rows, log_softmax_rows, "cross-entropy", "Softmax"),
+    # Position 2 is "identity" (regression with the squared error), which
+    # ANNRegressor adds together with its loss in the numpy core.
+)
+
+#: Solvers; the position is the compiled loop's code.  L-BFGS runs in scipy.
+SOLVERS = (
+    Solver("gd"),
+    Solver("sgd"),
+    Solver("adam"),
+    Solver("lbfgs", compiled=False),
+)
+
+
+def names(table):
+    """The names of a table's rows, in order."""
+    return tuple(row.name for row in table)
+
+
+def codes(table):
+    """``{name: code}`` of the rows the compiled loop implements: a row's code
+    is its position in the table."""
+    return {row.name: code for code, row in enumerate(table) if row.compiled}
+
+
+def row(table, name):
+    """The row of ``table`` called ``name``."""
+    for entry in table:
+        if entry.name == name:
+            return entry
+    raise KeyError(f"{name!r} is none of {names(table)}")
+
+
+# Name-keyed views of the tables, for the numpy core.
+ACTIVATIONS = {h.name: h.forward for h in HIDDEN}
+DERIVATIVES = {h.name: h.derivative for h in HIDDEN}
+OUTPUTS = {o.name: (o.mean, o.log_mean) for o in OUTPUT_LAYERS}

@@ -19,6 +19,7 @@ pickling.  A subclass states its contract through a few hooks:
 
 import math
 import warnings
+from dataclasses import replace
 from numbers import Integral, Real
 
 import numpy as np
@@ -28,15 +29,24 @@ from sklearn.utils import check_random_state, column_or_1d
 from sklearn.utils._param_validation import Interval, Options, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from ._activations import HIDDEN, SOLVERS, names
 from ._blas import blas_threads_for
 from ._callbacks import CALLBACK_ATTRIBUTES, CALLBACK_BASES, EpochHooks
-from ._network import Network
+from ._network import Network, Workspace
 from ._optimizers import copy_state, init_state, lbfgs
-from ._training import DivergenceError, Plateau, check_weights, train
+from ._training import (
+    DivergenceError,
+    Scratch,
+    TrainingConfig,
+    check_weights,
+    train,
+)
 from ._validation import ACCEPT_SPARSE, FLOATS, plain_array
 
-ACTIVATIONS = {"identity", "logistic", "tanh", "relu"}
-SOLVERS = {"gd", "sgd", "adam", "lbfgs"}
+# partial_fit keeps its scratch memory for the next call unless its batch
+# buffers take more than this: re-allocating them matters for calls on a few
+# rows, not for batches large enough to fill this.
+_KEPT_SCRATCH_BYTES = 4 << 20
 
 
 def is_stochastic(estimator):
@@ -60,8 +70,8 @@ class BaseANN(*CALLBACK_BASES, BaseEstimator):
 
     _parameter_constraints = {
         "hidden_size": [Interval(Integral, 1, None, closed="left"), tuple, list],
-        "activation": [StrOptions(ACTIVATIONS)],
-        "solver": [StrOptions(SOLVERS)],
+        "activation": [StrOptions(set(names(HIDDEN)))],
+        "solver": [StrOptions(set(names(SOLVERS)))],
         "learning_rate": [Interval(Real, 0, None, closed="neither")],
         "alpha": [Interval(Real, 0, None, closed="left")],
         "batch_size": [
@@ -138,29 +148,30 @@ class BaseANN(*CALLBACK_BASES, BaseEstimator):
         net = self._start_network(
             X, Y, output, sample_weight, rng, continuing, incremental
         )
-        state = self._start_optimizer(net, incremental, fitted)
+        config = TrainingConfig.from_estimator(
+            self, batch_size=batch_size, max_iter=1 if incremental else self.max_iter
+        )
+        state = self._start_optimizer(net, config, incremental, fitted)
+        # The fit's scratch memory; partial_fit reuses the previous call's.
+        scratch = self.__dict__.get("_scratch") or Scratch()
         single_row_batch = batch_size == 1 or X.shape[0] % batch_size == 1
         with blas_threads_for(batch_size, net.layer_sizes, single_row_batch):
             hooks = EpochHooks(self, net, targets, incremental, continuing)
             hooks.fit_begin(X, y, sample_weight)
-            if self.solver == "lbfgs":
-                result = self._fit_lbfgs(net, X, Y, sample_weight)
+            if config.solver == "lbfgs":
+                result = self._fit_lbfgs(net, X, Y, sample_weight, config, scratch)
             else:
                 result = self._fit_stochastic(
-                    net,
-                    X,
-                    Y,
-                    y,
-                    sample_weight,
-                    state,
-                    rng,
-                    batch_size,
-                    incremental,
-                    hooks,
+                    net, X, Y, y, sample_weight, state, config, scratch, rng, hooks
                 )
             self._commit(
                 net, targets, state, weight_attributes, result, continuing, incremental
             )
+            kept = Workspace.size(net, config.batch_size) <= _KEPT_SCRATCH_BYTES
+            if incremental and kept:
+                self._scratch = scratch
+            else:
+                self.__dict__.pop("_scratch", None)
             hooks.fit_end(X, y, sample_weight)
         return self
 
@@ -252,17 +263,18 @@ class BaseANN(*CALLBACK_BASES, BaseEstimator):
         )
         vars(self).update(self._weight_attributes(net))
 
-    def _start_optimizer(self, net, incremental, fitted):
+    def _start_optimizer(self, net, config, incremental, fitted):
         """partial_fit carries the optimizer state on (a copy, for rollback);
         fit starts afresh, as MLPClassifier does, also with warm_start."""
         previous = self.__dict__.get("_optimizer_state")
-        if incremental and fitted and previous["solver"] == self.solver:
+        initial = float(config.learning_rate)
+        if incremental and fitted and previous["solver"] == config.solver:
             state = copy_state(previous)
-            if state.get("learning_rate_init") != self.learning_rate:
-                state["learning_rate"] = float(self.learning_rate)  # set_params since
+            if state.get("learning_rate_init") != initial:
+                state["learning_rate"] = initial  # set_params since
         else:
-            state = init_state(self.solver, net.params, self.learning_rate)
-        state["learning_rate_init"] = float(self.learning_rate)
+            state = init_state(config.solver, net.params, initial)
+        state["learning_rate_init"] = initial
         return state
 
     def _hidden_sizes(self):
@@ -310,17 +322,15 @@ class BaseANN(*CALLBACK_BASES, BaseEstimator):
             )
         return min(self.batch_size, n_samples)
 
-    def _fit_lbfgs(self, net, X, Y, sample_weight):
-        workspace = net.workspace(X.shape[0])  # one for every evaluation
+    def _fit_lbfgs(self, net, X, Y, sample_weight, config, scratch):
+        workspace = scratch.workspace(net, X.shape[0])  # one for every evaluation
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
             result = lbfgs(
                 lambda params: net.loss_grad(
-                    X, Y, self.alpha, sample_weight, workspace
+                    X, Y, config.alpha, sample_weight, workspace
                 ),
                 net.params,
-                self.max_iter,
-                self.max_fun,
-                self.tol,
+                config,
             )
         try:
             check_weights(net.params)
@@ -342,16 +352,16 @@ class BaseANN(*CALLBACK_BASES, BaseEstimator):
         }
 
     def _fit_stochastic(
-        self, net, X, Y, y, sample_weight, state, rng, batch_size, incremental, hooks
+        self, net, X, Y, y, sample_weight, state, config, scratch, rng, hooks
     ):
+        incremental = hooks.incremental
         score = None
         if self.early_stopping and not incremental:
             X, Y, y, sample_weight, score = self._hold_out(
                 X, Y, y, sample_weight, rng, hooks.targets
             )
-            batch_size = min(batch_size, X.shape[0])
+            config = replace(config, batch_size=min(config.batch_size, X.shape[0]))
         hooks.set_data(X, y, sample_weight)
-        max_iter = 1 if incremental else self.max_iter
         try:
             history = train(
                 net,
@@ -359,28 +369,12 @@ class BaseANN(*CALLBACK_BASES, BaseEstimator):
                 Y,
                 sample_weight,
                 state,
-                alpha=self.alpha,
-                batch_size=batch_size,
-                max_iter=max_iter,
-                shuffle=self.shuffle,
+                config,
+                scratch,
                 rng=rng,
-                plateau=Plateau(
-                    self.tol, self.n_iter_no_change, higher_is_better=score is not None
-                ),
-                schedule=self.learning_rate_schedule,
-                initial_learning_rate=self.learning_rate,
-                power_t=self.power_t,
                 t=getattr(self, "t_", 0) if hooks.continuing else 0,
                 score=score,
-                on_epoch_begin=hooks.epoch_begin,
-                on_epoch=hooks.epoch_end,
-                step_params=dict(
-                    momentum=self.momentum,
-                    nesterovs_momentum=self.nesterovs_momentum,
-                    beta_1=self.beta_1,
-                    beta_2=self.beta_2,
-                    epsilon=self.epsilon,
-                ),
+                hooks=hooks,
             )
         except DivergenceError as exc:
             raise self._divergence(str(exc)) from None
@@ -539,11 +533,12 @@ class BaseANN(*CALLBACK_BASES, BaseEstimator):
 
     def __getstate__(self):
         # coefs_ and intercepts_ are views into _params: pickle the buffer once
-        # and rebuild the views on load.
+        # and rebuild the views on load.  partial_fit's scratch memory holds
+        # nothing to keep (and is never shared by copies): not pickled either.
         if "_params" in self.__dict__:
             self._sync_weights()  # an assigned coefs_ is pickled, not lost
         state = dict(super().__getstate__())
-        for name in ("coefs_", "intercepts_", "_weight_views"):
+        for name in ("coefs_", "intercepts_", "_weight_views", "_scratch"):
             state.pop(name, None)
         return state
 

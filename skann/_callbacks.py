@@ -33,7 +33,7 @@ class EpochHooks:
 
     def __init__(self, estimator, net, targets, incremental, continuing):
         self.estimator, self.net, self.targets = estimator, net, targets
-        self.continuing = continuing
+        self.incremental, self.continuing = incremental, continuing
         # epochs are numbered as n_iter_ counts them (see BaseANN._commit)
         counting_on = continuing and incremental
         self.first_epoch = getattr(estimator, "n_iter_", 0) if counting_on else 0

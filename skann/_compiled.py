@@ -10,10 +10,10 @@ compiled loop to.
 """
 
 import os
-import threading
 
 import numpy as np
 
+from ._activations import HIDDEN, OUTPUT_LAYERS, SOLVERS, codes
 from ._blas import largest_product
 
 try:
@@ -24,12 +24,9 @@ except ImportError:  # installed without a C compiler: numpy alone
 COMPILED = Stepper is not None
 enabled = COMPILED  # tests switch it off to run the numpy path
 
-_ACTIVATIONS = {"identity": 0, "relu": 1, "tanh": 2, "logistic": 3}
-_OUTPUTS = {"logistic": 0, "softmax": 1}
-_SOLVERS = {"gd": 0, "sgd": 1, "adam": 2}
+# name -> code of what the loop implements (see skann._activations)
+_ACTIVATIONS, _OUTPUTS, _SOLVERS = codes(HIDDEN), codes(OUTPUT_LAYERS), codes(SOLVERS)
 _FLOATS = (np.dtype(np.float64), np.dtype(np.float32))
-_local = threading.local()
-_SHARED_ROWS = 256  # steppers for batches up to this size are kept per thread
 # Multiply-adds of a step's largest product from which each phase of a step
 # is cut in two parts (see _kernels.c), that two threads can compute at once.
 _TWO_PARTS = 2e5
@@ -57,6 +54,8 @@ def applies(net, X, Y, sample_weight):
     dtype = net.params.dtype
     return (
         enabled
+        and net.activation in _ACTIVATIONS
+        and net.output in _OUTPUTS
         and dtype in _FLOATS
         and _plain(X, dtype)
         and _plain(Y, dtype)
@@ -64,16 +63,13 @@ def applies(net, X, Y, sample_weight):
     )
 
 
-def stepper(net, rows):
+def stepper(net, rows, scratch=None):
     """A :class:`skann._kernels.Stepper` for ``net`` and batches of up to ``rows``
-    rows: kept on the network, and per thread for small batches (one
-    ``partial_fit`` call after another, each on a fresh network)."""
+    rows, kept in the fit's ``scratch`` (:class:`skann._training.Scratch`)."""
     key = (net.layer_sizes, net.activation, net.output, net.params.dtype)
-    for holder in (net, _local):
-        cached = getattr(holder, "_stepper", None)
-        if cached is not None and cached[0] == key and cached[1] >= rows:
-            net._stepper = cached
-            return cached[2]
+    cached = None if scratch is None else scratch.stepper
+    if cached is not None and cached[0] == key and cached[1] >= rows:
+        return cached[2]
     made = Stepper(
         net.layer_sizes,
         _ACTIVATIONS[net.activation],
@@ -81,9 +77,8 @@ def stepper(net, rows):
         net.params.dtype == np.float32,
         rows,
     )
-    net._stepper = (key, rows, made)
-    if rows <= _SHARED_ROWS:
-        _local._stepper = net._stepper
+    if scratch is not None:
+        scratch.stepper = (key, rows, made)
     return made
 
 
@@ -139,30 +134,30 @@ class Tuner:
             self.wait = min(2 * self.wait, self.MAX_WAIT)
 
 
-def run_epoch(net, X, Y, sample_weight, order, batch_size, alpha, state, hyper):
+def run_epoch(net, X, Y, sample_weight, order, state, config, scratch):
     """One epoch of ``state["solver"]`` steps (see :func:`skann._training.run_epoch`).
 
     Returns ``(loss, diverged)``: the epoch loss, the batch losses averaged
     with the batches' weights; or, with ``diverged`` True, the first batch loss
     that was not finite.
     """
-    solver = state["solver"]
+    solver, batch_size, alpha = state["solver"], config.batch_size, config.alpha
     if solver == "adam":
-        a, b, c = hyper["beta_1"], hyper["beta_2"], hyper["epsilon"]
+        a, b, c = config.beta_1, config.beta_2, config.epsilon
         buf1, buf2 = state["m"], state["v"]
     else:
-        a, b, c = hyper.get("momentum", 0.0), 0.0, 0.0
+        a, b, c = config.momentum, 0.0, 0.0
         buf1, buf2 = state.get("velocity"), None
-    nesterov = hyper.get("nesterovs_momentum", False)
-    steps = stepper(net, batch_size)
+    nesterov = config.nesterovs_momentum
+    steps = stepper(net, batch_size, scratch)
     cut = parts(net.layer_sizes, batch_size)
     n_batches = -(-X.shape[0] // batch_size)
     # One call for the whole epoch, unless a second thread may help.
     tuner = None
     if cut > 1 and n_batches > 1:
-        tuner = getattr(net, "_tuner", None)
+        tuner = scratch.tuner
         if tuner is None:
-            tuner = net._tuner = Tuner()
+            tuner = scratch.tuner = Tuner()
     loss_sum = weight_sum = 0.0
     first = 0
     while first < n_batches:

@@ -17,8 +17,6 @@ solver can update all parameters with one vectorised expression, scipy can
 optimise the buffer itself, and the L2 penalty touches one contiguous slice.
 """
 
-import threading
-
 import numpy as np
 from scipy.special import expit
 
@@ -38,10 +36,6 @@ def _dot(A, W, out=None):
     return np.matmul(A, W, out=out)
 
 
-_local = threading.local()  # per-thread shared workspace, see Network.workspace
-_SHARED_WORKSPACE_BYTES = 4 << 20
-
-
 class Workspace:
     """Scratch arrays for :meth:`Network.loss_grad` on batches of up to ``rows`` rows.
 
@@ -49,7 +43,8 @@ class Workspace:
     batches; writing every intermediate (layer outputs, backpropagated
     deltas, loss terms, the gradient) into arrays allocated once per fit
     removes the allocations and keeps the working set in cache.  Row-prefix
-    views (``buf[:m]``) serve a smaller last batch.
+    views (``buf[:m]``) serve a smaller last batch.  The fit's scratch object
+    (:class:`skann._training.Scratch`) owns it.
     """
 
     def __init__(self, net, rows, dtype=None):
@@ -69,7 +64,15 @@ class Workspace:
         self._views = {}
         self.batch = {}  # gathered minibatch copies, see :meth:`gather`
         self.key = (net.layer_sizes, dtype)
-        self.nbytes = dtype.itemsize * (
+        self.nbytes = self.size(net, rows, dtype)
+
+    @staticmethod
+    def size(net, rows, dtype=None):
+        """Bytes of a workspace for ``net`` and ``rows`` rows, its gathered
+        batch included."""
+        dtype = net.params.dtype if dtype is None else np.dtype(dtype)
+        widths = net.layer_sizes[1:]
+        return dtype.itemsize * (
             rows * (3 * sum(widths) + 2 * widths[-1] + net.layer_sizes[0] + 2)
             + 2 * net.n_params
         )
@@ -151,27 +154,6 @@ class Network:
             start += n_out
         return coefs, intercepts
 
-    def workspace(self, rows):
-        """A :class:`Workspace` for batches of up to ``rows`` rows, kept on the
-        network and reused by later calls that fit in it.
-
-        A small workspace is also kept per thread and shared by networks of
-        the same layer sizes and dtype, so that ``partial_fit`` calls (each
-        on a fresh network) skip the allocations.  Sharing is safe: nothing
-        in a workspace outlives one ``loss_grad`` and optimizer step.
-        """
-        ws = getattr(self, "_workspace", None)
-        if ws is not None and ws.rows >= rows and ws.dtype == self.params.dtype:
-            return ws
-        key = (self.layer_sizes, self.params.dtype)
-        ws = getattr(_local, "workspace", None)
-        if ws is None or ws.key != key or ws.rows < rows:
-            ws = Workspace(self, rows)
-            if ws.nbytes <= _SHARED_WORKSPACE_BYTES:
-                _local.workspace = ws
-        self._workspace = ws
-        return ws
-
     def initialize(self, rng, Y=None, sample_weight=None):
         """Draw weights from ``rng``: He-uniform into relu layers, Glorot-uniform
         elsewhere.  Hidden biases start at zero; the output biases start at the
@@ -233,8 +215,8 @@ class Network:
 
     def logits(self, X, chunk=4096):
         """The output layer's pre-activations for ``X``, computed ``chunk`` rows
-        at a time: the hidden layers' outputs stay in cache (predicting 100,000
-        rows of W1 went from 57 to 43 ms) and in O(chunk x width) memory."""
+        at a time: the hidden layers' outputs stay in cache (faster on large
+        inputs, see docs/performance.rst) and in O(chunk x width) memory."""
         m = X.shape[0]
         if m <= chunk:
             return self.forward(X)[-1]
@@ -332,8 +314,8 @@ class Network:
         sample_weight : ndarray of shape (m,), optional
             Weights of the samples; the loss is their weighted mean.
         workspace : Workspace, optional
-            Preallocated scratch from :meth:`workspace`, used when ``X`` fits
-            in it; every intermediate array is written into it.
+            Preallocated scratch arrays, used when ``X`` fits in them; every
+            intermediate array is written into them.
 
         Returns
         -------

@@ -4,11 +4,15 @@ The state of every optimizer is a plain ``dict`` of numbers and arrays, so a
 fitted estimator pickles (and loads with skops) without any custom class.  Each
 ``*_step`` function updates ``params`` in place from ``grad`` with a handful of
 vectorised expressions over the whole buffer: no loop over layers.
+
+A step reads the learning rate, which evolves, from the state and every other
+hyper-parameter (momentum, beta_1, ...) from the fit's frozen
+:class:`skann._training.TrainingConfig`; it writes its intermediates into the
+fit's :class:`skann._training.Scratch`.
 """
 
 import copy
 import math
-import threading
 
 import numpy as np
 from scipy.optimize import minimize
@@ -26,58 +30,56 @@ def init_state(solver, params, learning_rate):
     return state
 
 
-_local = threading.local()
-_SMALL = 1024  # parameters: below this, numpy's temporaries are as cheap
+# Parameters: below this, numpy's temporaries cost less than a look-up in the
+# fit's scratch object.
+_SMALL = 1024
 
 
-def _scratch(like, n=1):
-    """``n`` scratch arrays shaped like ``like``, reused across steps.
-
-    They live outside the optimizer state (which stays plain, picklable
-    arrays) in a per-thread cache, so estimators fitted in parallel threads
-    never share them.  Steps on a buffer of another size or dtype replace them.
-    """
-    cached = getattr(_local, "scratch", None)
-    if cached is None or cached[0].shape != like.shape or cached[0].dtype != like.dtype:
-        cached = _local.scratch = (np.empty_like(like), np.empty_like(like))
-    return cached[:n]
+def _buffers(scratch, like, n):
+    """``n`` arrays shaped like ``like`` for a step's intermediates: the fit's
+    (:class:`skann._training.Scratch`), or fresh ones without a scratch."""
+    if scratch is None:
+        return tuple(np.empty_like(like) for _ in range(n))
+    return scratch.arrays(like, n)
 
 
-def gd_step(params, grad, state, **_):
+def gd_step(params, grad, state, config, scratch=None):
     """Plain gradient descent, the lesson's update: ``W -= learning_rate * dW``."""
-    if params.size < _SMALL:  # a temporary costs less than the scratch lookup
+    if params.size < _SMALL:
         params -= state["learning_rate"] * grad
         return
-    (scaled,) = _scratch(params)
+    (scaled,) = _buffers(scratch, params, 1)
     params -= np.multiply(grad, state["learning_rate"], out=scaled)
 
 
-def sgd_step(params, grad, state, momentum=0.9, nesterovs_momentum=True, **_):
+def sgd_step(params, grad, state, config, scratch=None):
     """Stochastic gradient descent with (Nesterov) momentum.
 
     ``v = momentum * v - lr * g``; then ``params += v`` or, with Nesterov,
     ``params += momentum * v - lr * g``.
     """
     lr, velocity = state["learning_rate"], state["velocity"]
-    scaled, tmp = _scratch(params, 2)
+    momentum = config.momentum
+    scaled, tmp = _buffers(scratch, params, 2)
     np.multiply(grad, lr, out=scaled)  # lr * g
     velocity *= momentum
     velocity -= scaled
-    if nesterovs_momentum:  # one update added, rounded as MLPClassifier's
+    if config.nesterovs_momentum:  # one update added, rounded as MLPClassifier's
         np.multiply(velocity, momentum, out=tmp)
         params += np.subtract(tmp, scaled, out=tmp)
     else:
         params += velocity
 
 
-def adam_step(params, grad, state, beta_1=0.9, beta_2=0.999, epsilon=1e-8, **_):
+def adam_step(params, grad, state, config, scratch=None):
     """Adam (Kingma & Ba, 2014) with the bias correction folded into the step size.
 
     Every intermediate goes into two scratch arrays: no allocation per step.
     """
+    beta_1, beta_2 = config.beta_1, config.beta_2
     state["t"] += 1
     t, m, v = state["t"], state["m"], state["v"]
-    tmp, denom = _scratch(params, 2)
+    tmp, denom = _buffers(scratch, params, 2)
     m *= beta_1
     m += np.multiply(grad, 1 - beta_1, out=tmp)  # m = b1 m + (1 - b1) g
     v *= beta_2
@@ -87,7 +89,7 @@ def adam_step(params, grad, state, beta_1=0.9, beta_2=0.999, epsilon=1e-8, **_):
     # to float64 for the update below.
     step = state["learning_rate"] * math.sqrt(1 - beta_2**t) / (1 - beta_1**t)
     np.sqrt(v, out=denom)
-    denom += epsilon
+    denom += config.epsilon
     np.multiply(m, step, out=tmp)
     params -= np.divide(tmp, denom, out=tmp)  # params -= lr_t m / (sqrt(v) + eps)
 
@@ -95,10 +97,11 @@ def adam_step(params, grad, state, beta_1=0.9, beta_2=0.999, epsilon=1e-8, **_):
 STEPS = {"gd": gd_step, "sgd": sgd_step, "adam": adam_step}
 
 
-def lbfgs(loss_grad, params, max_iter, max_fun, tol):
+def lbfgs(loss_grad, params, config):
     """Minimise ``loss_grad`` over ``params`` (updated in place) with scipy's L-BFGS-B.
 
-    ``loss_grad(params) -> (loss, grad)``.  Returns scipy's ``OptimizeResult``
+    ``loss_grad(params) -> (loss, grad)``; ``config`` gives ``max_iter``,
+    ``max_fun`` and ``tol``.  Returns scipy's ``OptimizeResult``
     with one more field, ``loss_curve``: the loss after each iteration.
     """
     last = {}
@@ -117,7 +120,11 @@ def lbfgs(loss_grad, params, max_iter, max_fun, tol):
         method="L-BFGS-B",
         jac=True,
         callback=lambda xk: curve.append(last["loss"]),
-        options={"maxfun": max_fun, "maxiter": max_iter, "gtol": tol},
+        options={
+            "maxfun": config.max_fun,
+            "maxiter": config.max_iter,
+            "gtol": config.tol,
+        },
     )
     params[...] = result.x
     result.loss_curve = curve
@@ -126,7 +133,8 @@ def lbfgs(loss_grad, params, max_iter, max_fun, tol):
 
 def copy_state(state):
     """An independent copy of an optimizer state: its arrays copied with
-    ``ndarray.copy`` (``copy.deepcopy`` costs ~10x more per call)."""
+    ``ndarray.copy``, which skips ``copy.deepcopy``'s generic machinery (its
+    memo and type dispatch) on every partial_fit call."""
     return {key: _copy(value) for key, value in state.items()}
 
 

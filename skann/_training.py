@@ -1,20 +1,111 @@
 """The epoch loop of the gradient solvers ("gd", "sgd", "adam").
 
-One function per concern: :func:`iter_batches` cuts an epoch into minibatches,
-:func:`run_epoch` takes one optimizer step per batch, :class:`Plateau` counts
-epochs without improvement, :func:`scheduled_learning_rate` applies the
-learning-rate schedule, and :func:`train` strings them together.  Nothing here
-knows about scikit-learn.
+A fit hands the loop two objects: its frozen :class:`TrainingConfig` (the
+hyper-parameters, one field each, read where they are used) and its
+:class:`Scratch` (the arrays every step writes and reads, owned by the fit).
+:func:`train` is a short loop over epochs; each epoch is :func:`run_epoch`, one
+optimizer step per batch of :func:`iter_batches`, and after it come small
+pieces, one per concern: :class:`Plateau` counts epochs without improvement,
+:func:`scheduled_learning_rate` and :func:`on_plateau` apply the learning-rate
+schedule, :class:`BestWeights` keeps the best epoch's weights for early
+stopping, and the caller's hooks report progress (verbose lines, callbacks).
+Nothing here knows about scikit-learn.
 """
 
 import math
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 
 import numpy as np
 
 from . import _compiled
+from ._network import Workspace
 from ._optimizers import STEPS
+
+
+@dataclass(frozen=True)
+class TrainingConfig:
+    """The hyper-parameters of one fit, frozen.
+
+    Each field is named after the estimator parameter it comes from (see
+    :meth:`from_estimator`) and defaults to that parameter's default, except
+    ``batch_size`` and ``max_iter``, which the fit resolves ("auto" batches,
+    one epoch per ``partial_fit`` call).  A new training ingredient is one
+    field here and the code that reads it.
+    """
+
+    solver: str = "adam"
+    learning_rate: float = 0.001  # the initial rate; the current one is state's
+    learning_rate_schedule: str = "constant"
+    power_t: float = 0.5
+    alpha: float = 0.0001
+    batch_size: int = 200
+    max_iter: int = 200
+    shuffle: bool = True
+    tol: float = 1e-4
+    n_iter_no_change: float = 10
+    momentum: float = 0.9
+    nesterovs_momentum: bool = True
+    beta_1: float = 0.9
+    beta_2: float = 0.999
+    epsilon: float = 1e-8
+    max_fun: int = 15000
+
+    @classmethod
+    def from_estimator(cls, estimator, **resolved):
+        """The configuration of ``estimator``'s fit: every field read from the
+        parameter of the same name, except those ``resolved`` by the fit."""
+        values = {
+            name: getattr(estimator, name)
+            for name in _CONFIG_FIELDS
+            if name not in resolved
+        }
+        return cls(**values, **resolved)
+
+
+_CONFIG_FIELDS = tuple(f.name for f in fields(TrainingConfig))
+
+
+class Scratch:
+    """The scratch memory of a fit: arrays that one step writes and reads,
+    never state carried from one step to the next.
+
+    The fit creates it and passes it down: :func:`train` → :func:`run_epoch`
+    → :meth:`Network.loss_grad` (:meth:`workspace`) and the optimizer step
+    (:meth:`arrays`); the compiled loop keeps its stepper in :attr:`stepper`.
+    Each getter checks that what it holds fits the request and replaces it
+    otherwise, so a scratch may serve the next fit of the same estimator
+    (``partial_fit`` keeps one, see ``BaseANN``).  It holds nothing worth
+    pickling, and one fit at a time may use it: estimators cloned into
+    parallel fits each have their own.
+    """
+
+    def __init__(self):
+        self._workspace = None
+        self._arrays = ()
+        self.stepper = None  # the compiled loop's, see skann._compiled.stepper
+        self.tuner = None  # the compiled loop's, see skann._compiled.Tuner
+
+    def __reduce__(self):
+        # A copy (pickle, copy.deepcopy) is a new, empty scratch: the arrays
+        # hold nothing to keep, and a copy must not share them.
+        return (Scratch, ())
+
+    def workspace(self, net, rows):
+        """A :class:`~skann._network.Workspace` for ``net`` and batches of up to
+        ``rows`` rows."""
+        ws = self._workspace
+        key = (net.layer_sizes, net.params.dtype)
+        if ws is None or ws.key != key or ws.rows < rows:
+            ws = self._workspace = Workspace(net, rows)
+        return ws
+
+    def arrays(self, like, n):
+        """``n`` (up to 2) arrays shaped like ``like``, for a step's intermediates."""
+        held = self._arrays
+        if not held or held[0].shape != like.shape or held[0].dtype != like.dtype:
+            held = self._arrays = (np.empty_like(like), np.empty_like(like))
+        return held[:n]
 
 
 class DivergenceError(ValueError):
@@ -45,20 +136,19 @@ def iter_batches(n_samples, batch_size, order=None):
         yield slice(start, stop) if order is None else order[start:stop]
 
 
-def run_epoch(net, X, Y, sample_weight, order, batch_size, alpha, state, hyper):
+def run_epoch(net, X, Y, sample_weight, order, state, config, scratch):
     """One pass over the minibatches (rows in order, or as ``order`` lists
     them), one optimizer step per batch; returns the epoch loss, the batch
     losses averaged with the batches' (weighted) sizes.
 
     Dense float arrays go through the compiled loop of :mod:`skann._compiled`,
     which does per batch what the numpy loop below does.  Every batch is
-    gathered into, and computed in, arrays allocated once per network
-    (:meth:`Network.workspace`): no allocation per batch and no copy of ``X``
-    beyond one batch.
+    gathered into, and computed in, the arrays of ``scratch``: no allocation
+    per batch and no copy of ``X`` beyond one batch.
     """
     if _compiled.applies(net, X, Y, sample_weight):
         loss, diverged = _compiled.run_epoch(
-            net, X, Y, sample_weight, order, batch_size, alpha, state, hyper
+            net, X, Y, sample_weight, order, state, config, scratch
         )
         if diverged:
             raise DivergenceError(f"the training loss became {loss}")
@@ -66,7 +156,7 @@ def run_epoch(net, X, Y, sample_weight, order, batch_size, alpha, state, hyper):
     step = STEPS[state["solver"]]
     total_loss = total_weight = 0.0
     ws = None
-    for rows in iter_batches(X.shape[0], batch_size, order):
+    for rows in iter_batches(X.shape[0], config.batch_size, order):
         if isinstance(rows, slice):  # views, no copy
             if rows.start == 0 and rows.stop == Y.shape[0]:  # full batch
                 Xb, Yb, sw = X, Y, sample_weight
@@ -77,17 +167,17 @@ def run_epoch(net, X, Y, sample_weight, order, batch_size, alpha, state, hyper):
         else:
             m = rows.shape[0]
         if ws is None:  # the first batch is the largest
-            ws = net.workspace(m)
+            ws = scratch.workspace(net, m)
         if not isinstance(rows, slice):
             Xb, Yb = ws.gather("X", X, rows), ws.gather("Y", Y, rows)
             sw = None if sample_weight is None else ws.gather("sw", sample_weight, rows)
         weight = float(m if sw is None else sw.sum())
         if weight == 0:  # every sample of the batch has weight 0: nothing to learn
             continue
-        loss, grad = net.loss_grad(Xb, Yb, alpha, sw, workspace=ws)
+        loss, grad = net.loss_grad(Xb, Yb, config.alpha, sw, workspace=ws)
         if not math.isfinite(loss):
             raise DivergenceError(f"the training loss became {loss}")
-        step(net.params, grad, state, **hyper)
+        step(net.params, grad, state, config, scratch)
         total_loss += loss * weight
         total_weight += weight
     return total_loss / total_weight if total_weight else 0.0
@@ -124,13 +214,44 @@ class Plateau:
         return self.count > self.patience
 
 
-def scheduled_learning_rate(schedule, learning_rate, initial, t, power_t):
-    """The learning rate after an epoch: ``"invscaling"`` decays it with the
-    number of samples seen ``t``; the others keep it (``"adaptive"`` divides it
-    on a plateau, in :func:`train`)."""
-    if schedule == "invscaling":
-        return initial / (t + 1) ** power_t
+def scheduled_learning_rate(config, learning_rate, t):
+    """The learning rate after an epoch: ``"invscaling"`` decays the initial
+    rate with the number of samples seen ``t``; the others keep the current
+    one (``"adaptive"`` divides it on a plateau, see :func:`on_plateau`)."""
+    if config.learning_rate_schedule == "invscaling":
+        return config.learning_rate / (t + 1) ** config.power_t
     return learning_rate
+
+
+def on_plateau(plateau, state, config):
+    """What an exhausted ``plateau`` means; True when training has converged.
+
+    With the ``"adaptive"`` schedule, a five times smaller learning rate and
+    fresh patience, until the rate is no more than 1e-6; otherwise convergence.
+    """
+    if config.learning_rate_schedule == "adaptive" and state["learning_rate"] > 1e-6:
+        state["learning_rate"] /= 5
+        plateau.count = 0
+        return False
+    return True
+
+
+class BestWeights:
+    """Early stopping's keeper: a copy of the weights of the best epoch so
+    far, put back into the network at the end of training."""
+
+    def __init__(self):
+        self.params = None
+
+    def keep(self, net):
+        if self.params is None:
+            self.params = net.params.copy()
+        else:
+            self.params[...] = net.params
+
+    def restore(self, net):
+        if self.params is not None:
+            net.params[...] = self.params
 
 
 @dataclass
@@ -145,81 +266,46 @@ class History:
     interrupted: bool = False
 
 
-def train(
-    net,
-    X,
-    Y,
-    sample_weight,
-    state,
-    *,
-    alpha,
-    batch_size,
-    max_iter,
-    shuffle,
-    rng,
-    plateau,
-    schedule="constant",
-    initial_learning_rate=None,
-    power_t=0.5,
-    t=0,
-    score=None,
-    on_epoch_begin=None,
-    on_epoch=None,
-    step_params=None,
-):
-    """Train ``net`` in place for up to ``max_iter`` epochs.
+class NoHooks:
+    """Progress reporting that reports nothing: the hooks :func:`train` calls
+    around each epoch (``skann._callbacks.EpochHooks`` is the estimator's)."""
 
-    Parameters
-    ----------
-    net : Network
-    X, Y, sample_weight : training data, 0/1 coded targets, weights or None.
-    state : dict
-        Optimizer state from :func:`skann._optimizers.init_state`, updated in place.
-    plateau : Plateau
-        Watches the training loss, or the validation score when ``score`` is given.
-    score : callable, optional
-        ``score(net) -> float`` on held-out data (early stopping): the best
-        weights are restored at the end.
-    on_epoch_begin : callable, optional
-        ``on_epoch_begin()`` before each epoch.
-    on_epoch : callable, optional
-        ``on_epoch(history, seconds) -> bool`` after each epoch; True stops.
-    step_params : dict
-        Hyper-parameters of the optimizer step (momentum, beta_1, ...).
+    def epoch_begin(self):
+        pass
 
-    Returns
-    -------
-    History
+    def epoch_end(self, history, seconds):
+        """True would stop training."""
+        return False
+
+
+def train(net, X, Y, sample_weight, state, config, scratch, *, rng=None, t=0,
+          score=None, hooks=None):  # fmt: skip
+    """Train ``net`` in place for up to ``config.max_iter`` epochs.
+
+    ``state`` is the optimizer state (:func:`skann._optimizers.init_state`),
+    updated in place; ``rng`` shuffles the rows before each epoch when
+    ``config.shuffle``; ``t`` counts the samples seen by earlier calls (for
+    the "invscaling" schedule).  ``score(net) -> float``, on held-out data,
+    turns on early stopping: the plateau watches it instead of the training
+    loss, and the best epoch's weights are restored at the end.  ``hooks``
+    (:class:`NoHooks` by default) hear of each epoch's beginning and end.
+    Returns a :class:`History`.
     """
-    step_params = step_params or {}
-    initial = (
-        state["learning_rate"]
-        if initial_learning_rate is None
-        else initial_learning_rate
-    )
+    hooks = NoHooks() if hooks is None else hooks
     n_samples = X.shape[0]
-    epoch_rng = rng if shuffle and batch_size < n_samples else None
-    history = History()
-    best_params = None
-    # Overflow is detected below (a non-finite loss or weights) and reported
-    # as a DivergenceError, so numpy's own floating-point warnings are noise.
+    shuffles = config.shuffle and config.batch_size < n_samples
+    plateau = Plateau(config.tol, config.n_iter_no_change, score is not None)
+    best, history = BestWeights(), History()
+    # Overflow is detected (a non-finite loss or weights) and reported as a
+    # DivergenceError, so numpy's own floating-point warnings are noise.
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-        for _ in range(max_iter):
+        for _ in range(config.max_iter):
             started = time.perf_counter()
             try:
-                if on_epoch_begin is not None:
-                    on_epoch_begin()
-                order = None if epoch_rng is None else epoch_rng.permutation(n_samples)
+                hooks.epoch_begin()
+                order = rng.permutation(n_samples) if shuffles else None
                 loss = run_epoch(
-                    net,
-                    X,
-                    Y,
-                    sample_weight,
-                    order,
-                    batch_size,
-                    alpha,
-                    state,
-                    step_params,
+                    net, X, Y, sample_weight, order, state, config, scratch
                 )
             except KeyboardInterrupt:
                 history.interrupted = True
@@ -232,24 +318,16 @@ def train(
             else:
                 history.validation_scores.append(score(net))
                 if plateau.update(history.validation_scores[-1]):
-                    best_params = net.params.copy()
+                    best.keep(net)
             state["learning_rate"] = scheduled_learning_rate(
-                schedule, state["learning_rate"], initial, t + history.t, power_t
+                config, state["learning_rate"], t + history.t
             )
-            stop = on_epoch is not None and on_epoch(
-                history, time.perf_counter() - started
-            )
-            if plateau.exhausted:
-                if schedule == "adaptive" and state["learning_rate"] > 1e-6:
-                    state["learning_rate"] /= 5
-                    plateau.count = 0
-                else:
-                    history.converged = True
-                    stop = True
+            stop = hooks.epoch_end(history, time.perf_counter() - started)
+            if plateau.exhausted and on_plateau(plateau, state, config):
+                history.converged = stop = True
             if stop:
                 break
-    if best_params is not None:
-        net.params[...] = best_params
+    best.restore(net)
     # Non-finite weights already show as a non-finite loss in the next batch;
     # this also catches weights that grew huge but stayed finite.
     check_weights(net.params)

@@ -31,6 +31,7 @@ that names the extra.
 
 import numpy as np
 
+from ._activations import HIDDEN, OUTPUT_LAYERS, row
 from ._classifier import ANNClassifier
 
 try:
@@ -58,12 +59,15 @@ except ImportError as exc:  # the module stays importable (e.g. by doctest
 else:
     _MISSING = None
 
-__all__ = ["ALIAS", "register"]
+__all__ = ["ALIAS", "HIDDEN_ACTIVATIONS", "OUTPUTS", "register"]
 
 #: The operator name under which the converter is registered with skl2onnx.
 ALIAS = "SkannANNClassifier"
 
-_HIDDEN_OPS = {"relu": "Relu", "tanh": "Tanh", "logistic": "Sigmoid", "identity": None}
+#: The hidden activations and output layers the converter covers: the rows of
+#: skann's table that name an ONNX operator.
+HIDDEN_ACTIVATIONS = tuple(h.name for h in HIDDEN if h.onnx)
+OUTPUTS = tuple(o.name for o in OUTPUT_LAYERS if o.onnx)
 
 
 def _is_multilabel(model):
@@ -127,7 +131,12 @@ def _logits(scope, container, model, input_name, proto_dtype):
     np_dtype = (
         np.float64 if proto_dtype == onnx_proto.TensorProto.DOUBLE else np.float32
     )
-    hidden = _HIDDEN_OPS[model._activation]
+    hidden = row(HIDDEN, model._activation).onnx
+    if hidden is None:
+        raise NotImplementedError(
+            f"skann.onnx cannot convert the activation {model._activation!r}; "
+            f"it converts {HIDDEN_ACTIVATIONS}."
+        )
     last = len(model.coefs_) - 1
     A = scope.get_unique_variable_name("X")
     apply_cast(scope, input_name, A, container, to=proto_dtype)
@@ -149,7 +158,7 @@ def _logits(scope, container, model, input_name, proto_dtype):
         container.add_node(
             "Add", [product, b_name], Z, name=scope.get_unique_operator_name("Add")
         )
-        if k < last and hidden is not None:
+        if k < last and hidden != "Identity":
             A = scope.get_unique_variable_name(f"A{k + 1}")
             container.add_node(
                 hidden, Z, A, name=scope.get_unique_operator_name(hidden)
@@ -161,12 +170,13 @@ def _logits(scope, container, model, input_name, proto_dtype):
 
 def _probabilities(scope, container, model, Z, proba_name, proto_dtype):
     """The output layer, clipped into (0, 1) like ``predict_proba``."""
-    if model.out_activation_ == "softmax":
+    op = row(OUTPUT_LAYERS, model.out_activation_).onnx
+    if op == "Softmax":
         raw = scope.get_unique_variable_name("softmax")
         container.add_node(
             "Softmax", Z, raw, axis=1, name=scope.get_unique_operator_name("Softmax")
         )
-    else:
+    elif op == "Sigmoid":
         if model.n_outputs_ == 1:  # binary: [sigmoid(-z), sigmoid(z)]
             minus_Z = scope.get_unique_variable_name("minus_Z")
             container.add_node(
@@ -184,6 +194,11 @@ def _probabilities(scope, container, model, Z, proba_name, proto_dtype):
         raw = scope.get_unique_variable_name("sigmoid")
         container.add_node(
             "Sigmoid", Z, raw, name=scope.get_unique_operator_name("Sigmoid")
+        )
+    else:
+        raise NotImplementedError(
+            f"skann.onnx cannot convert the output layer {model.out_activation_!r}; "
+            f"it converts {OUTPUTS}."
         )
     finfo = np.finfo(
         np.float64 if proto_dtype == onnx_proto.TensorProto.DOUBLE else np.float32

@@ -24,6 +24,7 @@ from sklearn.utils._param_validation import validate_parameter_constraints
 
 from skann import ANNClassifier
 from skann._optimizers import adam_step, sgd_step
+from skann._training import TrainingConfig
 
 # MLPClassifier's name -> ANNClassifier's name, where they differ.
 RENAMES = {
@@ -130,8 +131,7 @@ class PeerSGDOptimizer(_FlatStep):
             params,
             grad,
             state,
-            momentum=self.momentum,
-            nesterovs_momentum=self.nesterov,
+            TrainingConfig(momentum=self.momentum, nesterovs_momentum=self.nesterov),
         )
 
     def _keep(self, state, params):
@@ -156,9 +156,9 @@ class PeerAdamOptimizer(_FlatStep):
             params,
             grad,
             state,
-            beta_1=self.beta_1,
-            beta_2=self.beta_2,
-            epsilon=self.epsilon,
+            TrainingConfig(
+                beta_1=self.beta_1, beta_2=self.beta_2, epsilon=self.epsilon
+            ),
         )
 
     def _keep(self, state, params):

@@ -18,7 +18,7 @@ from sklearn.exceptions import ConvergenceWarning
 from skann import ANNClassifier, _compiled
 from skann._network import Network
 from skann._optimizers import init_state
-from skann._training import DivergenceError, run_epoch
+from skann._training import DivergenceError, Scratch, TrainingConfig, run_epoch
 
 # CI sets SKANN_REQUIRE_COMPILED=1: there, a silently failed build of the
 # optional extension fails this module instead of skipping it.
@@ -114,7 +114,8 @@ def run(stepper, X, Y, sw, order, params, batch_size, last, **kwargs):
 def epoch(net, X, Y, sw, order, batch_size, state, compiled, monkeypatch):
     monkeypatch.setattr(_compiled, "enabled", compiled)
     with np.errstate(over="ignore"):
-        return run_epoch(net, X, Y, sw, order, batch_size, 1e-3, state, HYPER)
+        config = TrainingConfig(**HYPER, alpha=1e-3, batch_size=batch_size)
+        return run_epoch(net, X, Y, sw, order, state, config, Scratch())
 
 
 @pytest.mark.parametrize(
@@ -142,10 +143,13 @@ def test_epochs_follow_the_numpy_trajectory(
     for compiled in (False, True):
         net = network(X, Y, output, "relu", (8, 6))
         state = init_state(solver, net.params, 0.05)
-        hyper = dict(HYPER, nesterovs_momentum=nesterov)
+        config = TrainingConfig(
+            **dict(HYPER, nesterovs_momentum=nesterov), alpha=1e-3, batch_size=50
+        )
         monkeypatch.setattr(_compiled, "enabled", compiled)
+        scratch = Scratch()
         losses = [
-            run_epoch(net, X, Y, sw, order, 50, 1e-3, state, hyper) for _ in range(3)
+            run_epoch(net, X, Y, sw, order, state, config, scratch) for _ in range(3)
         ]
         runs.append((losses, net.params.copy(), state))
     (loss_np, params_np, state_np), (loss_c, params_c, state_c) = runs

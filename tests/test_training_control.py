@@ -160,3 +160,56 @@ def test_set_callbacks_is_absent_before_scikit_learn_1_9():
         assert not hasattr(ANNClassifier(), "set_callbacks")
     else:
         assert hasattr(ANNClassifier(), "set_callbacks")
+
+
+# ------------------------------------------------------------ scratch memory
+def test_partial_fit_keeps_one_scratch_that_copies_do_not_share():
+    import copy
+    import pickle
+
+    from sklearn.base import clone
+
+    X, y = make_classification(100, 8, random_state=0)
+    clf = ANNClassifier(hidden_size=16, random_state=0)
+    clf.partial_fit(X[:10], y[:10], classes=[0, 1])
+    scratch = clf._scratch
+    clf.partial_fit(X[10:20], y[10:20])
+    assert clf._scratch is scratch  # reused across calls
+    for other in (copy.copy(clf), copy.deepcopy(clf), pickle.loads(pickle.dumps(clf))):
+        assert "_scratch" not in vars(other)
+        np.testing.assert_array_equal(other.predict_proba(X), clf.predict_proba(X))
+    assert "_scratch" not in vars(clone(clf))
+    clf.fit(X, y)  # fit starts afresh and keeps nothing
+    assert "_scratch" not in vars(clf)
+
+
+def test_partial_fit_drops_a_large_scratch():
+    X, y = make_classification(3000, 50, random_state=0)
+    clf = ANNClassifier(hidden_size=64, solver="gd", random_state=0)
+    clf.partial_fit(X, y, classes=[0, 1])  # a full batch of 3000 rows
+    assert "_scratch" not in vars(clf)
+
+
+def test_clones_streaming_in_parallel_threads_match_a_sequential_run():
+    import threading
+
+    from sklearn.base import clone
+
+    X, y = make_classification(400, 20, random_state=0)
+    models = [
+        ANNClassifier(hidden_size=hidden, random_state=0) for hidden in (8, 8, 32, 32)
+    ]
+
+    def stream(model):
+        for start in range(0, 400, 10):
+            model.partial_fit(X[start : start + 10], y[start : start + 10], [0, 1])
+        return model
+
+    expected = [stream(clone(model))._params for model in models]
+    threads = [threading.Thread(target=stream, args=(m,)) for m in models]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    for model, params in zip(models, expected):
+        np.testing.assert_array_equal(model._params, params)

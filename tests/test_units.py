@@ -1,10 +1,29 @@
 """Unit tests of the training loop's pure pieces, against hand-computed values."""
 
+import copy
+import dataclasses
+import inspect
+import pickle
+from types import SimpleNamespace
+
 import numpy as np
 import pytest
 
+import skann._training as training
+from skann import ANNClassifier
+from skann._callbacks import EpochHooks
+from skann._network import Network
 from skann._optimizers import STEPS, init_state
-from skann._training import Plateau, iter_batches, scheduled_learning_rate
+from skann._training import (
+    BestWeights,
+    Plateau,
+    Scratch,
+    TrainingConfig,
+    iter_batches,
+    on_plateau,
+    scheduled_learning_rate,
+    train,
+)
 
 
 # ------------------------------------------------------------------ batching
@@ -49,15 +68,197 @@ def test_plateau_with_infinite_patience_is_never_exhausted():
 
 
 # ----------------------------------------------------------------- schedules
+def schedule(name, initial=0.1, power_t=0.5):
+    return TrainingConfig(
+        learning_rate_schedule=name, learning_rate=initial, power_t=power_t
+    )
+
+
 def test_invscaling_decays_with_samples_seen():
-    assert scheduled_learning_rate("invscaling", 0.5, 0.1, 99, 0.5) == pytest.approx(
+    assert scheduled_learning_rate(schedule("invscaling"), 0.5, 99) == pytest.approx(
         0.1 / 100**0.5
     )
 
 
-@pytest.mark.parametrize("schedule", ["constant", "adaptive"])
-def test_other_schedules_keep_the_rate(schedule):
-    assert scheduled_learning_rate(schedule, 0.03, 0.1, 99, 0.5) == 0.03
+@pytest.mark.parametrize("name", ["constant", "adaptive"])
+def test_other_schedules_keep_the_rate(name):
+    assert scheduled_learning_rate(schedule(name), 0.03, 99) == 0.03
+
+
+def test_adaptive_divides_the_rate_by_five_on_a_plateau_and_resets_patience():
+    plateau, state = Plateau(tol=0.1, patience=0, count=1), {"learning_rate": 0.1}
+    assert not on_plateau(plateau, state, schedule("adaptive"))
+    assert state["learning_rate"] == pytest.approx(0.02) and plateau.count == 0
+
+
+def test_adaptive_converges_once_the_rate_is_tiny():
+    plateau, state = Plateau(tol=0.1, patience=0, count=1), {"learning_rate": 1e-6}
+    assert on_plateau(plateau, state, schedule("adaptive"))
+    assert state["learning_rate"] == 1e-6 and plateau.count == 1
+
+
+@pytest.mark.parametrize("name", ["constant", "invscaling"])
+def test_other_schedules_converge_on_a_plateau(name):
+    state = {"learning_rate": 0.1}
+    assert on_plateau(Plateau(tol=0.1, patience=0, count=1), state, schedule(name))
+    assert state["learning_rate"] == 0.1
+
+
+# ---------------------------------------------------------- best-weights keeper
+def test_best_weights_are_kept_in_one_copy_and_restored():
+    net = Network((2, 2, 1), "relu", "logistic")
+    keeper = BestWeights()
+    keeper.restore(net)  # nothing kept: nothing changes
+    assert (net.params == 0).all()
+    net.params[...] = 1.0
+    keeper.keep(net)
+    kept = keeper.params
+    net.params[...] = 2.0
+    keeper.keep(net)
+    assert keeper.params is kept  # the same buffer, refilled
+    net.params[...] = 3.0
+    keeper.restore(net)
+    assert (net.params == 2.0).all()
+
+
+# ------------------------------------------------------------------ progress
+def test_progress_prints_one_line_per_epoch(capsys):
+    estimator = SimpleNamespace(verbose=1, n_iter_=5)
+    hooks = EpochHooks(estimator, None, {}, incremental=True, continuing=True)
+    history = training.History(n_iter=2, loss_curve=[0.7, 0.5])
+    history.validation_scores = [0.5, 0.75]
+    assert not hooks.epoch_end(history, 0.25)
+    assert capsys.readouterr().out == (
+        "Iteration 7, loss = 0.50000000, validation score = 0.750000, 0.250 s\n"
+    )
+
+
+# ---------------------------------------------------------------- the loop
+def scripted(monkeypatch, losses):
+    """Make every epoch of train() return the next of ``losses`` and set every
+    weight to the epoch's number."""
+    epochs = iter(enumerate(losses, 1))
+
+    def run_epoch(net, *args):
+        number, loss = next(epochs)
+        net.params[...] = number
+        return loss
+
+    monkeypatch.setattr(training, "run_epoch", run_epoch)
+    return Network((2, 2, 1), "relu", "logistic"), np.zeros((10, 2)), np.zeros((10, 1))
+
+
+def fit(net, X, Y, config, **kwargs):
+    state = {"learning_rate": config.learning_rate}
+    history = train(net, X, Y, None, state, config, Scratch(), **kwargs)
+    return history, state
+
+
+# tol=0.1, patience 2: epochs 2-4 do not improve by tol, so the 4th exhausts it
+LOSSES = [1.0, 0.95, 0.97, 0.96, 0.94, 0.93, 0.92]
+
+
+def test_train_stops_when_the_loss_plateaus(monkeypatch):
+    net, X, Y = scripted(monkeypatch, LOSSES)
+    config = TrainingConfig(tol=0.1, n_iter_no_change=2, max_iter=7, shuffle=False)
+    history, state = fit(net, X, Y, config)
+    assert history.converged and history.n_iter == 4
+    assert history.loss_curve == LOSSES[:4] and history.t == 40
+    assert state["learning_rate"] == 0.001
+
+
+def test_train_divides_the_rate_on_each_plateau_with_adaptive(monkeypatch):
+    net, X, Y = scripted(monkeypatch, LOSSES)
+    config = TrainingConfig(
+        tol=0.1,
+        n_iter_no_change=2,
+        max_iter=7,
+        learning_rate=0.1,
+        learning_rate_schedule="adaptive",
+    )
+    history, state = fit(net, X, Y, config, rng=np.random.RandomState(0))
+    # plateaus after epochs 4 and 7: 0.1 / 5 / 5
+    assert not history.converged and history.n_iter == 7
+    assert state["learning_rate"] == pytest.approx(0.004)
+
+
+def test_train_restores_the_best_epoch_with_early_stopping(monkeypatch):
+    net, X, Y = scripted(monkeypatch, [9.0] * 6)
+    scores = iter([0.5, 0.8, 0.7, 0.6, 0.9, 0.9])
+    config = TrainingConfig(tol=0.0, n_iter_no_change=1, max_iter=6)
+    history, _ = fit(net, X, Y, config, score=lambda net: next(scores))
+    assert history.converged and history.n_iter == 4
+    assert history.validation_scores == [0.5, 0.8, 0.7, 0.6]
+    assert (net.params == 2).all()  # the weights of the best epoch, the 2nd
+
+
+def test_train_stops_when_a_hook_asks(monkeypatch):
+    net, X, Y = scripted(monkeypatch, LOSSES)
+    calls = []
+
+    class Hooks:
+        def epoch_begin(self):
+            calls.append("begin")
+
+        def epoch_end(self, history, seconds):
+            calls.append("end")
+            return history.n_iter == 2
+
+    history, _ = fit(net, X, Y, TrainingConfig(max_iter=7), hooks=Hooks())
+    assert history.n_iter == 2 and not history.converged
+    assert calls == ["begin", "end"] * 2
+
+
+# ------------------------------------------------------------ configuration
+def test_the_configuration_defaults_are_the_estimator_defaults():
+    defaults = {
+        name: p.default
+        for name, p in inspect.signature(ANNClassifier).parameters.items()
+    }
+    fields = [f for f in dataclasses.fields(TrainingConfig)]
+    assert all(f.name in defaults for f in fields)
+    for f in fields:
+        if f.name != "batch_size":  # "auto", resolved by the fit
+            assert f.default == defaults[f.name], f.name
+
+
+def test_the_configuration_is_frozen_and_read_from_the_estimator():
+    clf = ANNClassifier(momentum=0.5, learning_rate_schedule="adaptive")
+    config = TrainingConfig.from_estimator(clf, batch_size=32, max_iter=1)
+    assert config.momentum == 0.5 and config.learning_rate_schedule == "adaptive"
+    assert config.batch_size == 32 and config.max_iter == 1
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        config.momentum = 0.9
+
+
+# ------------------------------------------------------------------- scratch
+def test_scratch_reuses_a_workspace_that_fits_and_replaces_one_that_does_not():
+    scratch = Scratch()
+    net = Network((3, 4, 2), "relu", "softmax")
+    ws = scratch.workspace(net, 10)
+    assert ws.rows == 10 and scratch.workspace(net, 7) is ws
+    larger = scratch.workspace(net, 11)
+    assert larger is not ws and larger.rows == 11
+    wider = Network((3, 5, 2), "relu", "softmax")
+    assert scratch.workspace(wider, 5).key == (wider.layer_sizes, np.float64)
+    single = Network((3, 5, 2), "relu", "softmax", dtype=np.float32)
+    assert scratch.workspace(single, 5).dtype == np.float32
+
+
+def test_scratch_arrays_follow_the_parameters_shape_and_dtype():
+    scratch = Scratch()
+    a, b = scratch.arrays(np.zeros(5), 2)
+    assert scratch.arrays(np.ones(5), 1)[0] is a and b.shape == (5,)
+    (c,) = scratch.arrays(np.zeros(5, np.float32), 1)
+    assert c is not a and c.dtype == np.float32
+
+
+def test_a_copy_of_a_scratch_is_empty():
+    scratch = Scratch()
+    scratch.arrays(np.zeros(5), 2)
+    scratch.stepper = object()  # the compiled stepper does not pickle
+    for copied in (copy.deepcopy(scratch), pickle.loads(pickle.dumps(scratch))):
+        assert copied._arrays == () and copied.stepper is None
 
 
 # ---------------------------------------------------------------- optimizers
@@ -67,7 +268,7 @@ S0 = np.abs(S0)
 
 
 def step(solver, params, grad, state, **hyper):
-    STEPS[solver](params, grad, state, **hyper)
+    STEPS[solver](params, grad, state, TrainingConfig(**hyper))
 
 
 def test_gd_step():
@@ -115,3 +316,18 @@ def test_steps_keep_float32(solver):
     assert all(
         a.dtype == np.float32 for a in state.values() if isinstance(a, np.ndarray)
     )
+
+
+@pytest.mark.parametrize("solver", ["gd", "sgd", "adam"])
+@pytest.mark.parametrize("size", [7, 3000])  # small steps skip the scratch
+def test_steps_write_the_same_with_or_without_a_scratch(solver, size):
+    g = np.random.RandomState(1).normal(size=size)
+    results = []
+    for scratch in (None, Scratch(), Scratch()):
+        params = np.linspace(-1, 1, size)
+        state = init_state(solver, params, 0.1)
+        for _ in range(3):
+            STEPS[solver](params, g, state, TrainingConfig(), scratch)
+        results.append(params)
+    for params in results[1:]:
+        np.testing.assert_array_equal(params, results[0])
