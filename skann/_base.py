@@ -167,13 +167,18 @@ class BaseANN(*CALLBACK_BASES, BaseEstimator):
             self._commit(
                 net, targets, state, weight_attributes, result, continuing, incremental
             )
-            kept = Workspace.size(net, config.batch_size) <= _KEPT_SCRATCH_BYTES
-            if incremental and kept:
-                self._scratch = scratch
-            else:
-                self.__dict__.pop("_scratch", None)
+            self._keep_scratch(scratch, net, config, incremental)
             hooks.fit_end(X, y, sample_weight)
         return self
+
+    def _keep_scratch(self, scratch, net, config, incremental):
+        """partial_fit keeps its scratch memory for the next call, as the private
+        ``_scratch`` (neither pickled nor copied); fit keeps none."""
+        small = Workspace.size(net, config.batch_size) <= _KEPT_SCRATCH_BYTES
+        if incremental and small:
+            self._scratch = scratch
+        else:
+            self.__dict__.pop("_scratch", None)
 
     def _validate_xy(self, X, y, continuing):
         """``validate_data`` on training data; a column ``y`` becomes 1-D."""

@@ -1,11 +1,11 @@
 """One BLAS thread for small-matrix training.
 
-A minibatch step multiplies small matrices (200 x 100 by 100 x 100 takes
-~0.1 ms).  OpenBLAS splits such products, and 1-D dots of more than 10,000
+A minibatch step multiplies small matrices (a batch of 200 rows by layers of
+100 units).  OpenBLAS splits such products, and 1-D dots of more than 10,000
 elements, over every core; when another process keeps a core busy, waking
-the second thread costs up to a scheduler tick, and a 2-thread product of
-that size was measured 10-100x slower than a 1-thread one on 2 cores.  With
-one thread the cost stays steady.  Large products (full-batch solvers on big
+the second thread costs up to a scheduler tick, far more than the product
+itself (measurements in docs/performance.rst).  With one thread the cost
+stays steady.  Large products (full-batch solvers on big
 data, very wide layers) still get every thread.
 """
 
@@ -13,8 +13,8 @@ from contextlib import nullcontext
 from functools import lru_cache
 
 # Multiply-adds in the largest product of one step, below which one BLAS
-# thread is used.  Measured on 2 cores: one thread wins below ~1e8 when the
-# machine is busy and loses at most ~2x on a quiet machine near the threshold.
+# thread is used: below it, one thread wins when the machine is busy and loses
+# little on a quiet machine (measured in docs/performance.rst).
 SMALL_PRODUCT = 1e8
 
 _controller = None
@@ -22,7 +22,7 @@ _controller = None
 
 def _limit_to_one():
     global _controller
-    if _controller is None:  # inspecting the loaded libraries takes ~1 ms: once
+    if _controller is None:  # inspecting the loaded libraries is slow: once
         from threadpoolctl import ThreadpoolController
 
         _controller = ThreadpoolController()
@@ -44,8 +44,8 @@ _OPENBLAS_GEMV_ONE_THREAD = 2304 * 4
 def single_threaded_anyway(rows, layer_sizes, single_row_batch=False):
     """Whether OpenBLAS already runs every product of such a step on one thread.
 
-    Then limiting threads would only add threadpoolctl's ~10 µs per call,
-    which matters for ``partial_fit`` on a few rows.  Matrix-vector products
+    Then limiting threads would only add threadpoolctl's cost per call, which
+    shows in ``partial_fit`` on a few rows.  Matrix-vector products
     (GEMV) appear for one-unit output layers (matrix ``rows x width``) and
     for one-row batches (the weight matrices)."""
     widest = max(layer_sizes)

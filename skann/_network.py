@@ -26,8 +26,9 @@ from ._activations import ACTIVATIONS, DERIVATIVES
 def _dot(A, W, out=None):
     """``A @ W`` for a dense or sparse ``A``, into ``out`` when given.
 
-    A product with an inner dimension of 1 is an outer product; numpy's
-    broadcasting does it several times faster than ``matmul``.
+    A product with an inner dimension of 1 is an outer product, which sums
+    nothing: a broadcast multiply computes it without a matrix product's
+    set-up.
     """
     if not isinstance(A, np.ndarray):  # scipy.sparse
         return np.asarray(A @ W)
