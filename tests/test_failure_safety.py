@@ -13,6 +13,7 @@ from sklearn.datasets import make_classification
 from sklearn.exceptions import ConvergenceWarning
 
 from skann import ANNClassifier
+from skann._activations import HIDDEN, names
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 
@@ -298,7 +299,7 @@ def test_keyboard_interrupt_before_any_epoch_propagates(monkeypatch):
     assert not hasattr(clf, "coefs_")
 
 
-@pytest.mark.parametrize("activation", ["relu", "tanh", "logistic", "identity"])
+@pytest.mark.parametrize("activation", names(HIDDEN))
 @pytest.mark.parametrize("target", ["binary", "multiclass", "multilabel"])
 def test_extreme_finite_inputs_give_finite_probabilities(activation, target):
     Xs, ys = make_classification(

@@ -11,9 +11,11 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.neural_network import MLPClassifier
 
 from skann import ANNClassifier
+from skann._activations import HIDDEN, names
 from skann._network import Network
 
-ACTIVATIONS = ["relu", "tanh", "logistic", "identity"]
+ACTIVATIONS = list(names(HIDDEN))  # every row of the table
+MLP_ACTIVATIONS = ["relu", "tanh", "logistic", "identity"]  # MLPClassifier's
 TARGETS = ["binary", "multiclass", "multilabel"]
 
 
@@ -110,7 +112,7 @@ def _labels(target, Y):
     "activation, target, alpha, weighted, hidden",
     list(
         itertools.product(
-            ACTIVATIONS, TARGETS, [0.0, 0.3], [False, True], [(4,), (4, 3)]
+            MLP_ACTIVATIONS, TARGETS, [0.0, 0.3], [False, True], [(4,), (4, 3)]
         )
     ),
 )
