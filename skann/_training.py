@@ -15,6 +15,7 @@ Nothing here knows about scikit-learn.
 import math
 import time
 from dataclasses import dataclass, field, fields
+from operator import attrgetter
 
 import numpy as np
 
@@ -55,15 +56,20 @@ class TrainingConfig:
     def from_estimator(cls, estimator, **resolved):
         """The configuration of ``estimator``'s fit: every field read from the
         parameter of the same name, except those ``resolved`` by the fit."""
-        values = {
-            name: getattr(estimator, name)
-            for name in _CONFIG_FIELDS
-            if name not in resolved
-        }
-        return cls(**values, **resolved)
+        if not resolved.keys() <= _FIELD_SET:
+            raise TypeError(f"no such field: {sorted(resolved.keys() - _FIELD_SET)}")
+        # Every field is given, so this does what __init__ does (there is no
+        # __post_init__), without a frozen dataclass's object.__setattr__ call
+        # per field: partial_fit builds a configuration on every call.
+        config = object.__new__(cls)
+        config.__dict__.update(zip(_CONFIG_FIELDS, _read_parameters(estimator)))
+        config.__dict__.update(resolved)
+        return config
 
 
 _CONFIG_FIELDS = tuple(f.name for f in fields(TrainingConfig))
+_FIELD_SET = frozenset(_CONFIG_FIELDS)
+_read_parameters = attrgetter(*_CONFIG_FIELDS)
 
 
 class Scratch:

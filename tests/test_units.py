@@ -331,3 +331,17 @@ def test_steps_write_the_same_with_or_without_a_scratch(solver, size):
         results.append(params)
     for params in results[1:]:
         np.testing.assert_array_equal(params, results[0])
+
+
+def test_a_configuration_read_from_an_estimator_equals_one_built_field_by_field():
+    clf = ANNClassifier(beta_2=0.95, shuffle=False, solver="sgd")
+    config = TrainingConfig.from_estimator(clf, batch_size=7, max_iter=3)
+    params = clf.get_params()
+    expected = TrainingConfig(
+        **{f.name: params[f.name] for f in dataclasses.fields(TrainingConfig)}
+        | {"batch_size": 7, "max_iter": 3}
+    )
+    assert config == expected and repr(config) == repr(expected)
+    assert hash(config) == hash(expected)
+    with pytest.raises(TypeError, match="no such field"):
+        TrainingConfig.from_estimator(clf, bogus=1)
