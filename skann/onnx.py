@@ -59,15 +59,15 @@ except ImportError as exc:  # the module stays importable (e.g. by doctest
 else:
     _MISSING = None
 
-__all__ = ["ALIAS", "HIDDEN_ACTIVATIONS", "OUTPUTS", "register"]
+__all__ = ["ALIAS", "register"]
 
 #: The operator name under which the converter is registered with skl2onnx.
 ALIAS = "SkannANNClassifier"
 
-#: The hidden activations and output layers the converter covers: the rows of
-#: skann's table that name an ONNX operator.
-HIDDEN_ACTIVATIONS = tuple(h.name for h in HIDDEN if h.onnx)
-OUTPUTS = tuple(o.name for o in OUTPUT_LAYERS if o.onnx)
+# The hidden activations and output layers the converter covers: the rows of
+# skann's table that name an ONNX operator.
+_HIDDEN_ACTIVATIONS = tuple(h.name for h in HIDDEN if h.onnx)
+_OUTPUTS = tuple(o.name for o in OUTPUT_LAYERS if o.onnx)
 
 
 def _is_multilabel(model):
@@ -135,7 +135,7 @@ def _logits(scope, container, model, input_name, proto_dtype):
     if hidden is None:
         raise NotImplementedError(
             f"skann.onnx cannot convert the activation {model._activation!r}; "
-            f"it converts {HIDDEN_ACTIVATIONS}."
+            f"it converts {_HIDDEN_ACTIVATIONS}."
         )
     last = len(model.coefs_) - 1
     A = scope.get_unique_variable_name("X")
@@ -198,7 +198,7 @@ def _probabilities(scope, container, model, Z, proba_name, proto_dtype):
     else:
         raise NotImplementedError(
             f"skann.onnx cannot convert the output layer {model.out_activation_!r}; "
-            f"it converts {OUTPUTS}."
+            f"it converts {_OUTPUTS}."
         )
     finfo = np.finfo(
         np.float64 if proto_dtype == onnx_proto.TensorProto.DOUBLE else np.float32

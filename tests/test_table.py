@@ -128,8 +128,8 @@ def test_the_onnx_converter_claims_what_the_table_names():
     pytest.importorskip("skl2onnx")
     import skann.onnx
 
-    assert skann.onnx.HIDDEN_ACTIVATIONS == tuple(h.name for h in HIDDEN if h.onnx)
-    assert skann.onnx.OUTPUTS == tuple(o.name for o in OUTPUT_LAYERS if o.onnx)
+    assert skann.onnx._HIDDEN_ACTIVATIONS == tuple(h.name for h in HIDDEN if h.onnx)
+    assert skann.onnx._OUTPUTS == tuple(o.name for o in OUTPUT_LAYERS if o.onnx)
 
 
 # every output layer of the classifier, by the targets that produce it
