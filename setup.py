@@ -1,0 +1,55 @@
+"""Builds skann's optional compiled loop, ``skann/_loop.pyx``, with Cython.
+
+setuptools rather than meson-python: skann has one extension module, and
+setuptools lets it be optional (``Extension(optional=True)``), so that skann
+installs and runs on its numpy core where no C compiler is at hand.  With
+``SKANN_REQUIRE_COMPILED=1`` (as in CI) a failed build fails the install.
+Everything else about the package is in pyproject.toml.
+"""
+
+import os
+import sys
+
+from setuptools import Extension, setup
+from setuptools.command.build_ext import build_ext
+
+REQUIRED = os.environ.get("SKANN_REQUIRE_COMPILED") == "1"
+
+# The loop mirrors numpy's order of operations; a fused multiply-add rounds
+# once where numpy rounds twice, so contraction stays off.  gcc and clang take
+# the same flags; MSVC's /fp:precise does not contract by default.
+FLAGS = {
+    "unix": ["-O3", "-ffp-contract=off", "-fno-math-errno", "-fno-trapping-math"],
+    "mingw32": ["-O3", "-ffp-contract=off", "-fno-math-errno", "-fno-trapping-math"],
+    "msvc": ["/O2", "/fp:precise"],
+}
+
+
+class BuildExt(build_ext):
+    def build_extensions(self):
+        flags = FLAGS.get(self.compiler.compiler_type, [])
+        for ext in self.extensions:
+            ext.extra_compile_args = flags
+        super().build_extensions()
+
+
+def extensions():
+    try:
+        from Cython.Build import cythonize
+
+        return cythonize(
+            [Extension("skann._loop", ["skann/_loop.pyx"], optional=not REQUIRED)],
+            compiler_directives={"language_level": 3},
+        )
+    except Exception as error:  # no Cython, or it failed: numpy alone
+        if REQUIRED:
+            raise
+        print(
+            f"warning: skann's compiled loop is not built ({error!r}); "
+            "skann will run on numpy",
+            file=sys.stderr,
+        )
+        return []
+
+
+setup(ext_modules=extensions(), cmdclass={"build_ext": BuildExt})
