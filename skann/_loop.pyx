@@ -98,20 +98,43 @@ ctypedef struct Optimizer:  # an optimizer state of skann/_optimizers.py
 
 
 # ------------------------------------------------------------------ kernels
-cdef inline void matmul(char ta, char tb, int m, int n, int k, const floating *A,
-                        int lda, const floating *B, int ldb, floating *C,
-                        int ldc) noexcept nogil:
-    """C (m x n, rows ldc apart) = op(A) @ op(B), row-major; ta, tb: 'N' or
-    'T' as in numpy's A.T; lda, ldb: the row lengths of A and B as stored."""
+# Multiply-adds per BLAS call, at most.  A minibatch product is small; BLAS
+# libraries multiply small products without first packing them into
+# cache-sized blocks (OpenBLAS takes that path up to 100 x 100 x 100), and
+# packing costs about as much as the multiplication at these sizes.  Cutting
+# a product into row blocks changes no value: each row of the result is
+# computed alone, by the same kernel whatever the cut.
+cdef double PIECE = 1e6
+
+
+cdef inline void gemm(char ta, char tb, int m, int n, int k, const floating *A,
+                      int lda, const floating *B, int ldb, floating *C,
+                      int ldc) noexcept nogil:
     cdef floating one = 1, zero = 0
-    if m == 0 or n == 0:
-        return
     if floating is double:
         dgemm(&tb, &ta, &n, &m, &k, &one, <double *>B, &ldb, <double *>A, &lda,
               &zero, C, &ldc)
     else:
         sgemm(&tb, &ta, &n, &m, &k, &one, <float *>B, &ldb, <float *>A, &lda,
               &zero, C, &ldc)
+
+
+cdef void matmul(char ta, char tb, int m, int n, int k, const floating *A, int lda,
+                 const floating *B, int ldb, floating *C, int ldc) noexcept nogil:
+    """C (m x n, rows ldc apart) = op(A) @ op(B), row-major; ta, tb: 'N' or
+    'T' as in numpy's A.T; lda, ldb: the row lengths of A and B as stored.
+    Computed in blocks of rows of C of at most PIECE multiply-adds each."""
+    cdef int pieces, rows, i0
+    if m == 0 or n == 0:
+        return
+    pieces = <int>((<double>m * n * k + PIECE - 1) // PIECE)
+    rows = (m + pieces - 1) // pieces if pieces > 1 else m
+    i0 = 0
+    while i0 < m:  # rows of op(A): rows of A, or columns of A
+        gemm(ta, tb, min(rows, m - i0), n, k,
+             A + (<Py_ssize_t>i0 * lda if ta == c'N' else i0), lda, B, ldb,
+             C + <Py_ssize_t>i0 * ldc, ldc)
+        i0 += rows
 
 
 cdef inline floating exp_(floating x) noexcept nogil:
@@ -334,19 +357,22 @@ cdef double columns_pass(Net *s, Batch *bt, const floating *params) noexcept nog
     term alpha / sw_sum * W.  Returns sum(W ** 2)."""
     cdef int L = s.n_layers, m = <int>bt.m, k, n_in, width, j
     cdef floating *grad = <floating *>s.grad
-    cdef floating decay = <floating>(bt.alpha / bt.sw_sum), w
+    cdef floating decay = <floating>(bt.alpha / bt.sw_sum), w0, w1, w2, w3
     cdef const floating *A_prev
     cdef const floating *dZ
     cdef const floating *W
     cdef floating *dW
     cdef floating *db
     cdef double squares = 0
-    cdef double lanes[4]
-    cdef Py_ssize_t i
+    cdef double l0, l1, l2, l3
+    cdef Py_ssize_t i, size
     for k in range(L):
         n_in = s.sizes[k]
         width = s.sizes[k + 1]
-        A_prev = <const floating *>(s.outputs[k - 1] if k else bt.Xb)
+        if k:
+            A_prev = <const floating *>s.outputs[k - 1]
+        else:
+            A_prev = <const floating *>bt.Xb
         dZ = <const floating *>(s.outputs[k] if k == L - 1 else s.deltas[k])
         W = params + s.coef_at[k]
         dW = grad + s.coef_at[k]
@@ -357,12 +383,27 @@ cdef double columns_pass(Net *s, Batch *bt, const floating *params) noexcept nog
         for i in range(1, m):
             for j in range(width):
                 db[j] += dZ[i * width + j]
-        lanes[0] = lanes[1] = lanes[2] = lanes[3] = 0  # four sums in turn
-        for i in range(<Py_ssize_t>n_in * width):
-            w = W[i]
-            lanes[i & 3] += <double>(w * w)
-            dW[i] += w * decay
-        squares += (lanes[0] + lanes[1]) + (lanes[2] + lanes[3])
+        # four sums in turn, written out so that the compiler vectorises them
+        size = <Py_ssize_t>n_in * width
+        l0 = l1 = l2 = l3 = 0
+        i = 0
+        while i + 4 <= size:
+            w0, w1, w2, w3 = W[i], W[i + 1], W[i + 2], W[i + 3]
+            l0 += <double>(w0 * w0)
+            l1 += <double>(w1 * w1)
+            l2 += <double>(w2 * w2)
+            l3 += <double>(w3 * w3)
+            dW[i] += w0 * decay
+            dW[i + 1] += w1 * decay
+            dW[i + 2] += w2 * decay
+            dW[i + 3] += w3 * decay
+            i += 4
+        while i < size:
+            w0 = W[i]
+            l0 += <double>(w0 * w0)
+            dW[i] += w0 * decay
+            i += 1
+        squares += (l0 + l1) + (l2 + l3)
     return squares
 
 
@@ -422,8 +463,12 @@ cdef double set_batch(Net *s, Batch *bt, const Source *sw, Py_ssize_t start,
     cdef double total
     bt.start = start
     bt.m = stop - start
-    bt.Xb = s.X if bt.gather else bt.X.base + start * bt.X.row_stride
-    bt.Yb = s.Y if bt.gather else bt.Y.base + start * bt.Y.row_stride
+    if bt.gather:
+        bt.Xb = s.X
+        bt.Yb = s.Y
+    else:
+        bt.Xb = bt.X.base + start * bt.X.row_stride
+        bt.Yb = bt.Y.base + start * bt.Y.row_stride
     bt.sw = NULL
     if sw.base == NULL:
         bt.sw_sum = <double>bt.m
