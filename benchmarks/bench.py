@@ -6,6 +6,7 @@
     python benchmarks/bench.py --no-memory  # skip the 1,000,000 x 100 peak-memory run
     python benchmarks/old_loop.py 88a389e /tmp/old   # build an earlier release ...
     python benchmarks/bench.py --old /tmp/old         # ... and race it in w1core
+    python benchmarks/bench.py --only w1core --cpu-time  # CPU time: for a busy machine
 
 Competitors run interleaved in one process (the order rotates each repeat) and
 every number is a median, because a shared machine is noisy.  The table is an
@@ -164,11 +165,18 @@ def interleaved(contenders, repeats):
     return results
 
 
+# The clock of timed() and gemm_floor(): wall time, or with --cpu-time in
+# w1core (where every contender runs on one thread) the process's CPU time,
+# which other processes on a shared machine disturb much less.
+clock = time.perf_counter
+CPU_TIME = False
+
+
 def timed(fn):
     def run():
-        start = time.perf_counter()
+        start = clock()
         fn()
-        return time.perf_counter() - start
+        return clock() - start
 
     return run
 
@@ -219,14 +227,14 @@ def gemm_floor(dtype, n_batches=250, batch=200, n_features=100, hidden=100):
     dW1, dW2, dZ1 = np.empty_like(W1), np.empty_like(W2), np.empty_like(A1)
 
     def run():
-        start = time.perf_counter()
+        start = clock()
         for _ in range(n_batches):
             np.matmul(X, W1, out=A1)
             np.matmul(A1, W2, out=Z2)
             np.matmul(A1.T, Z2, out=dW2)
             np.matmul(Z2, W2.T, out=dZ1)
             np.matmul(X.T, dZ1, out=dW1)
-        return time.perf_counter() - start
+        return clock() - start
 
     return run
 
@@ -312,7 +320,17 @@ def bench_w1_core(quick):
 
     skann's loop runs on the calling thread; the earlier release's C loop had
     a helper thread of its own, kept off here (its ``_CORES`` set to 1), so
-    that both compute on one core."""
+    that both compute on one core.  With ``--cpu-time`` the times are the
+    process's CPU time."""
+    global clock
+    clock = time.process_time if CPU_TIME else time.perf_counter
+    try:
+        return _bench_w1_core(quick)
+    finally:
+        clock = time.perf_counter
+
+
+def _bench_w1_core(quick):
     rows = []
     epochs, repeats = (5, 3) if quick else (5, 5)
     for dtype in (np.float64, np.float32):
@@ -869,8 +887,15 @@ def main():
         help="a directory holding an earlier skann built as package skann_old "
         "(benchmarks/old_loop.py), raced on one core in w1core",
     )
+    parser.add_argument(
+        "--cpu-time",
+        action="store_true",
+        help="time w1core (all on one thread) by CPU time: steadier when shared",
+    )
     parser.add_argument("--memory-child", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    global CPU_TIME
+    CPU_TIME = args.cpu_time
     if args.memory_child:
         return memory_child(args.memory_child)
     if args.old:
