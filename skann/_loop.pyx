@@ -124,15 +124,21 @@ cdef void matmul(char ta, char tb, int m, int n, int k, const floating *A, int l
     """C (m x n, rows ldc apart) = op(A) @ op(B), row-major; ta, tb: 'N' or
     'T' as in numpy's A.T; lda, ldb: the row lengths of A and B as stored.
     Computed in blocks of rows of C of at most PIECE multiply-adds each."""
-    cdef int pieces, rows, i0
+    cdef int pieces, rows, cols, i0
     if m == 0 or n == 0:
         return
     pieces = <int>((<double>m * n * k + PIECE - 1) // PIECE)
-    rows = (m + pieces - 1) // pieces if pieces > 1 else m
+    if ta == c'T' and tb == c'N':  # dW = A.T @ dZ: blocks of columns of dZ
+        cols = (n + pieces - 1) // pieces
+        i0 = 0
+        while i0 < n:
+            gemm(ta, tb, m, min(cols, n - i0), k, A, lda, B + i0, ldb, C + i0, ldc)
+            i0 += cols
+        return
+    rows = (m + pieces - 1) // pieces
     i0 = 0
-    while i0 < m:  # rows of op(A): rows of A, or columns of A
-        gemm(ta, tb, min(rows, m - i0), n, k,
-             A + (<Py_ssize_t>i0 * lda if ta == c'N' else i0), lda, B, ldb,
+    while i0 < m:  # blocks of rows of A
+        gemm(ta, tb, min(rows, m - i0), n, k, A + <Py_ssize_t>i0 * lda, lda, B, ldb,
              C + <Py_ssize_t>i0 * ldc, ldc)
         i0 += rows
 
@@ -197,19 +203,33 @@ cdef void bias_activation(floating *Z, const floating *b, Py_ssize_t m, int n,
                 z[j] = 1 / (1 + exp_(-(z[j] + b[j])))
 
 
-cdef void activation_derivative(const floating *A, floating *delta, Py_ssize_t size,
-                                int activation) noexcept nogil:
-    """delta *= f'(Z), with f' written through A = f(Z) (_activations.py)."""
+cdef void activation_derivative(const floating *A, floating *delta, Py_ssize_t m,
+                                int n, int activation, floating *db) noexcept nogil:
+    """delta *= f'(Z), with f' written through A = f(Z) (_activations.py); and
+    db = delta.sum(axis=0), row after row as numpy sums it, in the same pass
+    while each row is in cache."""
     cdef Py_ssize_t i
-    if activation == ACT_RELU:  # multiply by the mask, as numpy: NaN stays NaN
-        for i in range(size):
-            delta[i] *= <floating>(A[i] > 0)
-    elif activation == ACT_TANH:
-        for i in range(size):
-            delta[i] = delta[i] * (1 - A[i] * A[i])
-    elif activation == ACT_LOGISTIC:
-        for i in range(size):
-            delta[i] = delta[i] * ((1 - A[i]) * A[i])
+    cdef int j
+    cdef const floating *a
+    cdef floating *d
+    for i in range(m):
+        a = A + i * n
+        d = delta + i * n
+        if activation == ACT_RELU:  # multiply by the mask, as numpy: NaN stays NaN
+            for j in range(n):
+                d[j] *= <floating>(a[j] > 0)
+        elif activation == ACT_TANH:
+            for j in range(n):
+                d[j] = d[j] * (1 - a[j] * a[j])
+        elif activation == ACT_LOGISTIC:
+            for j in range(n):
+                d[j] = d[j] * ((1 - a[j]) * a[j])
+        if i == 0:
+            for j in range(n):
+                db[j] = d[j]
+        else:
+            for j in range(n):
+                db[j] += d[j]
 
 
 cdef inline floating log1pexp(floating z) noexcept nogil:
@@ -347,14 +367,14 @@ cdef double rows_pass(Net *s, Batch *bt, floating *params) noexcept nogil:
         matmul(c'N', c'T', m, n_in, width, dZ, width, params + s.coef_at[k], width,
                <floating *>s.deltas[k - 1], n_in)
         activation_derivative(<const floating *>s.outputs[k - 1],
-                              <floating *>s.deltas[k - 1], <Py_ssize_t>m * n_in,
-                              s.activation)
+                              <floating *>s.deltas[k - 1], m, n_in, s.activation,
+                              <floating *>s.grad + s.bias_at[k - 1])
     return loss
 
 
 cdef double columns_pass(Net *s, Batch *bt, const floating *params) noexcept nogil:
-    """dW = A_prev.T @ dZ and db = dZ.sum(axis=0) of every layer, plus the L2
-    term alpha / sw_sum * W.  Returns sum(W ** 2)."""
+    """dW = A_prev.T @ dZ of every layer and the output layer's db =
+    dZ.sum(axis=0), plus the L2 term alpha / sw_sum * W.  Returns sum(W ** 2)."""
     cdef int L = s.n_layers, m = <int>bt.m, k, n_in, width, j
     cdef floating *grad = <floating *>s.grad
     cdef floating decay = <floating>(bt.alpha / bt.sw_sum), w0, w1, w2, w3
@@ -378,11 +398,12 @@ cdef double columns_pass(Net *s, Batch *bt, const floating *params) noexcept nog
         dW = grad + s.coef_at[k]
         db = grad + s.bias_at[k]
         matmul(c'T', c'N', n_in, width, m, A_prev, n_in, dZ, width, dW, width)
-        for j in range(width):
-            db[j] = dZ[j]
-        for i in range(1, m):
+        if k == L - 1:  # (the hidden layers' db are summed by the rows pass)
             for j in range(width):
-                db[j] += dZ[i * width + j]
+                db[j] = dZ[j]
+            for i in range(1, m):
+                for j in range(width):
+                    db[j] += dZ[i * width + j]
         # four sums in turn, written out so that the compiler vectorises them
         size = <Py_ssize_t>n_in * width
         l0 = l1 = l2 = l3 = 0
@@ -547,6 +568,11 @@ cdef Source source_of(const char *base, Py_ssize_t n_rows, Py_ssize_t n_cols,
     return src
 
 
+cdef inline Py_ssize_t line(Py_ssize_t nbytes) noexcept nogil:
+    """``nbytes`` rounded up to whole cache lines (64 bytes)."""
+    return (nbytes + 63) // 64 * 64
+
+
 cdef class Stepper:
     """Stepper(layer_sizes, activation, output, float32, rows)
 
@@ -579,16 +605,18 @@ cdef class Stepper:
         n.activation = activation
         n.output = output
         n.rows = rows
-        # One block: the tables, then the buffers (all 8-byte aligned).
+        # One block: the tables, then the buffers, each from a cache-line
+        # boundary (BLAS kernels load aligned rows faster).
         table = 8 * (L + 1) + 8 * 4 * L
         for k in range(L):
             at += <Py_ssize_t>sizes[k] * sizes[k + 1]
         for k in range(L):
             at += sizes[k + 1]
-            cells += 2 * rows * sizes[k + 1]  # outputs and deltas
+            cells += 2 * line(rows * sizes[k + 1] * item)  # outputs and deltas
         n.n_params = at
-        cells += rows * (sizes[0] + sizes[L] + 1) + at
-        self.memory = <char *>PyMem_Malloc(table + cells * item)
+        cells += (line(rows * sizes[0] * item) + line(rows * sizes[L] * item)
+                  + line(rows * item) + line(at * item))
+        self.memory = <char *>PyMem_Malloc(table + 64 + cells)
         if self.memory == NULL:
             raise MemoryError()
         n.sizes = <int *>self.memory
@@ -606,18 +634,19 @@ cdef class Stepper:
             n.bias_at[k] = at
             at += sizes[k + 1]
         p = self.memory + table
+        p += (64 - (<size_t>p) % 64) % 64
         for k in range(L):
             width = sizes[k + 1]
             n.outputs[k] = p
-            p += rows * width * item
+            p += line(rows * width * item)
             n.deltas[k] = p
-            p += rows * width * item
+            p += line(rows * width * item)
         n.X = p
-        p += rows * sizes[0] * item
+        p += line(rows * sizes[0] * item)
         n.Y = p
-        p += rows * sizes[L] * item
+        p += line(rows * sizes[L] * item)
         n.sw = p
-        p += rows * item
+        p += line(rows * item)
         n.grad = p
 
     def __dealloc__(self):
