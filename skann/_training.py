@@ -90,7 +90,6 @@ class Scratch:
         self._workspace = None
         self._arrays = ()
         self.stepper = None  # the compiled loop's, see skann._compiled.stepper
-        self.tuner = None  # the compiled loop's, see skann._compiled.Tuner
 
     def __reduce__(self):
         # A copy (pickle, copy.deepcopy) is a new, empty scratch: the arrays

@@ -17,8 +17,8 @@ from sklearn.datasets import make_classification
 from sklearn.exceptions import ConvergenceWarning
 
 from skann import ANNClassifier, _activations, _compiled
-from skann._network import Network
 from skann._activations import HIDDEN, OUTPUT_LAYERS, SOLVERS, codes
+from skann._network import Network
 from skann._optimizers import init_state
 from skann._training import DivergenceError, Scratch, TrainingConfig, run_epoch
 

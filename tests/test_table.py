@@ -80,7 +80,7 @@ def problem(output, n=60, n_features=5, seed=0):
 
 
 needs_compiled = pytest.mark.skipif(
-    not _compiled.COMPILED, reason="skann._kernels was not compiled"
+    not _compiled.COMPILED, reason="skann._loop was not compiled"
 )
 
 
