@@ -305,3 +305,13 @@ def test_lbfgs_stops_when_the_loss_stalls_for_n_iter_no_change_iterations():
     with pytest.warns(ConvergenceWarning, match="200 iterations"):
         full = ANNClassifier(n_iter_no_change=np.inf, **common).fit(X, y)
     assert full.n_iter_ == 200
+
+
+def test_every_solver_states_its_defaults():
+    # A new row of the solver table must say what "auto" means for it.
+    from skann._activations import SOLVERS, names
+    from skann._base import SOLVER_DEFAULTS
+
+    assert set(SOLVER_DEFAULTS) == set(names(SOLVERS))
+    for solver, defaults in SOLVER_DEFAULTS.items():
+        assert "learning_rate" in defaults, solver
