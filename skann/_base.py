@@ -27,6 +27,7 @@ from sklearn.base import BaseEstimator
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state, column_or_1d
 from sklearn.utils._param_validation import Interval, Options, StrOptions
+from sklearn.utils.extmath import row_norms
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._activations import HIDDEN, SOLVERS, names
@@ -36,6 +37,7 @@ from ._network import Network, Workspace
 from ._optimizers import copy_state, init_state, lbfgs
 from ._training import (
     DivergenceError,
+    Plateau,
     Scratch,
     TrainingConfig,
     check_weights,
@@ -47,6 +49,48 @@ from ._validation import ACCEPT_SPARSE, FLOATS, plain_array
 # buffers take more than this: re-allocating them matters for calls on a few
 # rows, not for batches large enough to fill this.
 _KEPT_SCRATCH_BYTES = 4 << 20
+
+
+def input_scaled(base):
+    """A default step size for the plain gradient solvers: ``base`` divided by
+    the inputs' mean square ``mean(X ** 2)`` when that exceeds 1.
+
+    Their stable step shrinks as the square of the input scale (the first
+    layer's curvature grows with it): ``base`` suits standardised inputs, and
+    raw features of size 100 get a step 10,000 times smaller instead of
+    diverging.  Inputs smaller than standardised ones keep ``base``.
+    """
+
+    def learning_rate(X):
+        mean_square = float(row_norms(X, squared=True).mean()) / X.shape[1]
+        return base / max(1.0, mean_square)
+
+    learning_rate.base = base
+    return learning_rate
+
+
+# What a parameter left at "auto" means, per solver: one table to extend, with
+# a value or a function of the training inputs ``X``.  A step size that suits
+# one solver is far off for another -- full-batch "gd" takes one step per
+# epoch, Adam's steps are normalised per weight (so need no input scaling) --
+# and no single value trains every solver in max_iter=200 epochs.  The values
+# are measured (docs/coming_from_mlpclassifier.rst, "Defaults that differ");
+# "lbfgs" has no step size.
+SOLVER_DEFAULTS = {
+    "gd": {"learning_rate": input_scaled(0.5)},
+    "sgd": {"learning_rate": input_scaled(0.03)},
+    "adam": {"learning_rate": 0.01},
+    "lbfgs": {"learning_rate": None},
+}
+
+
+def resolve_auto(solver, name, value, X):
+    """``value``, or the default of ``solver`` for ``name`` (on the training
+    inputs ``X``) when ``value`` is ``"auto"``."""
+    if not (isinstance(value, str) and value == "auto"):
+        return value
+    default = SOLVER_DEFAULTS[solver][name]
+    return default(X) if callable(default) else default
 
 
 def is_stochastic(estimator):
@@ -72,7 +116,10 @@ class BaseANN(*CALLBACK_BASES, BaseEstimator):
         "hidden_size": [Interval(Integral, 1, None, closed="left"), tuple, list],
         "activation": [StrOptions(set(names(HIDDEN)))],
         "solver": [StrOptions(set(names(SOLVERS)))],
-        "learning_rate": [Interval(Real, 0, None, closed="neither")],
+        "learning_rate": [
+            StrOptions({"auto"}),
+            Interval(Real, 0, None, closed="neither"),
+        ],
         "alpha": [Interval(Real, 0, None, closed="left")],
         "batch_size": [
             StrOptions({"auto"}),
@@ -149,7 +196,10 @@ class BaseANN(*CALLBACK_BASES, BaseEstimator):
             X, Y, output, sample_weight, rng, continuing, incremental
         )
         config = TrainingConfig.from_estimator(
-            self, batch_size=batch_size, max_iter=1 if incremental else self.max_iter
+            self,
+            batch_size=batch_size,
+            max_iter=1 if incremental else self.max_iter,
+            learning_rate=self._resolved_learning_rate(X, incremental, fitted),
         )
         state = self._start_optimizer(net, config, incremental, fitted)
         # The fit's scratch memory; partial_fit reuses the previous call's.
@@ -268,9 +318,34 @@ class BaseANN(*CALLBACK_BASES, BaseEstimator):
         )
         vars(self).update(self._weight_attributes(net))
 
+    def _resolved_learning_rate(self, X, incremental, fitted):
+        """The step size to train with: ``learning_rate``, or the solver's
+        default on ``X`` (:data:`SOLVER_DEFAULTS`) for ``"auto"``; None for
+        ``"lbfgs"``.  Resolved by ``fit`` and by the first ``partial_fit``,
+        and again only when ``learning_rate`` or ``solver`` has changed since
+        (``set_params``)."""
+        if self.solver == "lbfgs":
+            return None
+        previous = self.__dict__.get("_optimizer_state")
+        if incremental and fitted and previous["solver"] == self.solver:
+            # (states pickled before "auto" existed hold only the float)
+            if (
+                previous.get("learning_rate_param", previous.get("learning_rate_init"))
+                == self.learning_rate
+            ):
+                return previous["learning_rate_init"]
+        return float(resolve_auto(self.solver, "learning_rate", self.learning_rate, X))
+
     def _start_optimizer(self, net, config, incremental, fitted):
         """partial_fit carries the optimizer state on (a copy, for rollback);
-        fit starts afresh, as MLPClassifier does, also with warm_start."""
+        fit starts afresh, as MLPClassifier does, also with warm_start.
+
+        The step size is ``learning_rate``, or the solver's default on ``X``
+        (:data:`SOLVER_DEFAULTS`) for ``"auto"``: resolved by ``fit`` and by
+        the first ``partial_fit``, and again only when ``learning_rate`` or
+        ``solver`` has changed since (``set_params``)."""
+        if self.solver == "lbfgs":  # no step size, nothing kept between fits
+            return {"solver": "lbfgs", "learning_rate_init": None}
         previous = self.__dict__.get("_optimizer_state")
         initial = float(config.learning_rate)
         if incremental and fitted and previous["solver"] == config.solver:
@@ -280,6 +355,7 @@ class BaseANN(*CALLBACK_BASES, BaseEstimator):
         else:
             state = init_state(config.solver, net.params, initial)
         state["learning_rate_init"] = initial
+        state["learning_rate_param"] = self.learning_rate
         return state
 
     def _hidden_sizes(self):
@@ -329,6 +405,16 @@ class BaseANN(*CALLBACK_BASES, BaseEstimator):
 
     def _fit_lbfgs(self, net, X, Y, sample_weight, config, scratch):
         workspace = scratch.workspace(net, X.shape[0])  # one for every evaluation
+        # tol and n_iter_no_change stop L-BFGS as they stop the other solvers,
+        # once the loss has stalled (MLPClassifier's L-BFGS ignores
+        # n_iter_no_change).  Past that point L-BFGS creeps along the flat
+        # directions the small L2 penalty leaves, where rounding steers it.
+        plateau = Plateau(config.tol, config.n_iter_no_change)
+
+        def stalled(loss):
+            plateau.update(loss)
+            return plateau.exhausted
+
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
             result = lbfgs(
                 lambda params: net.loss_grad(
@@ -336,11 +422,12 @@ class BaseANN(*CALLBACK_BASES, BaseEstimator):
                 ),
                 net.params,
                 config,
+                stop=stalled,
             )
         try:
             check_weights(net.params)
         except DivergenceError as exc:
-            raise self._divergence(str(exc)) from None
+            raise self._divergence(str(exc), None) from None
         if result.status != 0:
             warnings.warn(
                 f"lbfgs failed to converge after {result.nit} iterations "
@@ -382,7 +469,7 @@ class BaseANN(*CALLBACK_BASES, BaseEstimator):
                 hooks=hooks,
             )
         except DivergenceError as exc:
-            raise self._divergence(str(exc)) from None
+            raise self._divergence(str(exc), state["learning_rate_init"]) from None
         if history.interrupted:
             warnings.warn(
                 f"Training interrupted after {history.n_iter} epochs: keeping the "
@@ -437,11 +524,16 @@ class BaseANN(*CALLBACK_BASES, BaseEstimator):
 
         return X, Y, y, sample_weight, score
 
-    def _divergence(self, what):
+    def _divergence(self, what, learning_rate):
+        advice = (
+            "Scale the inputs (e.g. with StandardScaler), or try a larger alpha."
+            if learning_rate is None
+            else f"Try a lower learning_rate (now {learning_rate}), scale the "
+            "inputs (e.g. with StandardScaler), or a larger alpha."
+        )
         return ValueError(
             f"Training diverged: {what}. The model was left as it was before this "
-            f"call. Try a lower learning_rate (now {self.learning_rate}), scale the "
-            "inputs (e.g. with StandardScaler), or a larger alpha."
+            f"call. {advice}"
         )
 
     @staticmethod
@@ -480,6 +572,7 @@ class BaseANN(*CALLBACK_BASES, BaseEstimator):
         as the ``"invscaling"`` schedule does."""
         vars(self).update(self._model_attributes(net, targets))
         self._optimizer_state = state
+        self.learning_rate_ = state.get("learning_rate_init")
         vars(self).update(weight_attributes)
         counting_on = continuing and incremental
         self.n_iter_ = (self.n_iter_ if counting_on else 0) + result["n_iter"]

@@ -44,8 +44,15 @@ class ANNClassifier(ClassifierMixin, BaseANN):
         ``"adam"``: minibatch Adam; ``"lbfgs"``: scipy's L-BFGS-B on the
         whole dataset.
 
-    learning_rate : float, default=0.001
-        Step size of ``"gd"``, ``"sgd"`` and ``"adam"``.
+    learning_rate : float or "auto", default="auto"
+        Step size of ``"gd"``, ``"sgd"`` and ``"adam"``.  ``"auto"`` picks
+        one that suits the solver: 0.01 for ``"adam"``; for ``"gd"`` (one
+        step per epoch) 0.5 and for ``"sgd"`` 0.03, each divided by the
+        inputs' mean square ``mean(X ** 2)`` when it exceeds 1 (raw features
+        of size 100 get a 10,000 times smaller step instead of diverging).
+        The value used is the fitted attribute ``learning_rate_``; a
+        ``partial_fit`` resolves it on its first call and keeps it until
+        ``learning_rate`` or ``solver`` changes.  ``"lbfgs"`` has no step size.
 
     alpha : float, default=0.0001
         Strength of the L2 penalty on the weights (not on the biases).
@@ -124,6 +131,10 @@ class ANNClassifier(ClassifierMixin, BaseANN):
         Views into one flat parameter buffer.
     intercepts_ : list of ndarray
         ``intercepts_[i]`` has shape ``(n_out,)``: the biases of layer ``i``.
+    learning_rate_ : float or None
+        The step size the last ``fit`` / ``partial_fit`` started from:
+        ``learning_rate``, or the solver's value for ``"auto"`` (None with
+        ``"lbfgs"``).  A schedule changes the step size from there.
     n_iter_ : int
         Number of epochs (``"lbfgs"``: iterations) run.
     t_ : int
@@ -188,7 +199,7 @@ class ANNClassifier(ClassifierMixin, BaseANN):
         hidden_size=100,
         activation="relu",
         solver="adam",
-        learning_rate=0.001,
+        learning_rate="auto",
         alpha=0.0001,
         batch_size="auto",
         max_iter=200,

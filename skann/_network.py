@@ -156,18 +156,34 @@ class Network:
         return coefs, intercepts
 
     def initialize(self, rng, Y=None, sample_weight=None):
-        """Draw weights from ``rng``: He-uniform into relu layers, Glorot-uniform
-        elsewhere.  Hidden biases start at zero; the output biases start at the
-        log prior of the targets ``Y`` when given (weighted by
-        ``sample_weight``), so the untrained network predicts the class
-        frequencies instead of a random guess."""
+        """Draw the hidden layers' weights from ``rng`` and start the output
+        layer at zero, its biases at the log prior of the targets ``Y`` when
+        given (weighted by ``sample_weight``).
+
+        Hidden weights are uniform in ``+-sqrt(6 / fan_in)`` into relu layers
+        (He), ``+-sqrt(6 / (fan_in + fan_out))`` elsewhere (Glorot), times 4
+        into logistic layers: Glorot and Bengio's gain for the sigmoid, whose
+        slope at 0 is 1/4, so that gradients reach the first layers of a deep
+        logistic network as they do through tanh.
+
+        Zero output weights make the untrained network predict exactly the
+        (weighted) class frequencies, whatever the scale of the inputs: a
+        random output layer starts from logits of a few units of either sign,
+        which training first has to unlearn.  Their first gradient,
+        ``A_hidden.T @ (A_out - Y)``, is not zero, and the hidden weights are
+        random, so every hidden unit learns something of its own from the
+        second step on.
+        """
         last = len(self.shapes) - 1
-        for k, ((n_in, n_out), W) in enumerate(zip(self.shapes, self.coefs)):
-            if self.activation == "relu" and k < last:
+        for k, ((n_in, n_out), W) in enumerate(zip(self.shapes[:last], self.coefs)):
+            if self.activation == "relu":
                 bound = np.sqrt(6.0 / n_in)
             else:
                 bound = np.sqrt(6.0 / (n_in + n_out))
+                if self.activation == "logistic":
+                    bound *= 4.0
             W[...] = rng.uniform(-bound, bound, size=W.shape)
+        self.coefs[last][...] = 0
         self.params[self.n_coef :] = 0
         if Y is not None:
             self.intercepts[-1][...] = self.log_prior(Y, sample_weight)

@@ -15,7 +15,7 @@ import copy
 import math
 
 import numpy as np
-from scipy.optimize import minimize
+from scipy.optimize import OptimizeResult, minimize
 
 
 def init_state(solver, params, learning_rate):
@@ -97,11 +97,17 @@ def adam_step(params, grad, state, config, scratch=None):
 STEPS = {"gd": gd_step, "sgd": sgd_step, "adam": adam_step}
 
 
-def lbfgs(loss_grad, params, config):
+class _Plateau(Exception):
+    """Raised by :func:`lbfgs`'s callback to end the run (any scipy version)."""
+
+
+def lbfgs(loss_grad, params, config, stop=None):
     """Minimise ``loss_grad`` over ``params`` (updated in place) with scipy's L-BFGS-B.
 
     ``loss_grad(params) -> (loss, grad)``; ``config`` gives ``max_iter``,
-    ``max_fun`` and ``tol``.  Returns scipy's ``OptimizeResult``
+    ``max_fun`` and ``tol``.  ``stop(loss) -> bool``, when given, is asked
+    after each iteration whether the loss has stopped improving; True ends
+    the run there, as a converged one.  Returns scipy's ``OptimizeResult``
     with one more field, ``loss_curve``: the loss after each iteration.
     """
     last = {}
@@ -114,18 +120,36 @@ def lbfgs(loss_grad, params, config):
         return loss, np.array(grad, dtype=np.float64)
 
     curve = []
-    result = minimize(
-        fun,
-        params.astype(np.float64),
-        method="L-BFGS-B",
-        jac=True,
-        callback=lambda xk: curve.append(last["loss"]),
-        options={
-            "maxfun": config.max_fun,
-            "maxiter": config.max_iter,
-            "gtol": config.tol,
-        },
-    )
+
+    def callback(xk):
+        # L-BFGS-B's last evaluation is the iterate it accepted, ``xk``.
+        curve.append(last["loss"])
+        if stop is not None and stop(curve[-1]):
+            last["x"] = np.array(xk)
+            raise _Plateau
+
+    try:
+        result = minimize(
+            fun,
+            params.astype(np.float64),
+            method="L-BFGS-B",
+            jac=True,
+            callback=callback,
+            options={
+                "maxfun": config.max_fun,
+                "maxiter": config.max_iter,
+                "gtol": config.tol,
+            },
+        )
+    except _Plateau:
+        result = OptimizeResult(
+            x=last["x"],
+            fun=curve[-1],
+            nit=len(curve),
+            status=0,
+            success=True,
+            message="the loss stopped improving by tol",
+        )
     params[...] = result.x
     result.loss_curve = curve
     return result

@@ -30,8 +30,9 @@ class TrainingConfig:
 
     Each field is named after the estimator parameter it comes from (see
     :meth:`from_estimator`) and defaults to that parameter's default, except
-    ``batch_size`` and ``max_iter``, which the fit resolves ("auto" batches,
-    one epoch per ``partial_fit`` call).  A new training ingredient is one
+    ``batch_size``, ``max_iter`` and ``learning_rate``, which the fit resolves
+    ("auto" batches, one epoch per ``partial_fit`` call, the solver's step
+    size for ``learning_rate="auto"``).  A new training ingredient is one
     field here and the code that reads it.
     """
 

@@ -61,7 +61,12 @@ def problem(target, n_samples, n_features=6, dtype=np.float64, seed=0):
 
 def network(X, Y, output, activation, hidden, seed=0):
     net = Network((X.shape[1], *hidden, Y.shape[1]), activation, output, dtype=X.dtype)
-    return net.initialize(np.random.RandomState(seed), Y)
+    rng = np.random.RandomState(seed)
+    net.initialize(rng, Y)
+    # Random output weights, not initialize()'s zeros: every layer's gradient
+    # is then non-zero from the first step, so each is compared.
+    net.coefs[-1][...] = rng.uniform(-1, 1, size=net.coefs[-1].shape)
+    return net
 
 
 def make_stepper(net, rows):

@@ -61,6 +61,9 @@ def test_gradient_matches_central_differences(
     sample_weight = rng.uniform(0.1, 3, size=X.shape[0]) if weighted else None
     net = Network((X.shape[1], *hidden, Y.shape[1]), activation, output)
     net.initialize(rng)
+    # initialize() starts the output layer at zero, where every hidden layer's
+    # gradient is zero too: random output weights and biases test them all.
+    net.coefs[-1][...] = rng.uniform(-1, 1, size=net.coefs[-1].shape)
     net.params[net.n_coef :] = rng.normal(scale=0.1, size=net.n_params - net.n_coef)
 
     loss, analytic = net.loss_grad(X, Y, alpha, sample_weight)
@@ -74,7 +77,9 @@ def test_gradient_matches_central_differences(
 def test_gradient_check_detects_a_wrong_gradient():
     # The finite-difference oracle is sharp enough to catch a 1% error.
     X, Y, output = make_problem("multiclass")
-    net = Network((5, 4, 3), "tanh", output).initialize(np.random.RandomState(0))
+    rng = np.random.RandomState(0)
+    net = Network((5, 4, 3), "tanh", output).initialize(rng)
+    net.coefs[-1][...] = rng.uniform(-1, 1, size=net.coefs[-1].shape)
     _, analytic = net.loss_grad(X, Y, 0.1)
     numeric = numerical_gradient(net, X, Y, 0.1, None)
     analytic[3] *= 1.01

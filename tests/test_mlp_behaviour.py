@@ -7,7 +7,7 @@ import warnings
 
 import numpy as np
 import pytest
-from sklearn.datasets import load_iris, make_classification
+from sklearn.datasets import load_digits, load_iris, make_classification
 from sklearn.exceptions import ConvergenceWarning
 from test_failure_safety import assert_same
 
@@ -121,6 +121,7 @@ def test_invscaling_continues_over_warm_start():
     clf = ANNClassifier(
         solver="sgd",
         hidden_size=4,
+        learning_rate=0.001,
         learning_rate_schedule="invscaling",
         max_iter=1,
         power_t=0.25,
@@ -176,3 +177,29 @@ def test_warm_start_with_early_stopping_keeps_scoring():
         clf.fit(Xi, yi)
         clf.set_params(max_iter=20).fit(Xi, yi)
     assert len(clf.validation_scores_) > 0
+
+
+# --------------------------------------------------------------- regularisation
+def test_larger_alpha_gives_smaller_weights():
+    # What the L2 penalty promises: a larger alpha, a smaller sum of squared
+    # weights (scikit-learn's test_alpha asks it of each layer's sum of |w|).
+    digits = load_digits(n_class=2)
+    X2, y2 = digits.data[:100] / 16, digits.target[:100]
+    squares = [
+        sum(
+            float(np.sum(W**2))
+            for W in ANNClassifier(hidden_size=10, alpha=alpha, random_state=1)
+            .fit(X2, y2)
+            .coefs_
+        )
+        for alpha in (0.0, 1.0, 10.0)
+    ]
+    assert squares[0] > squares[1] > squares[2]
+
+
+def test_max_fun_limits_lbfgs():
+    with pytest.warns(ConvergenceWarning, match="F,G EVALUATIONS"):
+        clf = ANNClassifier(
+            solver="lbfgs", hidden_size=50, max_fun=10, max_iter=150, random_state=1
+        ).fit(X, y)
+    assert clf.n_iter_ <= 10

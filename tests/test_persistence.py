@@ -165,7 +165,7 @@ def test_partial_fit_after_loading_continues(store, target, solver, tmp_path):
     # The optimizer state matters: restarting it gives other weights, so the
     # equality above shows the loaded state was used.
     fresh, _, _ = _fit(target, solver, class_weight="balanced")
-    fresh._optimizer_state = init_state(solver, fresh._params, fresh.learning_rate)
+    fresh._optimizer_state = init_state(solver, fresh._params, fresh.learning_rate_)
     fresh.partial_fit(X2, y2)
     fresh.partial_fit(X2[::-1], y2[::-1])
     assert not np.allclose(fresh._params, loaded._params)

@@ -1,21 +1,34 @@
-"""scikit-learn's own estimator checks, over several configurations, nothing excused."""
+"""scikit-learn's own estimator checks, nothing excused.
+
+Every configuration a user can pick by solver and activation, at two sizes
+(one hidden layer of 5, two of (4, 3)), with every other parameter at its
+default: issue #10's sweep.  Then a few more defaults-only variations.
+"""
+
+import itertools
 
 from sklearn.utils.estimator_checks import check_estimator, parametrize_with_checks
 
 from skann import ANNClassifier
 
-CONFIGURATIONS = [
+SOLVERS = ["gd", "sgd", "adam", "lbfgs"]
+ACTIVATIONS = ["identity", "logistic", "tanh", "relu"]
+HIDDEN_SIZES = [5, (4, 3)]
+
+SWEEP = [
+    ANNClassifier(solver=solver, activation=activation, hidden_size=hidden_size)
+    for solver, activation, hidden_size in itertools.product(
+        SOLVERS, ACTIVATIONS, HIDDEN_SIZES
+    )
+]
+MORE = [
     ANNClassifier(),
-    ANNClassifier(solver="gd", learning_rate=0.1),
-    ANNClassifier(solver="sgd", learning_rate=0.01),
-    ANNClassifier(solver="lbfgs"),
     ANNClassifier(hidden_size=(8, 8)),
-    ANNClassifier(activation="tanh"),
     ANNClassifier(class_weight="balanced"),
 ]
 
 
-@parametrize_with_checks(CONFIGURATIONS)
+@parametrize_with_checks(SWEEP + MORE)
 def test_sklearn_compatible_estimator(estimator, check):
     check(estimator)
 

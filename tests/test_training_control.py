@@ -4,9 +4,12 @@ import numpy as np
 import pytest
 import sklearn.model_selection
 from sklearn.datasets import load_digits, make_classification
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.preprocessing import StandardScaler
 
 import skann._classifier
 from skann import ANNClassifier
+from skann._base import resolve_auto
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 
@@ -36,7 +39,7 @@ def test_early_stopping_restores_the_best_weights(noisy, monkeypatch):
     split = capture_validation_split(monkeypatch)
     clf = ANNClassifier(
         hidden_size=64,
-        learning_rate=0.01,
+        learning_rate=0.1,
         early_stopping=True,
         n_iter_no_change=5,
         max_iter=300,
@@ -213,3 +216,102 @@ def test_clones_streaming_in_parallel_threads_match_a_sequential_run():
         thread.join()
     for model, params in zip(models, expected):
         np.testing.assert_array_equal(model._params, params)
+
+
+# ------------------------------------------------------ defaults per solver
+def test_auto_learning_rate_resolves_per_solver_and_is_shown():
+    X, y = make_classification(60, 4, random_state=0)
+    X = StandardScaler().fit_transform(X)
+    rates = {}
+    for solver in ("gd", "sgd", "adam", "lbfgs"):
+        clf = ANNClassifier(hidden_size=3, solver=solver, max_iter=2, random_state=0)
+        rates[solver] = clf.fit(X, y).learning_rate_
+    # standardised inputs: each solver's base step
+    assert rates == {"gd": 0.5, "sgd": 0.03, "adam": 0.01, "lbfgs": None}
+    assert ANNClassifier().learning_rate == "auto"  # get_params shows the choice
+    explicit = ANNClassifier(learning_rate=0.2, solver="sgd", max_iter=2).fit(X, y)
+    assert explicit.learning_rate_ == 0.2
+
+
+@pytest.mark.parametrize(
+    "solver, shrinks", [("gd", True), ("sgd", True), ("adam", False)]
+)
+def test_auto_learning_rate_of_plain_gradient_steps_follows_the_input_scale(
+    solver, shrinks
+):
+    # Raw features of size ~100 (mean square ~1e4): gd and sgd take a step
+    # 1e4 times smaller and train instead of diverging; Adam's steps are
+    # normalised per weight, so its default does not depend on the scale.
+    X, y = make_classification(100, 2, n_redundant=0, random_state=0)
+    X = StandardScaler().fit_transform(X)
+    raw = X + 100
+    common = dict(solver=solver, activation="identity", hidden_size=(4, 3))
+    scaled_rate = ANNClassifier(**common, random_state=0).fit(X, y).learning_rate_
+    clf = ANNClassifier(**common, random_state=0).fit(raw, y)
+    mean_square = np.mean(raw**2)
+    expected = scaled_rate / mean_square if shrinks else scaled_rate
+    assert clf.learning_rate_ == pytest.approx(expected)
+    assert np.isfinite(clf.loss_)
+
+
+def test_auto_learning_rate_follows_set_params_in_partial_fit():
+    X, y = make_classification(60, 4, random_state=0)
+    sgd_auto = resolve_auto("sgd", "learning_rate", "auto", X)
+    clf = ANNClassifier(hidden_size=3, solver="sgd", random_state=0)
+    clf.partial_fit(X, y, classes=[0, 1])
+    assert clf._optimizer_state["learning_rate"] == clf.learning_rate_ == sgd_auto
+    # resolved once: a later batch of another scale keeps the step
+    clf.partial_fit(X * 10, y)
+    assert clf.learning_rate_ == sgd_auto
+    clf.set_params(learning_rate=0.001).partial_fit(X, y)
+    assert clf.learning_rate_ == clf._optimizer_state["learning_rate"] == 0.001
+    clf.set_params(learning_rate="auto").partial_fit(X, y)
+    assert clf.learning_rate_ == sgd_auto
+    # another solver starts its own state, at its own default step
+    clf.set_params(solver="adam").partial_fit(X, y)
+    assert clf._optimizer_state["learning_rate"] == clf.learning_rate_ == 0.01
+    assert clf.n_iter_ == 5
+
+
+@pytest.mark.parametrize("solver", ["gd", "sgd", "adam", "lbfgs"])
+def test_untrained_network_predicts_the_weighted_class_prior(solver):
+    # Output weights start at zero and biases at the log prior: the network
+    # predicts the (weighted) class frequencies, whatever the input scale.
+    X, y = make_classification(90, 5, n_classes=3, n_informative=3, random_state=0)
+    X = X * 1000
+    sample_weight = np.where(y == 0, 3.0, 1.0)
+    clf = ANNClassifier(hidden_size=4, solver=solver, random_state=0)
+    net = clf._start_network  # the network fit would start from
+    Y = np.eye(3)[y]
+    start = net(X, Y, "softmax", sample_weight, np.random.RandomState(0), False, False)
+    proba = np.exp(start.logits(X))
+    proba /= proba.sum(axis=1, keepdims=True)
+    prior = np.bincount(y, sample_weight) / sample_weight.sum()
+    np.testing.assert_allclose(proba, np.tile(prior, (90, 1)), rtol=1e-9)
+    assert np.abs(start.coefs[0]).max() > 0  # hidden layers are random
+
+
+def test_lbfgs_stops_when_the_loss_stalls_for_n_iter_no_change_iterations():
+    X, y = make_classification(300, 20, n_informative=4, flip_y=0.3, random_state=0)
+    common = dict(solver="lbfgs", hidden_size=4, alpha=1.0, random_state=0)
+    stalled = ANNClassifier(**common).fit(X, y)
+    assert stalled.n_iter_ < 200
+    curve = np.asarray(stalled.loss_curve_)
+    patience = stalled.n_iter_no_change
+    # each of the last n_iter_no_change + 1 iterations improved by < tol
+    gains = -np.diff(curve[-patience - 2 :])
+    assert len(gains) == patience + 1 and np.all(gains < stalled.tol)
+    assert np.diff(curve[: -patience - 1]).min() < -stalled.tol  # not before
+    with pytest.warns(ConvergenceWarning, match="200 iterations"):
+        full = ANNClassifier(n_iter_no_change=np.inf, **common).fit(X, y)
+    assert full.n_iter_ == 200
+
+
+def test_every_solver_states_its_defaults():
+    # A new row of the solver table must say what "auto" means for it.
+    from skann._activations import SOLVERS, names
+    from skann._base import SOLVER_DEFAULTS
+
+    assert set(SOLVER_DEFAULTS) == set(names(SOLVERS))
+    for solver, defaults in SOLVER_DEFAULTS.items():
+        assert "learning_rate" in defaults, solver

@@ -40,7 +40,7 @@ def test_grid_search_over_learning_rate_and_hidden_size_in_a_pipeline(digits):
     grid = {"ann__learning_rate": [1e-3, 1e-2], "ann__hidden_size": [16, (16, 16)]}
     search = GridSearchCV(pipe, grid, cv=3, n_jobs=2).fit(X, y)
     assert len(search.cv_results_["params"]) == 4
-    assert search.best_score_ > 0.85
+    assert search.best_score_ > 0.8  # 30 epochs; chance is 0.1
     assert search.best_estimator_.named_steps["ann"].n_iter_ == 30
 
 
