@@ -329,6 +329,13 @@ class ANNRegressor(RegressorMixin, BaseANN):
                 "Poisson regression."
             )
         if continuing:
+            if OUTPUT_OF_LOSS[self.loss] != self.out_activation_:
+                raise ValueError(
+                    "Cannot continue training: the network was fitted with the "
+                    f"{self.out_activation_!r} output of another loss than "
+                    f"loss={self.loss!r}. Restore loss, or set warm_start=False "
+                    "to start anew."
+                )
             n_outputs = 1 if y.ndim == 1 else y.shape[1]
             if n_outputs != self.n_outputs_:
                 raise ValueError(

@@ -277,6 +277,15 @@ BAD_INPUTS = [
         REGRESSOR,
     ),
     (
+        "loss-changed-partial_fit",
+        _partial_fit,
+        (X, np.abs(y_real)),
+        {"loss": "poisson"},
+        ValueError,
+        "Cannot continue training.*Restore loss",
+        REGRESSOR,
+    ),
+    (
         "poisson-negative-y",
         _fit,
         (X, -np.ones(60)),
