@@ -1,8 +1,9 @@
 """Validation fast paths and the classifier's label checks.
 
 ``validate_data`` costs more than a small ``predict`` or ``partial_fit``
-itself.  :func:`plain_array` and :func:`plain_targets` recognise, cheaply, the
-inputs it would return unchanged without complaint, so those skip it;
+itself.  :func:`plain_array`, :func:`plain_targets` (labels) and
+:func:`plain_values` (real targets) recognise, cheaply, the inputs it would
+return unchanged without complaint, so those skip it;
 everything else takes the full path and its error messages.
 """
 
