@@ -300,10 +300,16 @@ def convert_ann_regressor(scope, operator, container):
     np_dtype = (
         np.float64 if proto_dtype == onnx_proto.TensorProto.DOUBLE else np.float32
     )
+    link = row(OUTPUT_LAYERS, model.out_activation_).onnx  # the inverse link
+    if link is None:
+        raise NotImplementedError(
+            f"skann.onnx cannot convert the output layer {model.out_activation_!r}; "
+            f"it converts {_OUTPUTS}."
+        )
     Z = _logits(scope, container, model, operator.inputs[0].full_name, proto_dtype)
-    if model.out_activation_ == "exp":
-        A = scope.get_unique_variable_name("exp_Z")
-        container.add_node("Exp", Z, A, name=scope.get_unique_operator_name("Exp"))
+    if link != "Identity":  # "Exp" for the Poisson loss
+        A = scope.get_unique_variable_name("mean")
+        container.add_node(link, Z, A, name=scope.get_unique_operator_name(link))
         Z = A
     scale = scope.get_unique_variable_name("target_scale")
     mean = scope.get_unique_variable_name("target_mean")
