@@ -1,7 +1,8 @@
-"""skann: a scikit-learn neural-network classifier on its own small numpy core."""
+"""skann: scikit-learn neural networks on their own small numpy core."""
 
 from ._classifier import ANNClassifier
+from ._regressor import ANNRegressor
 from ._show_versions import show_versions
 
 __version__ = "0.1.0"
-__all__ = ["ANNClassifier", "show_versions", "__version__"]
+__all__ = ["ANNClassifier", "ANNRegressor", "show_versions", "__version__"]

@@ -15,7 +15,11 @@ alone (relu, tanh and logistic all allow it), so the backward pass never needs
 
 The output layer's loss is computed in :mod:`skann._network` from logits, so
 that the cross-entropy never takes ``log(0)``; the table gives the functions
-that turn a fitted model's logits into predictions.
+that turn a fitted model's logits into predictions: probabilities for the
+classifier's outputs, the target's mean for the regressor's (``identity``
+with the squared error, ``exp`` -- the log link -- with the Poisson
+deviance).  Each output pairs with its canonical loss, so that the gradient
+with respect to the logits is ``A - Y`` for all of them.
 """
 
 from dataclasses import dataclass
@@ -89,6 +93,11 @@ def logistic_derivative(A, delta, scratch=None):
     delta *= s
 
 
+def exp(Z):
+    """``e^z``, in place: the log link's inverse."""
+    return np.exp(Z, out=Z)
+
+
 def softmax_rows(Z):
     """One distribution over the classes per row."""
     return softmax(Z, axis=1)
@@ -148,8 +157,10 @@ HIDDEN = (
 OUTPUT_LAYERS = (
     Output("logistic", expit, log_expit, "binary cross-entropy", "Sigmoid"),
     Output("softmax", softmax_rows, log_softmax_rows, "cross-entropy", "Softmax"),
-    # Position 2 is "identity" (regression with the squared error), which
-    # ANNRegressor adds together with its loss in the numpy core.
+    # Regression (ANNRegressor): the mean of the target, from the logits.
+    Output("identity", identity, None, "squared error", "Identity"),
+    # Poisson stays on numpy: the regression benchmark trains it rarely.
+    Output("exp", exp, None, "Poisson deviance", "Exp", compiled=False),
 )
 
 #: Solvers; the position is the compiled loop's code.  L-BFGS runs in scipy.

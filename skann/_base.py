@@ -6,9 +6,10 @@ L-BFGS or the epoch loop, early stopping's hold-out split, commit of the
 fitted attributes, rollback on failure), the logits of a fitted network and
 pickling.  A subclass states its contract through a few hooks:
 
-- ``_training_data(X, y, classes, incremental, fitted, continuing)``:
-  validated ``X``, ``y`` and ``targets``, the fitted target attributes
-  (``{"classes_": ...}``);
+- ``_training_data(X, y, sample_weight, classes, incremental, fitted,
+  continuing)``: validated ``X``, ``y`` and ``targets``, the fitted target
+  attributes (``{"classes_": ...}``, or the regressor's target scale, which
+  the sample weights enter);
 - ``_encode(y, targets, dtype)``: the network's targets ``Y`` and its output
   layer's name;
 - ``_sample_weight(X, y, Y, sample_weight, output, incremental, continuing)``:
@@ -176,7 +177,7 @@ class BaseANN(*CALLBACK_BASES, BaseEstimator):
             self._sync_weights()
         continuing = fitted and (incremental or self.warm_start)
         X, y, targets = self._training_data(
-            X, y, classes, incremental, fitted, continuing
+            X, y, sample_weight, classes, incremental, fitted, continuing
         )
         dtype = self._params.dtype if continuing else X.dtype
         X = X.astype(dtype, copy=False)
@@ -230,8 +231,9 @@ class BaseANN(*CALLBACK_BASES, BaseEstimator):
         else:
             self.__dict__.pop("_scratch", None)
 
-    def _validate_xy(self, X, y, continuing):
-        """``validate_data`` on training data; a column ``y`` becomes 1-D."""
+    def _validate_xy(self, X, y, continuing, y_numeric=False):
+        """``validate_data`` on training data; a column ``y`` becomes 1-D;
+        ``y_numeric``: a ``y`` of objects becomes floats (regression)."""
         if y is None:
             raise ValueError(
                 f"{type(self).__name__} requires y to be passed, but the target "
@@ -243,6 +245,7 @@ class BaseANN(*CALLBACK_BASES, BaseEstimator):
             y,
             accept_sparse=ACCEPT_SPARSE,
             multi_output=True,
+            y_numeric=y_numeric,
             dtype=FLOATS,
             reset=not continuing,
         )
@@ -495,7 +498,7 @@ class BaseANN(*CALLBACK_BASES, BaseEstimator):
     def _hold_out(self, X, Y, y, sample_weight, rng, targets):
         """Split off the early-stopping validation set and its scorer."""
         n_val = math.ceil(self.validation_fraction * X.shape[0])  # as the split
-        if n_val < 2:  # one sample's score is 0 or 1: no signal to stop on
+        if n_val < 2:  # one sample's accuracy is 0 or 1, its R² undefined
             raise ValueError(
                 f"The validation set is too small: early_stopping=True holds out "
                 f"{n_val} of {X.shape[0]} samples (validation_fraction="

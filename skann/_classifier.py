@@ -321,7 +321,9 @@ class ANNClassifier(ClassifierMixin, BaseANN):
         return self._guarded_fit(X, y, sample_weight, classes=classes, incremental=True)
 
     # ---------------------------------------------- hooks of the fitting machinery
-    def _training_data(self, X, y, classes, incremental, fitted, continuing):
+    def _training_data(
+        self, X, y, sample_weight, classes, incremental, fitted, continuing
+    ):
         """Validated ``X``, ``y`` and the classes the network will predict."""
         if incremental and not fitted and classes is None:
             raise ValueError(

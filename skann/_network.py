@@ -10,6 +10,10 @@ This module knows nothing about scikit-learn.  It generalises the lesson's
     dZ1 = (dZ2 @ W2.T) * relu'(Z1)
     dW1 = X.T @ dZ1 / m       db1 = sum(dZ1) / m
 
+A regression network ends in identity units with the squared error, or in
+``exp`` units (the log link) with the Poisson deviance; each output keeps the
+canonical pairing, so ``dZ_out = A_out - Y`` holds for all four outputs.
+
 All weights live in one flat vector ``params``: first every layer's weight
 matrix, then every layer's bias vector (the same order as scikit-learn's
 L-BFGS packing).  ``coefs[i]`` and ``intercepts[i]`` are views into it, so a
@@ -18,7 +22,7 @@ optimise the buffer itself, and the L2 penalty touches one contiguous slice.
 """
 
 import numpy as np
-from scipy.special import expit
+from scipy.special import expit, xlogy
 
 from ._activations import ACTIVATIONS, DERIVATIVES
 
@@ -117,8 +121,10 @@ class Network:
         ``(n_features, hidden_1, ..., hidden_k, n_outputs)``.
     activation : {"relu", "tanh", "logistic", "identity"}
         Activation of the hidden layers.
-    output : {"logistic", "softmax"}
-        Output layer: independent sigmoids (binary, multilabel) or a softmax.
+    output : {"logistic", "softmax", "identity", "exp"}
+        Output layer and its loss: independent sigmoids (binary, multilabel)
+        or a softmax with the cross-entropy; identity units with half the
+        squared error, or ``exp`` units with half the Poisson deviance.
     params : ndarray of shape (n_params,), optional
         The flat parameter buffer to use (not copied).  Zeros by default.
     dtype : numpy dtype, default=np.float64
@@ -157,8 +163,10 @@ class Network:
 
     def initialize(self, rng, Y=None, sample_weight=None):
         """Draw the hidden layers' weights from ``rng`` and start the output
-        layer at zero, its biases at the log prior of the targets ``Y`` when
-        given (weighted by ``sample_weight``).
+        layer at zero, its biases where a network that has learned nothing
+        should be, given the targets ``Y`` (weighted by ``sample_weight``): at
+        the log prior of the classes, or at the link of the targets' mean
+        (:meth:`output_bias`).
 
         Hidden weights are uniform in ``+-sqrt(6 / fan_in)`` into relu layers
         (He), ``+-sqrt(6 / (fan_in + fan_out))`` elsewhere (Glorot), times 4
@@ -167,12 +175,12 @@ class Network:
         logistic network as they do through tanh.
 
         Zero output weights make the untrained network predict exactly the
-        (weighted) class frequencies, whatever the scale of the inputs: a
-        random output layer starts from logits of a few units of either sign,
-        which training first has to unlearn.  Their first gradient,
-        ``A_hidden.T @ (A_out - Y)``, is not zero, and the hidden weights are
-        random, so every hidden unit learns something of its own from the
-        second step on.
+        (weighted) class frequencies or target mean, whatever the scale of the
+        inputs: a random output layer starts from outputs of a few units of
+        either sign, which training first has to unlearn.  Their first
+        gradient, ``A_hidden.T @ (A_out - Y)``, is not zero, and the hidden
+        weights are random, so every hidden unit learns something of its own
+        from the second step on.
         """
         last = len(self.shapes) - 1
         for k, ((n_in, n_out), W) in enumerate(zip(self.shapes[:last], self.coefs)):
@@ -186,8 +194,25 @@ class Network:
         self.coefs[last][...] = 0
         self.params[self.n_coef :] = 0
         if Y is not None:
-            self.intercepts[-1][...] = self.log_prior(Y, sample_weight)
+            self.intercepts[-1][...] = self.output_bias(Y, sample_weight)
         return self
+
+    def output_bias(self, Y, sample_weight=None):
+        """The output bias of a network that has learned nothing but the
+        (weighted) mean of ``Y``: its log prior for the classifier's outputs,
+        the mean itself for identity units, its log for ``exp`` units."""
+        if self.output in ("logistic", "softmax"):
+            return self.log_prior(Y, sample_weight)
+        mean = self._weighted_mean(Y, sample_weight)
+        if self.output == "exp":
+            return np.log(np.maximum(mean, 1e-6))
+        return mean
+
+    @staticmethod
+    def _weighted_mean(Y, sample_weight):
+        if sample_weight is None:
+            return Y.sum(axis=0) / Y.shape[0]
+        return np.einsum("i,ij->j", sample_weight, Y) / sample_weight.sum()
 
     def log_prior(self, Y, sample_weight=None, floor=1e-6):
         """Logits of the (weighted) target frequencies, each clipped to
@@ -196,11 +221,7 @@ class Network:
 
         The sums avoid BLAS: a multi-threaded product over every sample would
         leave BLAS threads spinning on the other cores into the training."""
-        if sample_weight is None:
-            prior = Y.sum(axis=0) / Y.shape[0]
-        else:
-            prior = np.einsum("i,ij->j", sample_weight, Y) / sample_weight.sum()
-        prior = np.clip(prior, floor, 1 - floor)
+        prior = np.clip(self._weighted_mean(Y, sample_weight), floor, 1 - floor)
         if self.output == "softmax":
             return np.log(prior) - np.log(prior).mean()
         return np.log(prior) - np.log1p(-prior)
@@ -259,24 +280,46 @@ class Network:
             return mean
         return float(per_sample @ sample_weight / sample_weight.sum())
 
+    def _sum_units(self, per_unit, per_sample):
+        """Per-sample sums over the output units (the one unit, without a copy)."""
+        if per_unit.shape[1] == 1:
+            return per_unit[:, 0]
+        return np.add.reduce(per_unit, axis=1, out=per_sample)
+
     def loss_and_output_error(self, Z, Y, sample_weight, s1, s2, per_sample):
-        """The mean cross-entropy from the logits ``Z``, without ``log(0)``; and
-        ``Z`` turned into the output error ``A_out - Y`` in place (before the
-        sample weighting).  ``s1``, ``s2`` (shaped like ``Z``) and
-        ``per_sample`` are scratch arrays.
+        """The mean loss from the logits ``Z``, without ``log(0)``; and ``Z``
+        turned into the output error ``A_out - Y`` in place (before the sample
+        weighting).  ``s1``, ``s2`` (shaped like ``Z``) and ``per_sample`` are
+        scratch arrays.
 
         Sigmoid units: ``log(1 + exp(z)) - y z`` per unit, summed over units.
         Softmax: ``-sum(y * log_softmax(z))``.  Both stay finite for any finite
-        ``z``.  The mean over samples is weighted by ``sample_weight``.
+        ``z``.  Identity units: ``(z - y)**2 / 2``, summed over units (so the
+        loss is consistent with ``dZ = A - Y`` for any number of outputs).
+        ``exp`` units: half the Poisson deviance ``y log(y / e^z) - y + e^z``,
+        summed over units.  The mean over samples is weighted by
+        ``sample_weight``.
         """
-        n = Z.shape[1]
+        if self.output == "identity":
+            Z -= Y  # A_out - Y, with A_out = z
+            per_unit = np.multiply(Z, Z, out=s1)
+            per_sample = self._sum_units(per_unit, per_sample)
+            return 0.5 * self._mean_loss(per_sample, sample_weight)
+        if self.output == "exp":
+            # y log y - y z - y + e^z, with 0 log 0 = 0 (xlogy)
+            A = np.exp(Z, out=s2)
+            per_unit = np.multiply(Y, Z, out=s1)
+            np.subtract(A, per_unit, out=per_unit)
+            per_unit -= Y
+            per_unit += xlogy(Y, Y)
+            per_sample = self._sum_units(per_unit, per_sample)
+            loss = self._mean_loss(per_sample, sample_weight)
+            np.subtract(A, Y, out=Z)
+            return loss
         if self.output == "logistic":
             per_unit = np.logaddexp(0, Z, out=s1)  # log(1 + e^z)
             per_unit -= np.multiply(Y, Z, out=s2)  # ... - y z
-            if n == 1:  # the sum over one unit is that unit
-                per_sample = per_unit[:, 0]
-            else:
-                np.add.reduce(per_unit, axis=1, out=per_sample)
+            per_sample = self._sum_units(per_unit, per_sample)
             loss = self._mean_loss(per_sample, sample_weight)
             expit(Z, out=Z)  # A_out = sigmoid(z)
         else:
@@ -325,7 +368,9 @@ class Network:
         ----------
         X : ndarray or sparse matrix of shape (m, n_features)
         Y : ndarray of shape (m, n_outputs)
-            Targets coded 0/1 (one column per output unit).
+            Targets: coded 0/1 for the classifier's outputs, real values for
+            identity units, non-negative values for ``exp`` units (one column
+            per output unit).
         alpha : float
             L2 penalty strength.
         sample_weight : ndarray of shape (m,), optional

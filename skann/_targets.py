@@ -1,4 +1,5 @@
-"""Label and weight maths of the classifier, as plain functions of arrays.
+"""Target maths, as plain functions of arrays: the classifier's labels and
+weights, the regressor's target scale.
 
 Labels become 0/1 targets (one column per output unit) and back; class counts
 and ``class_weight="balanced"`` weights come from those targets; logits become
@@ -81,3 +82,43 @@ def log_proba(Z, output):
     smallest float, and ``argsort`` of the two outputs would disagree.  Finite
     everywhere, as :func:`proba` never reaches 0."""
     return np.log(proba(Z, output))
+
+
+# ---------------------------------------------------------------- regression
+def target_scale(y, sample_weight, centre):
+    """``(mean, scale)`` of the real targets ``y`` (1-D or 2-D), one per
+    column, with the weights ``sample_weight``: the regressor trains on
+    ``(y - mean) / scale`` and predicts in ``y``'s units.
+
+    ``centre`` False (the Poisson loss, whose targets must stay
+    non-negative) gives mean 0 and the weighted mean as the scale.  A scale
+    that is zero, or negligible against the mean (a constant column), is 1,
+    as in StandardScaler.
+    """
+    Y = np.asarray(y, dtype=np.float64).reshape(y.shape[0], -1)
+    w = np.ones(Y.shape[0]) if sample_weight is None else sample_weight
+    w = np.asarray(w, dtype=np.float64) / np.sum(w, dtype=np.float64)
+    mean = w @ Y
+    if centre:
+        scale = np.sqrt(w @ (Y - mean) ** 2)
+    else:
+        scale, mean = mean, np.zeros_like(mean)
+    eps = np.finfo(np.float64).eps
+    negligible = ~(scale > 10 * eps * np.maximum(np.abs(mean), 1.0))
+    scale[negligible] = 1.0
+    return mean, scale
+
+
+def standardize(y, mean, scale, dtype):
+    """``(y - mean) / scale`` as a 2-D array of ``dtype`` (the network's targets)."""
+    Y = np.asarray(y, dtype=np.float64).reshape(y.shape[0], -1)
+    return ((Y - mean) / scale).astype(dtype, copy=False)
+
+
+def unstandardize(A, mean, scale):
+    """Predictions in the targets' units from the network's outputs ``A``,
+    in ``A``'s dtype; 1-D for a single output."""
+    with np.errstate(over="ignore"):
+        P = (A * scale.astype(A.dtype) + mean.astype(A.dtype)).astype(A.dtype)
+    np.nan_to_num(P, copy=False)  # an overflow: the largest finite floats
+    return P.ravel() if P.shape[1] == 1 else P

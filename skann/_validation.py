@@ -1,8 +1,9 @@
 """Validation fast paths and the classifier's label checks.
 
 ``validate_data`` costs more than a small ``predict`` or ``partial_fit``
-itself.  :func:`plain_array` and :func:`plain_targets` recognise, cheaply, the
-inputs it would return unchanged without complaint, so those skip it;
+itself.  :func:`plain_array`, :func:`plain_targets` (labels) and
+:func:`plain_values` (real targets) recognise, cheaply, the inputs it would
+return unchanged without complaint, so those skip it;
 everything else takes the full path and its error messages.
 """
 
@@ -62,6 +63,26 @@ def plain_targets(estimator, X, y, classes, multilabel):
         return False
     # Python sets compare like numpy's ==; NaN is in no set.
     return set(y.tolist()) <= set(estimator.classes_.tolist())
+
+
+def plain_values(estimator, X, y):
+    """Whether a continuing fit of the fitted regressor ``estimator`` on
+    ``X``, ``y`` may skip ``validate_data``.
+
+    True when ``X`` passes :func:`plain_array` and ``y`` is a float or int
+    numpy array of as many rows, shaped as the fitted targets (1-D for one
+    output, ``(n, n_outputs_)`` otherwise) and finite: what the full
+    validation would return unchanged without complaint.
+    """
+    n_outputs = estimator.__dict__.get("n_outputs_")
+    return (
+        type(y) is np.ndarray
+        and y.dtype.kind in "iuf"
+        and (y.ndim == 1 if n_outputs == 1 else y.shape[1:] == (n_outputs,))
+        and plain_array(estimator, X) is not None
+        and y.shape[0] == X.shape[0]
+        and (y.dtype.kind != "f" or np.isfinite(np.add.reduce(y, axis=None)))
+    )
 
 
 def new_classes(y, classes, name):

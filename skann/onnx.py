@@ -1,7 +1,8 @@
-"""ONNX export of :class:`~skann.ANNClassifier` through skl2onnx.
+"""ONNX export of :class:`~skann.ANNClassifier` and :class:`~skann.ANNRegressor`
+through skl2onnx.
 
-Importing this module registers a converter for ``ANNClassifier`` with
-skl2onnx, so that the estimator converts on its own or inside a Pipeline::
+Importing this module registers a converter for each with skl2onnx, so that
+the estimators convert on their own or inside a Pipeline::
 
     import skann.onnx  # noqa: F401  (registers the converter)
     from skl2onnx import to_onnx
@@ -20,8 +21,12 @@ clipped into the open interval (0, 1) as ``predict_proba`` does.  Labels are
 ``classes_[argmax(proba)]``: int64 for integer (or integral float / bool)
 classes, strings otherwise.  The classifier parser options are honoured:
 ``zipmap`` (True, False or ``"columns"``), ``nocl`` and
-``output_class_labels``.  The computation runs in double precision when the
-input is double, in single precision otherwise.
+``output_class_labels``.  The regressor's graph mirrors
+:meth:`ANNRegressor.predict`: the same layers, ``exp`` for the Poisson loss,
+then the target scale (``* target_scale_ + target_mean_``); its one output,
+``variable``, has shape ``(n_samples, n_outputs)`` as skl2onnx's regressors
+have.  The computation runs in double precision when the input is double, in
+single precision otherwise.
 
 Requires the ``onnx`` extra: ``pip install skann[onnx]``.  Without skl2onnx
 this module still imports (so that tools which import every module keep
@@ -33,6 +38,7 @@ import numpy as np
 
 from ._activations import HIDDEN, OUTPUT_LAYERS, row
 from ._classifier import ANNClassifier
+from ._regressor import ANNRegressor
 
 try:
     from skl2onnx import update_registered_converter
@@ -59,10 +65,11 @@ except ImportError as exc:  # the module stays importable (e.g. by doctest
 else:
     _MISSING = None
 
-__all__ = ["ALIAS", "register"]
+__all__ = ["ALIAS", "REGRESSOR_ALIAS", "register"]
 
-#: The operator name under which the converter is registered with skl2onnx.
+#: The operator names under which the converters are registered with skl2onnx.
 ALIAS = "SkannANNClassifier"
+REGRESSOR_ALIAS = "SkannANNRegressor"
 
 # The hidden activations and output layers the converter covers: the rows of
 # skann's table that name an ONNX operator.
@@ -267,8 +274,66 @@ def convert_ann_classifier(scope, operator, container):
     _labels(scope, container, model, proba_name, label_name, proto_dtype)
 
 
+def calculate_ann_regressor_output_shapes(operator):
+    """skl2onnx shape calculator: one ``(N, n_outputs)`` tensor of predictions."""
+    check_input_and_output_numbers(operator, input_count_range=1, output_count_range=1)
+    check_input_and_output_types(
+        operator,
+        good_input_types=[FloatTensorType, DoubleTensorType, Int64TensorType],
+    )
+    N = operator.inputs[0].get_first_dimension()
+    tensor_type = (
+        DoubleTensorType
+        if _proto_dtype(operator) == onnx_proto.TensorProto.DOUBLE
+        else FloatTensorType
+    )
+    operator.outputs[0].set_type(
+        tensor_type(shape=[N, operator.raw_operator.n_outputs_])
+    )
+
+
+def convert_ann_regressor(scope, operator, container):
+    """skl2onnx converter: the forward pass, the inverse link and the target
+    scale, as :meth:`ANNRegressor.predict` computes them."""
+    model = operator.raw_operator
+    proto_dtype = _proto_dtype(operator)
+    np_dtype = (
+        np.float64 if proto_dtype == onnx_proto.TensorProto.DOUBLE else np.float32
+    )
+    link = row(OUTPUT_LAYERS, model.out_activation_).onnx  # the inverse link
+    if link is None:
+        raise NotImplementedError(
+            f"skann.onnx cannot convert the output layer {model.out_activation_!r}; "
+            f"it converts {_OUTPUTS}."
+        )
+    Z = _logits(scope, container, model, operator.inputs[0].full_name, proto_dtype)
+    if link != "Identity":  # "Exp" for the Poisson loss
+        A = scope.get_unique_variable_name("mean")
+        container.add_node(link, Z, A, name=scope.get_unique_operator_name(link))
+        Z = A
+    scale = scope.get_unique_variable_name("target_scale")
+    mean = scope.get_unique_variable_name("target_mean")
+    n = model.n_outputs_
+    container.add_initializer(
+        scale, proto_dtype, [n], model.target_scale_.astype(np_dtype)
+    )
+    container.add_initializer(
+        mean, proto_dtype, [n], model.target_mean_.astype(np_dtype)
+    )
+    scaled = scope.get_unique_variable_name("scaled")
+    container.add_node(
+        "Mul", [Z, scale], scaled, name=scope.get_unique_operator_name("Mul")
+    )
+    container.add_node(
+        "Add",
+        [scaled, mean],
+        operator.outputs[0].full_name,
+        name=scope.get_unique_operator_name("Add"),
+    )
+
+
 def register():
-    """Register the ANNClassifier converter with skl2onnx.
+    """Register the ANNClassifier and ANNRegressor converters with skl2onnx.
 
     Done on import when skl2onnx is installed; calling it again is harmless.
 
@@ -292,6 +357,12 @@ def register():
             "nocl": [True, False],
             "output_class_labels": [False, True],
         },
+    )
+    update_registered_converter(
+        ANNRegressor,
+        REGRESSOR_ALIAS,
+        calculate_ann_regressor_output_shapes,
+        convert_ann_regressor,
     )
 
 

@@ -5,12 +5,13 @@ functions: MLP's lists of arrays are packed into one flat buffer, stepped,
 and unpacked.
 
 :class:`PeerMLPClassifier` is ``ANNClassifier`` under ``MLPClassifier``'s
-parameter names (the renames of docs/coming_from_mlpclassifier.rst).
+parameter names (the renames of docs/coming_from_mlpclassifier.rst), and
+:class:`PeerMLPRegressor` is ``ANNRegressor`` under ``MLPRegressor``'s.
 :func:`load_peer_module` executes one of scikit-learn's test modules from
-its installed file while ``sklearn.neural_network.MLPClassifier`` is the
-adapter, so the module's ``MLPClassifier`` -- and every parametrisation
-built from it at import -- is skann.  Nothing of scikit-learn's test code
-is copied here.
+its installed file while ``sklearn.neural_network.MLPClassifier`` (and, for
+``"test_mlp_regressor"``, ``MLPRegressor``) is the adapter, so the module's
+estimators -- and every parametrisation built from them at import -- are
+skann.  Nothing of scikit-learn's test code is copied here.
 """
 
 import contextlib
@@ -22,7 +23,7 @@ import sklearn.neural_network
 from sklearn.neural_network import _stochastic_optimizers
 from sklearn.utils._param_validation import validate_parameter_constraints
 
-from skann import ANNClassifier
+from skann import ANNClassifier, ANNRegressor
 from skann._optimizers import adam_step, sgd_step
 from skann._training import TrainingConfig
 
@@ -32,10 +33,36 @@ RENAMES = {
     "learning_rate_init": "learning_rate",
     "learning_rate": "learning_rate_schedule",
 }
-_ANN_NAMES = ANNClassifier._get_param_names()
 
 
-class PeerMLPClassifier(ANNClassifier):
+class _MLPNames:
+    """Parameters by MLP's names, stored under skann's (see :data:`RENAMES`)."""
+
+    @classmethod
+    def _mlp_names(cls):
+        return [p for p in inspect.signature(cls.__init__).parameters if p != "self"]
+
+    def get_params(self, deep=True):
+        return {k: getattr(self, RENAMES.get(k, k)) for k in self._mlp_names()}
+
+    def set_params(self, **params):
+        unknown = set(params) - set(self._mlp_names())
+        if unknown:
+            raise ValueError(f"Invalid parameters {sorted(unknown)} for {self!r}.")
+        for k, v in params.items():
+            setattr(self, RENAMES.get(k, k), v)
+        return self
+
+    def _validate_params(self):
+        skann_class = type(self).__mro__[2]  # (Peer, _MLPNames, ANN...)
+        validate_parameter_constraints(
+            self._parameter_constraints,
+            {k: getattr(self, k) for k in skann_class._get_param_names()},
+            caller_name=type(self).__name__,
+        )
+
+
+class PeerMLPClassifier(_MLPNames, ANNClassifier):
     """``ANNClassifier`` constructed, inspected and set with MLPClassifier's
     parameter names; everything else is ANNClassifier's own."""
 
@@ -70,27 +97,43 @@ class PeerMLPClassifier(ANNClassifier):
         del mlp["self"], mlp["__class__"]
         super().__init__(**{RENAMES.get(k, k): v for k, v in mlp.items()})
 
-    @classmethod
-    def _mlp_names(cls):
-        return [p for p in inspect.signature(cls.__init__).parameters if p != "self"]
 
-    def get_params(self, deep=True):
-        return {k: getattr(self, RENAMES.get(k, k)) for k in self._mlp_names()}
+class PeerMLPRegressor(_MLPNames, ANNRegressor):
+    """``ANNRegressor`` constructed, inspected and set with MLPRegressor's
+    parameter names; everything else (``standardize_target=True`` included)
+    is ANNRegressor's own."""
 
-    def set_params(self, **params):
-        unknown = set(params) - set(self._mlp_names())
-        if unknown:
-            raise ValueError(f"Invalid parameters {sorted(unknown)} for {self!r}.")
-        for k, v in params.items():
-            setattr(self, RENAMES.get(k, k), v)
-        return self
-
-    def _validate_params(self):
-        validate_parameter_constraints(
-            self._parameter_constraints,
-            {k: getattr(self, k) for k in _ANN_NAMES},
-            caller_name=type(self).__name__,
-        )
+    def __init__(
+        self,
+        loss="squared_error",
+        hidden_layer_sizes=(100,),
+        activation="relu",
+        *,
+        solver="adam",
+        alpha=0.0001,
+        batch_size="auto",
+        learning_rate="constant",
+        learning_rate_init=0.001,
+        power_t=0.5,
+        max_iter=200,
+        shuffle=True,
+        random_state=None,
+        tol=1e-4,
+        verbose=False,
+        warm_start=False,
+        momentum=0.9,
+        nesterovs_momentum=True,
+        early_stopping=False,
+        validation_fraction=0.1,
+        beta_1=0.9,
+        beta_2=0.999,
+        epsilon=1e-8,
+        n_iter_no_change=10,
+        max_fun=15000,
+    ):
+        mlp = dict(locals())
+        del mlp["self"], mlp["__class__"]
+        super().__init__(**{RENAMES.get(k, k): v for k, v in mlp.items()})
 
 
 class _FlatStep:
@@ -184,6 +227,10 @@ def _unpack(flat, like):
 # What each peer module's names are bound to while it is imported.
 _ADAPTERS = {
     "test_mlp": [(sklearn.neural_network, "MLPClassifier", PeerMLPClassifier)],
+    "test_mlp_regressor": [
+        (sklearn.neural_network, "MLPClassifier", PeerMLPClassifier),
+        (sklearn.neural_network, "MLPRegressor", PeerMLPRegressor),
+    ],
     "test_stochastic_optimizers": [
         (_stochastic_optimizers, "SGDOptimizer", PeerSGDOptimizer),
         (_stochastic_optimizers, "AdamOptimizer", PeerAdamOptimizer),
@@ -191,16 +238,17 @@ _ADAPTERS = {
 }
 
 
-def load_peer_module(name):
+def load_peer_module(name, adapters=None):
     """Execute ``sklearn.neural_network.tests.<name>`` from the installed
-    scikit-learn with its estimator or optimizers bound to skann's adapters;
-    ``None`` when this scikit-learn does not ship it."""
+    scikit-learn with its estimator or optimizers bound to skann's adapters
+    (those of :data:`_ADAPTERS` ``[adapters or name]``); ``None`` when this
+    scikit-learn does not ship it."""
     spec = importlib.util.find_spec(f"sklearn.neural_network.tests.{name}")
     if spec is None:
         return None
     module = importlib.util.module_from_spec(spec)
     with contextlib.ExitStack() as stack:
-        for owner, attribute, adapter in _ADAPTERS[name]:
+        for owner, attribute, adapter in _ADAPTERS[adapters or name]:
             stack.enter_context(_patched(owner, attribute, adapter))
         spec.loader.exec_module(module)
     return module

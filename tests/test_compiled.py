@@ -321,8 +321,7 @@ def test_the_numpy_path_alone_fits_the_same_model(solver, monkeypatch):
 def test_the_loop_numbers_the_names_as_the_table():
     """skann/_loop.pyx has its own constants (C needs them at compile time):
     each row of skann._activations' tables that the loop implements has its
-    position as its code there.  The loop may implement a row ahead of the
-    table (the identity output, code 2, before ANNRegressor adds its row)."""
+    position as its code there."""
     for compiled, table in [
         (_loop.ACTIVATIONS, HIDDEN),
         (_loop.OUTPUTS, OUTPUT_LAYERS),
@@ -331,7 +330,6 @@ def test_the_loop_numbers_the_names_as_the_table():
         assert list(compiled.values()) == list(range(len(compiled)))
         for name, code in codes(table).items():
             assert compiled[name] == code
-    assert _loop.OUTPUTS["identity"] == 2
     X, Y, output, _ = problem("binary", 10)
     net = network(X, Y, output, "relu", (5,))
     assert _compiled.applies(net, X, Y, None)
@@ -340,16 +338,6 @@ def test_the_loop_numbers_the_names_as_the_table():
 
 
 # ------------------------------------------------------------ identity output
-def identity_loss_and_output_error(Z, Y, sample_weight, *scratch):
-    """The numpy reference of the identity output: per-sample loss
-    1/2 sum_k (z_k - y_k)^2, weighted mean over samples; Z becomes Z - Y."""
-    Z -= Y
-    per_sample = 0.5 * np.einsum("ij,ij->i", Z, Z)
-    if sample_weight is None:
-        return float(per_sample.mean())
-    return float(per_sample @ sample_weight / sample_weight.sum())
-
-
 def regression(n_samples, n_outputs, seed=0):
     rng = np.random.RandomState(seed)
     X = rng.normal(size=(n_samples, 6))
@@ -357,14 +345,13 @@ def regression(n_samples, n_outputs, seed=0):
     return X, Y, rng.uniform(0.1, 3, size=n_samples)
 
 
-def identity_network(X, Y, activation, hidden, monkeypatch):
-    """A numpy Network whose output layer is the identity with squared error."""
+def identity_network(X, Y, activation, hidden):
+    """A numpy Network whose output layer is the identity with squared error,
+    its weights random (the estimators start it at zero)."""
     net = Network((X.shape[1], *hidden, Y.shape[1]), activation, "identity")
     net.initialize(np.random.RandomState(0))
-    if "identity" not in _activations.OUTPUTS:  # the numpy core has none yet
-        monkeypatch.setattr(
-            net, "loss_and_output_error", identity_loss_and_output_error, raising=False
-        )
+    W_out = net.coefs[-1]
+    W_out[...] = np.random.RandomState(1).uniform(-0.5, 0.5, W_out.shape)
     return net
 
 
@@ -373,11 +360,11 @@ def identity_network(X, Y, activation, hidden, monkeypatch):
     list(itertools.product(ACTIVATIONS, [1, 3], [0.0, 0.3], [False, True])),
 )
 def test_identity_output_matches_numpy_and_finite_differences(
-    activation, n_outputs, alpha, weighted, monkeypatch
+    activation, n_outputs, alpha, weighted
 ):
     X, Y, sw = regression(11, n_outputs)
     sw = sw if weighted else None
-    net = identity_network(X, Y, activation, (5, 4), monkeypatch)
+    net = identity_network(X, Y, activation, (5, 4))
     expected_loss, expected_grad = net.loss_grad(X, Y, alpha, sw)
     grad = np.empty_like(net.params)
     stepper = make_stepper(net, 11)
@@ -410,13 +397,10 @@ def test_identity_output_matches_numpy_and_finite_differences(
 def test_identity_output_epochs_follow_the_numpy_trajectory(solver, monkeypatch):
     X, Y, sw = regression(230, 2)
     order = np.random.RandomState(3).permutation(230)
-    # the table gets its identity row with ANNRegressor (#13); until then the
-    # glue is told the code the loop already implements
-    monkeypatch.setitem(_compiled._OUTPUTS, "identity", _loop.OUTPUTS["identity"])
     config = TrainingConfig(**HYPER, alpha=1e-3, batch_size=50)
     runs = []
     for compiled in (False, True):
-        net = identity_network(X, Y, "tanh", (8,), monkeypatch)
+        net = identity_network(X, Y, "tanh", (8,))
         state = init_state(solver, net.params, 0.01)
         monkeypatch.setattr(_compiled, "enabled", compiled)
         assert _compiled.applies(net, X, Y, sw) == compiled

@@ -1,7 +1,9 @@
 """Bad input gets a clear error, and nothing learned is lost.
 
 Every case runs against a fitted model and asserts that, after the error, the
-model is exactly as it was: weights, optimizer state, classes and history.
+model is exactly as it was: weights, optimizer state, classes (target scale)
+and history.  The cases common to both estimators run on the classifier and
+the regressor.
 """
 
 import copy
@@ -12,7 +14,7 @@ import pytest
 from sklearn.datasets import make_classification
 from sklearn.exceptions import ConvergenceWarning
 
-from skann import ANNClassifier
+from skann import ANNClassifier, ANNRegressor
 from skann._activations import HIDDEN, names
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
@@ -20,6 +22,8 @@ pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceW
 X, y = make_classification(
     60, 4, n_informative=3, n_redundant=0, n_classes=3, random_state=0
 )
+y_real = 1000 * (X @ [1.0, -2.0, 0.5, 0.0]) + 5000  # a regression target
+ESTIMATORS = {"classifier": ANNClassifier, "regressor": ANNRegressor}
 
 
 def assert_same(a, b, path="state"):
@@ -43,11 +47,25 @@ def assert_same(a, b, path="state"):
         assert a == b or (a != a and b != b), f"{path}: {a!r} != {b!r}"
 
 
+def _targets(kind):
+    return y if kind == "classifier" else y_real
+
+
+@pytest.fixture(params=list(ESTIMATORS))
+def kind(request):
+    return request.param
+
+
+def _fitted(kind):
+    model = ESTIMATORS[kind](hidden_size=5, max_iter=5, random_state=0)
+    model.fit(X, _targets(kind))
+    model.partial_fit(X, _targets(kind))  # the optimizer state has moved on
+    return model
+
+
 @pytest.fixture
-def fitted():
-    clf = ANNClassifier(hidden_size=5, max_iter=5, random_state=0).fit(X, y)
-    clf.partial_fit(X, y)  # optimizer state has moved on from a fresh one
-    return clf
+def fitted(kind):
+    return _fitted(kind)
 
 
 def _fit(clf, *args, **kwargs):
@@ -65,71 +83,153 @@ X_inf[0, 0] = np.inf
 y_nan = y.astype(float)
 y_nan[2] = np.nan
 
+BOTH = ("classifier", "regressor")
+CLASSIFIER = ("classifier",)
+REGRESSOR = ("regressor",)
+t = np.s_  # ``t[...]``: the rows of the estimator's own targets to pass
+
 BAD_INPUTS = [
-    # (id, method, args, kwargs, expected error, message pattern)
-    ("X-nan", _fit, (X_nan, y), {}, ValueError, "Input X contains NaN"),
-    ("X-inf", _partial_fit, (X_inf, y), {}, ValueError, "Input X contains infinity"),
-    ("X-empty", _fit, (X[:0], y[:0]), {}, ValueError, "0 sample"),
-    ("X-1d", _fit, (X[:, 0], y), {}, ValueError, "Expected 2D array"),
+    # (id, method, (X, rows of the targets or an array), kwargs, error,
+    #  message pattern, estimators)
+    ("X-nan", _fit, (X_nan, t[:]), {}, ValueError, "Input X contains NaN", BOTH),
+    (
+        "X-inf",
+        _partial_fit,
+        (X_inf, t[:]),
+        {},
+        ValueError,
+        "Input X contains infinity",
+        BOTH,
+    ),
+    ("X-empty", _fit, (X[:0], t[:0]), {}, ValueError, "0 sample", BOTH),
+    ("X-1d", _fit, (X[:, 0], t[:]), {}, ValueError, "Expected 2D array", BOTH),
     (
         "X-strings",
         _fit,
-        (X.astype(str).astype(object) + "x", y),
+        (X.astype(str).astype(object) + "x", t[:]),
         {},
         ValueError,
         "could not convert",
+        BOTH,
     ),
     (
         "X-complex",
         _partial_fit,
-        (X + 1j, y),
+        (X + 1j, t[:]),
         {},
         ValueError,
         "Complex data not supported",
+        BOTH,
     ),
-    ("y-continuous", _fit, (X, X[:, 0]), {}, ValueError, "Unknown label type"),
-    ("y-one-class", _fit, (X, np.zeros(60)), {}, ValueError, "only one class"),
-    ("y-nan", _fit, (X, y_nan), {}, ValueError, "Input y contains NaN"),
-    ("y-none", _fit, (X, None), {}, ValueError, "requires y"),
+    (
+        "y-continuous",
+        _fit,
+        (X, X[:, 0]),
+        {},
+        ValueError,
+        "Unknown label type",
+        CLASSIFIER,
+    ),
+    (
+        "y-one-class",
+        _fit,
+        (X, np.zeros(60)),
+        {},
+        ValueError,
+        "only one class",
+        CLASSIFIER,
+    ),
+    ("y-nan", _fit, (X, y_nan), {}, ValueError, "Input y contains NaN", BOTH),
+    (
+        "y-nan-partial_fit",
+        _partial_fit,
+        (X, y_nan),
+        {},
+        ValueError,
+        "Input y contains NaN",
+        REGRESSOR,
+    ),
+    (
+        "y-inf",
+        _fit,
+        (X, np.where(y == 1, np.inf, 0.0)),
+        {},
+        ValueError,
+        "Input y contains infinity",
+        REGRESSOR,
+    ),
+    (
+        "y-strings",
+        _fit,
+        (X, y.astype(str).astype(object) + "x"),
+        {},
+        ValueError,
+        "could not convert",
+        REGRESSOR,
+    ),
+    (
+        "y-complex",
+        _partial_fit,
+        (X, y + 1j),
+        {},
+        ValueError,
+        "Complex data not supported",
+        REGRESSOR,
+    ),
+    ("y-none", _fit, (X, None), {}, ValueError, "requires y", BOTH),
     (
         "y-wrong-length",
         _fit,
-        (X, y[:-1]),
+        (X, t[:-1]),
         {},
         ValueError,
         "inconsistent numbers of samples",
+        BOTH,
     ),
     (
         "features-partial_fit",
         _partial_fit,
-        (X[:, :3], y),
+        (X[:, :3], t[:]),
         {},
         ValueError,
-        "X has 3 features, but ANNClassifier is expecting 4",
+        "X has 3 features, but ANN(Classifier|Regressor) is expecting 4",
+        BOTH,
     ),
     (
         "sample_weight-negative",
         _fit,
-        (X, y),
+        (X, t[:]),
         {"sample_weight": -np.ones(60)},
         ValueError,
         "Negative values",
+        BOTH,
     ),
     (
         "sample_weight-size",
         _partial_fit,
-        (X, y),
+        (X, t[:]),
         {"sample_weight": np.ones(5)},
         ValueError,
         r"sample_weight.shape == \(5,\), expected \(60,\)",
+        BOTH,
+    ),
+    (
+        "sample_weight-nan",
+        _fit,
+        (X, t[:]),
+        {"sample_weight": np.full(60, np.nan)},
+        ValueError,
+        "contains NaN",
+        BOTH,
     ),
     (
         "sample_weight-zero",
         _fit,
-        (X, y),
+        (X, t[:]),
         {"sample_weight": np.zeros(60)},
         ValueError,
         "at least one non-zero",
+        BOTH,
     ),
     (
         "sample_weight-one-class",
@@ -138,6 +238,7 @@ BAD_INPUTS = [
         {"sample_weight": (y == 1).astype(float)},
         ValueError,
         "Only one class",
+        CLASSIFIER,
     ),
     (
         "unseen-label",
@@ -146,6 +247,7 @@ BAD_INPUTS = [
         {},
         ValueError,
         r"labels \[3\] that are not in",
+        CLASSIFIER,
     ),
     (
         "classes-changed",
@@ -154,6 +256,7 @@ BAD_INPUTS = [
         {"classes": [0, 1, 2, 3]},
         ValueError,
         "differs from the classes",
+        CLASSIFIER,
     ),
     (
         "y-multilabel-for-multiclass",
@@ -162,21 +265,57 @@ BAD_INPUTS = [
         {},
         ValueError,
         "does not have the shape",
+        CLASSIFIER,
+    ),
+    (
+        "y-outputs-changed",
+        _partial_fit,
+        (X, np.ones((60, 3))),
+        {},
+        ValueError,
+        "does not have the shape",
+        REGRESSOR,
+    ),
+    (
+        "loss-changed-partial_fit",
+        _partial_fit,
+        (X, np.abs(y_real)),
+        {"loss": "poisson"},
+        ValueError,
+        "Cannot continue training.*Restore loss",
+        REGRESSOR,
+    ),
+    (
+        "poisson-negative-y",
+        _fit,
+        (X, -np.ones(60)),
+        {"loss": "poisson"},
+        ValueError,
+        "negative which is not allowed for Poisson",
+        REGRESSOR,
     ),
 ]
 
 
 @pytest.mark.parametrize(
-    "method, args, kwargs, error, match",
-    [case[1:] for case in BAD_INPUTS],
-    ids=[case[0] for case in BAD_INPUTS],
+    "kind, method, args, kwargs, error, match",
+    [(kind, *case[1:-1]) for case in BAD_INPUTS for kind in case[-1]],
+    ids=[f"{kind}-{case[0]}" for case in BAD_INPUTS for kind in case[-1]],
 )
 def test_bad_input_raises_clearly_and_leaves_the_model_unchanged(
-    fitted, method, args, kwargs, error, match
+    kind, method, args, kwargs, error, match
 ):
+    fitted = _fitted(kind)
+    Xb, rows = args
+    yb = _targets(kind)[rows] if isinstance(rows, slice) else rows
+    kwargs = dict(kwargs)
+    params = {
+        k: kwargs.pop(k) for k in list(kwargs) if k not in ("sample_weight", "classes")
+    }
+    fitted.set_params(**params)
     before = copy.deepcopy(vars(fitted))
     with pytest.raises(error, match=match):
-        method(fitted, *args, **kwargs)
+        method(fitted, Xb, yb, **kwargs)
     assert_same(before, vars(fitted))
 
 
@@ -194,20 +333,31 @@ INVALID_PARAMS = [
     ("alpha", -0.1, "alpha"),
     ("momentum", 1.5, "momentum"),
     ("beta_1", 1.0, "beta_1"),
-    ("class_weight", "uniform", "class_weight"),
     ("validation_fraction", 1.0, "validation_fraction"),
     ("learning_rate_schedule", "cosine", "learning_rate_schedule"),
 ]
+OWN_INVALID_PARAMS = {
+    "classifier": [("class_weight", "uniform", "class_weight")],
+    "regressor": [
+        ("loss", "absolute_error", "loss"),
+        ("standardize_target", "yes", "standardize_target"),
+    ],
+}
 
 
-@pytest.mark.parametrize("name, value, match", INVALID_PARAMS)
+@pytest.mark.parametrize(
+    "kind, name, value, match",
+    [(kind, *case) for kind in ESTIMATORS for case in INVALID_PARAMS]
+    + [(kind, *case) for kind, cases in OWN_INVALID_PARAMS.items() for case in cases],
+)
 def test_invalid_parameters_name_the_parameter_and_change_nothing(
-    fitted, name, value, match
+    kind, name, value, match
 ):
+    fitted = _fitted(kind)
     before = copy.deepcopy(vars(fitted))
     fitted.set_params(**{name: value})
     with pytest.raises(ValueError, match=match):
-        fitted.fit(X, y)
+        fitted.fit(X, _targets(kind))
     before[name] = value  # the parameter itself is what the user set
     assert_same(before, vars(fitted))
 
@@ -219,54 +369,67 @@ def test_first_partial_fit_needs_classes():
     assert not hasattr(clf, "classes_") and not hasattr(clf, "n_features_in_")
 
 
-def test_warm_start_with_a_changed_architecture_is_refused(fitted):
+def test_warm_start_with_a_changed_architecture_is_refused(kind, fitted):
     before = copy.deepcopy(vars(fitted))
     fitted.set_params(warm_start=True, hidden_size=7)
     with pytest.raises(ValueError, match="hidden_size"):
-        fitted.fit(X, y)
+        fitted.fit(X, _targets(kind))
     before.update(warm_start=True, hidden_size=7)
     assert_same(before, vars(fitted))
 
 
-def test_changed_architecture_is_refused_by_partial_fit(fitted):
+def test_changed_architecture_is_refused_by_partial_fit(kind, fitted):
     fitted.set_params(activation="tanh")
     with pytest.raises(ValueError, match="activation"):
-        fitted.partial_fit(X, y)
+        fitted.partial_fit(X, _targets(kind))
 
 
 DIVERGING = dict(solver="sgd", learning_rate=1e300)  # one step overflows
 
 
-def test_diverging_fit_raises_and_keeps_the_previous_model(fitted):
+def _outputs(model):
+    return (
+        model.predict_proba(X) if hasattr(model, "predict_proba") else model.predict(X)
+    )
+
+
+@pytest.mark.parametrize(
+    "kind, loss",
+    [("classifier", None), ("regressor", "squared_error"), ("regressor", "poisson")],
+)
+def test_diverging_fit_raises_and_keeps_the_previous_model(kind, fitted, loss):
+    target = _targets(kind) if loss != "poisson" else np.abs(y_real)
+    diverging = DIVERGING if loss is None else {**DIVERGING, "loss": loss}
     before = copy.deepcopy(vars(fitted))
-    fitted.set_params(**DIVERGING)
+    fitted.set_params(**diverging)
     with pytest.raises(
         ValueError, match=r"Training diverged.*lower learning_rate.*scale"
     ):
-        fitted.fit(X * 1e10, y)
-    before.update(DIVERGING)
+        fitted.fit(X * 1e10, target)
+    before.update(diverging)
     assert_same(before, vars(fitted))
-    assert np.isfinite(fitted.predict_proba(X)).all()
+    assert np.isfinite(_outputs(fitted)).all()
 
 
-def test_diverging_partial_fit_rolls_back_weights_and_optimizer_state():
-    clf = ANNClassifier(hidden_size=5, solver="sgd", random_state=0)
-    clf.partial_fit(X, y, classes=[0, 1, 2])
-    clf.set_params(**DIVERGING)
-    before = copy.deepcopy(vars(clf))
+def test_diverging_partial_fit_rolls_back_weights_and_optimizer_state(kind):
+    model = ESTIMATORS[kind](hidden_size=5, solver="sgd", random_state=0)
+    extra = {"classes": [0, 1, 2]} if kind == "classifier" else {}
+    model.partial_fit(X, _targets(kind), **extra)
+    model.set_params(**DIVERGING)
+    before = copy.deepcopy(vars(model))
     with pytest.raises(ValueError, match="Training diverged"):
-        clf.partial_fit(X * 1e10, y)
-    assert_same(before, vars(clf))
+        model.partial_fit(X * 1e10, _targets(kind))
+    assert_same(before, vars(model))
 
 
-def test_diverging_fit_from_scratch_leaves_the_estimator_unfitted():
-    clf = ANNClassifier(random_state=0, **DIVERGING)
+def test_diverging_fit_from_scratch_leaves_the_estimator_unfitted(kind):
+    model = ESTIMATORS[kind](random_state=0, **DIVERGING)
     with pytest.raises(ValueError, match="Training diverged"):
-        clf.fit(X * 1e10, y)
-    assert not hasattr(clf, "coefs_") and not hasattr(clf, "n_features_in_")
+        model.fit(X * 1e10, _targets(kind))
+    assert not hasattr(model, "coefs_") and not hasattr(model, "n_features_in_")
 
 
-def test_keyboard_interrupt_keeps_the_last_good_weights(monkeypatch):
+def test_keyboard_interrupt_keeps_the_last_good_weights(kind, monkeypatch):
     import skann._training as training
 
     real_run_epoch = training.run_epoch
@@ -279,11 +442,12 @@ def test_keyboard_interrupt_keeps_the_last_good_weights(monkeypatch):
         return real_run_epoch(*args, **kwargs)
 
     monkeypatch.setattr(training, "run_epoch", interrupted_on_the_fourth_epoch)
+    model = ESTIMATORS[kind](hidden_size=5, max_iter=50, random_state=0)
     with pytest.warns(UserWarning, match="interrupted after 3 epochs"):
-        clf = ANNClassifier(hidden_size=5, max_iter=50, random_state=0).fit(X, y)
-    assert clf.n_iter_ == 3 and len(clf.loss_curve_) == 3
-    assert np.isfinite(clf._params).all()
-    assert clf.predict(X).shape == (60,)
+        model.fit(X, _targets(kind))
+    assert model.n_iter_ == 3 and len(model.loss_curve_) == 3
+    assert np.isfinite(model._params).all()
+    assert model.predict(X).shape == (60,)
 
 
 def test_keyboard_interrupt_before_any_epoch_propagates(monkeypatch):

@@ -16,7 +16,7 @@ if peer is None:  # pragma: no cover - every supported scikit-learn ships it
     pytest.skip("this scikit-learn ships no test_mlp.py", allow_module_level=True)
 
 OWN = "our own test of the behaviour: "
-REGRESSOR = "a regressor test (MLPRegressor): tests scikit-learn, not skann"
+REGRESSOR = "a regressor test: runs on ANNRegressor in test_mlp_regressor_peer.py"
 
 NOT_APPLICABLE = {
     "test_gradient": "calls MLP's private _loss_grad_lbfgs; "

@@ -17,7 +17,7 @@ rt = pytest.importorskip("onnxruntime")
 skl2onnx = pytest.importorskip("skl2onnx")
 
 import skann.onnx  # noqa: E402,F401  (registers the converter)
-from skann import ANNClassifier  # noqa: E402
+from skann import ANNClassifier, ANNRegressor  # noqa: E402
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 
@@ -231,3 +231,33 @@ def test_onnx_other_classifier_options():
     label, proba, class_labels = run(zipmap=False, output_class_labels=True)
     np.testing.assert_array_equal(class_labels, clf.classes_)
     np.testing.assert_array_equal(label, clf.predict(X32))
+
+
+# ------------------------------------------------------------------ regressor
+@pytest.mark.parametrize("loss", ["squared_error", "poisson"])
+@pytest.mark.parametrize("n_outputs", [1, 3])
+@pytest.mark.parametrize("activation", ACTIVATIONS)
+def test_onnx_regressor_matches_predict(loss, n_outputs, activation):
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(80, 5)) * 3 + 1
+    Y = np.exp(0.3 * X[:, :n_outputs] + 1) * 1000  # positive, far from unit scale
+    if loss == "poisson":
+        Y = rng.poisson(Y / 1000).astype(float)
+    y = Y.ravel() if n_outputs == 1 else Y
+    model = make_pipeline(
+        StandardScaler(),
+        ANNRegressor(
+            hidden_size=(6, 5),
+            activation=activation,
+            loss=loss,
+            max_iter=30,
+            random_state=0,
+        ),
+    ).fit(X, y)
+    for dtype, rtol in [(np.float32, 1e-4), (np.float64, 1e-12)]:
+        onx = skl2onnx.to_onnx(model, X[:1].astype(dtype))
+        (got,) = _run(onx, X.astype(dtype))
+        assert got.dtype == dtype and got.shape == (80, n_outputs)
+        np.testing.assert_allclose(
+            got, model.predict(X).reshape(80, -1), rtol=rtol, atol=1e-3 * rtol
+        )

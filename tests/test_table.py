@@ -14,7 +14,7 @@ from scipy.optimize import approx_fprime
 from sklearn.datasets import make_classification, make_multilabel_classification
 from sklearn.exceptions import ConvergenceWarning
 
-from skann import ANNClassifier, _compiled
+from skann import ANNClassifier, ANNRegressor, _compiled
 from skann._activations import (
     ACTIVATIONS,
     DERIVATIVES,
@@ -33,7 +33,7 @@ from skann._training import Scratch, TrainingConfig, run_epoch
 
 def test_the_codes_are_the_positions_the_compiled_loop_was_written_for():
     assert names(HIDDEN) == ("identity", "relu", "tanh", "logistic")
-    assert names(OUTPUT_LAYERS)[:2] == ("logistic", "softmax")
+    assert names(OUTPUT_LAYERS)[:3] == ("logistic", "softmax", "identity")
     assert names(SOLVERS) == ("gd", "sgd", "adam", "lbfgs")
     assert codes(SOLVERS) == {"gd": 0, "sgd": 1, "adam": 2}  # lbfgs: scipy's
 
@@ -134,12 +134,23 @@ def test_the_onnx_converter_claims_what_the_table_names():
 
 # every output layer of the classifier, by the targets that produce it
 TARGETS = {"logistic": ["binary", "multilabel"], "softmax": ["multiclass"]}
+# every output layer of the regressor, by the loss that produces it
+LOSSES = {"identity": "squared_error", "exp": "poisson"}
+
+
+def test_every_output_layer_belongs_to_an_estimator():
+    assert set(names(OUTPUT_LAYERS)) == set(TARGETS) | set(LOSSES)
 
 
 @pytest.mark.parametrize(
     "activation, target",
     [(h.name, "multiclass") for h in HIDDEN if h.onnx]
-    + [("tanh", target) for o in OUTPUT_LAYERS if o.onnx for target in TARGETS[o.name]],
+    + [
+        ("tanh", target)
+        for o in OUTPUT_LAYERS
+        if o.onnx and o.name in TARGETS
+        for target in TARGETS[o.name]
+    ],
 )
 def test_the_onnx_converter_covers_every_row_it_claims(activation, target):
     pytest.importorskip("onnxruntime")
@@ -156,3 +167,30 @@ def test_the_onnx_converter_covers_every_row_it_claims(activation, target):
     labels, proba = session.run(None, {session.get_inputs()[0].name: X})
     np.testing.assert_allclose(proba, model.predict_proba(X), atol=1e-5)
     np.testing.assert_array_equal(labels, model.predict(X))
+
+
+@pytest.mark.parametrize(
+    "output", [o.name for o in OUTPUT_LAYERS if o.onnx and o.name in LOSSES]
+)
+def test_the_onnx_converter_covers_every_regression_row_it_claims(output):
+    pytest.importorskip("onnxruntime")
+    skl2onnx = pytest.importorskip("skl2onnx")
+    import onnxruntime as rt
+
+    import skann.onnx  # noqa: F401  (registers the converter)
+
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(60, 5))
+    y = rng.poisson(np.exp(X[:, 0])).astype(float)
+    model = ANNRegressor(6, "tanh", solver="lbfgs", loss=LOSSES[output], max_iter=50)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        model.fit(X, y)
+    assert model.out_activation_ == output
+    X32 = X.astype(np.float32)
+    onx = skl2onnx.to_onnx(model, X32[:1])
+    session = rt.InferenceSession(
+        onx.SerializeToString(), providers=["CPUExecutionProvider"]
+    )
+    (predicted,) = session.run(None, {session.get_inputs()[0].name: X32})
+    np.testing.assert_allclose(predicted[:, 0], model.predict(X32), rtol=1e-4)

@@ -1,0 +1,425 @@
+"""ANNRegressor: the regressor's contract around skann's fitting machinery.
+
+What makes the estimator a regressor: its parameters, the target scale
+(targets are standardised inside, predictions come out in the targets'
+units), the output layer and loss, predictions and R².  The fitting
+machinery it shares with the classifier lives in :mod:`skann._base`.
+"""
+
+import numpy as np
+from sklearn.base import RegressorMixin, _fit_context
+from sklearn.metrics import r2_score
+from sklearn.model_selection import train_test_split
+from sklearn.utils._param_validation import StrOptions
+from sklearn.utils.metaestimators import available_if
+from sklearn.utils.validation import _check_sample_weight
+
+from . import _targets
+from ._activations import OUTPUTS
+from ._base import BaseANN, is_stochastic
+from ._validation import plain_values
+
+#: loss -> the output layer it pairs with (its canonical link)
+OUTPUT_OF_LOSS = {"squared_error": "identity", "poisson": "exp"}
+
+
+class ANNRegressor(RegressorMixin, BaseANN):
+    """Neural-network regressor on skann's own numpy core.
+
+    A feed-forward network (input, one or more hidden layers, output) trained
+    by backpropagation on the squared error (identity output units) or the
+    Poisson deviance (``exp`` output units, the log link) with an L2 penalty.
+    Targets are standardised inside the estimator by default, so targets in
+    any units (house prices in the 100,000s) train as well as unit-scaled
+    ones; predictions are in the targets' own units.
+
+    Parameters
+    ----------
+    hidden_size : int or tuple of int, default=100
+        Width of the hidden layer, or one width per hidden layer.
+
+    activation : {"relu", "tanh", "logistic", "identity"}, default="relu"
+        Activation of the hidden layers.
+
+    solver : {"gd", "sgd", "adam", "lbfgs"}, default="adam"
+        ``"gd"``: full-batch gradient descent; ``"sgd"``: minibatch gradient
+        descent with (Nesterov) momentum; ``"adam"``: minibatch Adam;
+        ``"lbfgs"``: scipy's L-BFGS-B on the whole dataset.
+
+    loss : {"squared_error", "poisson"}, default="squared_error"
+        ``"squared_error"``: half the squared error, summed over the outputs;
+        the output units are the identity.  ``"poisson"``: half the Poisson
+        deviance, for non-negative targets such as counts; the output units
+        are ``exp`` (the log link), so predictions are positive.
+
+    standardize_target : bool, default=True
+        Train on ``(y - mean) / std`` (per output, with the sample weights)
+        and predict in ``y``'s units.  With ``loss="poisson"`` the targets are
+        divided by their mean only, which keeps them non-negative.  The scale
+        is fixed by the first ``fit`` or ``partial_fit`` call of a model and
+        kept by ``warm_start`` fits and later ``partial_fit`` calls, whose
+        weights were learned on it.  ``False`` trains on ``y`` as it is, as
+        MLPRegressor does.
+
+    learning_rate : float, default=0.001
+        Step size of ``"gd"``, ``"sgd"`` and ``"adam"``.
+
+    alpha : float, default=0.0001
+        Strength of the L2 penalty on the weights (not on the biases).
+
+    batch_size : int or "auto", default="auto"
+        Minibatch size of ``"sgd"`` and ``"adam"``; ``"auto"`` is
+        ``min(200, n_samples)``.  ``"gd"`` and ``"lbfgs"`` use every sample.
+
+    max_iter : int, default=200
+        Maximum number of epochs (iterations for ``"lbfgs"``).
+
+    tol : float, default=1e-4
+        Minimum improvement of the training loss (or of the validation R²
+        with ``early_stopping``) that resets the patience counter.
+
+    n_iter_no_change : int, default=10
+        Epochs without a ``tol`` improvement before training stops.
+
+    shuffle : bool, default=True
+        Shuffle the samples before each epoch (minibatch solvers).
+
+    random_state : int, RandomState instance or None, default=None
+        Seeds weight initialisation, shuffling and the validation split.
+
+    momentum : float, default=0.9
+        Momentum of ``"sgd"``.
+
+    nesterovs_momentum : bool, default=True
+        Use Nesterov's momentum with ``"sgd"``.
+
+    beta_1, beta_2 : float, default=0.9, 0.999
+        Decay rates of Adam's first and second moment estimates.
+
+    epsilon : float, default=1e-8
+        Numerical stability term of Adam.
+
+    warm_start : bool, default=False
+        Continue ``fit`` from the current weights instead of starting anew.
+
+    verbose : int, default=0
+        Print one line per epoch when positive.
+
+    max_fun : int, default=15000
+        Maximum number of loss evaluations of ``"lbfgs"``.
+
+    early_stopping : bool, default=False
+        Hold out ``validation_fraction`` of the training data, stop when its
+        R² (the score :meth:`score` reports) stops improving and restore the
+        best weights.
+
+    validation_fraction : float, default=0.1
+        Fraction of the training data held out by ``early_stopping``.
+
+    learning_rate_schedule : {"constant", "invscaling", "adaptive"}, \
+            default="constant"
+        ``"invscaling"``: ``learning_rate / (t + 1) ** power_t`` after ``t``
+        samples; ``"adaptive"``: divide by 5 after ``n_iter_no_change``
+        epochs without improvement, until it falls below 1e-6.
+
+    power_t : float, default=0.5
+        Exponent of the ``"invscaling"`` schedule.
+
+    Attributes
+    ----------
+    target_mean_ : ndarray of shape (n_outputs,)
+        What is subtracted from each target before training (0 without
+        ``standardize_target`` or with ``loss="poisson"``).
+    target_scale_ : ndarray of shape (n_outputs,)
+        What each centred target is divided by (1 without
+        ``standardize_target``).  The network predicts
+        ``(y - target_mean_) / target_scale_``.
+    n_features_in_ : int
+        Number of features seen during fit.
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
+        Names of features seen during fit, when ``X`` had string column names.
+    coefs_ : list of ndarray
+        ``coefs_[i]`` has shape ``(n_in, n_out)``: the weights of layer ``i``.
+        Views into one flat parameter buffer.
+    intercepts_ : list of ndarray
+        ``intercepts_[i]`` has shape ``(n_out,)``: the biases of layer ``i``.
+    n_iter_ : int
+        Number of epochs (``"lbfgs"``: iterations) run.
+    t_ : int
+        Number of training samples seen by the solver.
+    loss_ : float
+        The loss at the end of training (on the standardised targets).
+    loss_curve_ : list of float
+        The loss after each epoch (iteration).
+    best_loss_ : float or None
+        The lowest training loss (None with ``early_stopping``).
+    validation_scores_ : list of float or None
+        Held-out R² after each epoch (with ``early_stopping``).
+    best_validation_score_ : float or None
+        The best held-out R² (with ``early_stopping``).
+    n_layers_ : int
+        Number of layers, input and output included.
+    n_outputs_ : int
+        Number of outputs.
+    out_activation_ : str
+        ``"identity"`` (squared error) or ``"exp"`` (Poisson).
+
+    See Also
+    --------
+    ANNClassifier : The classifier on the same core.
+    sklearn.linear_model.Ridge : What a network without hidden layers would be.
+
+    Notes
+    -----
+    ANNRegressor is skann's counterpart of scikit-learn's ``MLPRegressor``.
+    The loss of a sample is :math:`\\frac12 \\sum_k (a_k - y_k)^2`, summed
+    over the outputs (MLPRegressor averages it over the outputs, but its
+    gradient is that of the sum), or half the Poisson deviance
+    :math:`\\sum_k y_k \\log(y_k / a_k) - y_k + a_k` with :math:`a = e^z`.  The
+    mean over the samples is weighted by ``sample_weight``, plus
+    :math:`\\frac{\\alpha}{2 m} \\sum_k \\lVert W_k \\rVert^2`.  Both pair an
+    output with its canonical loss, so backpropagation starts from
+    :math:`dZ_L = A_L - Y`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skann import ANNRegressor
+    >>> rng = np.random.RandomState(0)
+    >>> X = rng.uniform(-1, 1, size=(200, 2))
+    >>> y = 300_000 + 50_000 * X[:, 0] - 20_000 * X[:, 1] ** 2  # house prices
+    >>> reg = ANNRegressor(hidden_size=16, solver="lbfgs", random_state=0)
+    >>> reg = reg.fit(X, y)
+    >>> bool(reg.score(X, y) > 0.99)
+    True
+    >>> reg.predict(X[:2]).round(-3)  # in the targets' units
+    array([299000., 312000.])
+    """
+
+    _parameter_constraints = {
+        **BaseANN._parameter_constraints,
+        "loss": [StrOptions(set(OUTPUT_OF_LOSS))],
+        "standardize_target": ["boolean"],
+    }
+
+    def __init__(
+        self,
+        hidden_size=100,
+        activation="relu",
+        solver="adam",
+        loss="squared_error",
+        standardize_target=True,
+        learning_rate=0.001,
+        alpha=0.0001,
+        batch_size="auto",
+        max_iter=200,
+        tol=1e-4,
+        n_iter_no_change=10,
+        shuffle=True,
+        random_state=None,
+        momentum=0.9,
+        nesterovs_momentum=True,
+        beta_1=0.9,
+        beta_2=0.999,
+        epsilon=1e-8,
+        warm_start=False,
+        verbose=0,
+        max_fun=15000,
+        early_stopping=False,
+        validation_fraction=0.1,
+        learning_rate_schedule="constant",
+        power_t=0.5,
+    ):
+        self.hidden_size = hidden_size
+        self.activation = activation
+        self.solver = solver
+        self.loss = loss
+        self.standardize_target = standardize_target
+        self.learning_rate = learning_rate
+        self.alpha = alpha
+        self.batch_size = batch_size
+        self.max_iter = max_iter
+        self.tol = tol
+        self.n_iter_no_change = n_iter_no_change
+        self.shuffle = shuffle
+        self.random_state = random_state
+        self.momentum = momentum
+        self.nesterovs_momentum = nesterovs_momentum
+        self.beta_1 = beta_1
+        self.beta_2 = beta_2
+        self.epsilon = epsilon
+        self.warm_start = warm_start
+        self.verbose = verbose
+        self.max_fun = max_fun
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.learning_rate_schedule = learning_rate_schedule
+        self.power_t = power_t
+
+    # ------------------------------------------------------------------ fitting
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y, sample_weight=None):
+        """Fit the network to ``X``, ``y``.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Training data.
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+            Target values (non-negative with ``loss="poisson"``).
+        sample_weight : array-like of shape (n_samples,), default=None
+            Weights of the samples.
+
+        Returns
+        -------
+        self : ANNRegressor
+            The fitted estimator.
+        """
+        return self._guarded_fit(X, y, sample_weight, classes=None, incremental=False)
+
+    @available_if(is_stochastic)
+    @_fit_context(prefer_skip_nested_validation=True)
+    def partial_fit(self, X, y, sample_weight=None):
+        """Run one epoch over ``X``, ``y``, continuing from the current state.
+
+        The first call fixes the target scale (see ``standardize_target``)
+        from its ``y``; later calls keep it.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Training data.
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+            Target values.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Weights of the samples.
+
+        Returns
+        -------
+        self : ANNRegressor
+            The updated estimator.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from skann import ANNRegressor
+        >>> rng = np.random.RandomState(0)
+        >>> reg = ANNRegressor(hidden_size=16, learning_rate=0.01, random_state=0)
+        >>> for _ in range(200):  # a stream of chunks
+        ...     X = rng.uniform(-1, 1, size=(20, 1))
+        ...     reg = reg.partial_fit(X, 1000 + 100 * X[:, 0])
+        >>> reg.n_iter_
+        200
+        >>> reg.predict([[0.0], [0.5]]).round(-1)
+        array([1000., 1050.])
+        """
+        return self._guarded_fit(X, y, sample_weight, classes=None, incremental=True)
+
+    # ---------------------------------------------- hooks of the fitting machinery
+    def _training_data(
+        self, X, y, sample_weight, classes, incremental, fitted, continuing
+    ):
+        """Validated ``X``, ``y`` and the target scale: a new one from ``y``
+        and the weights, or the fitted one when training continues."""
+        if not (continuing and incremental and plain_values(self, X, y)):
+            X, y = self._validate_xy(X, y, continuing, y_numeric=True)
+        if self.loss == "poisson" and y.min() < 0:
+            raise ValueError(
+                "Some value(s) of y are negative which is not allowed for "
+                "Poisson regression."
+            )
+        if continuing:
+            if OUTPUT_OF_LOSS[self.loss] != self.out_activation_:
+                raise ValueError(
+                    "Cannot continue training: the network was fitted with the "
+                    f"{self.out_activation_!r} output of another loss than "
+                    f"loss={self.loss!r}. Restore loss, or set warm_start=False "
+                    "to start anew."
+                )
+            n_outputs = 1 if y.ndim == 1 else y.shape[1]
+            if n_outputs != self.n_outputs_:
+                raise ValueError(
+                    "y does not have the shape of the targets this model was "
+                    f"fitted on: expected {self.n_outputs_} output(s), got shape "
+                    f"{y.shape}."
+                )
+            return X, y, self._target_attributes()
+        if not self.standardize_target:
+            n_outputs = 1 if y.ndim == 1 else y.shape[1]
+            mean, scale = np.zeros(n_outputs), np.ones(n_outputs)
+        else:
+            sw = self._checked_weights(sample_weight, X)
+            mean, scale = _targets.target_scale(y, sw, self.loss == "squared_error")
+        return X, y, {"target_mean_": mean, "target_scale_": scale}
+
+    def _target_attributes(self):
+        return {"target_mean_": self.target_mean_, "target_scale_": self.target_scale_}
+
+    def _encode(self, y, targets, dtype):
+        Y = _targets.standardize(
+            y, targets["target_mean_"], targets["target_scale_"], dtype
+        )
+        return Y, OUTPUT_OF_LOSS[self.loss]
+
+    def _sample_weight(self, X, y, Y, sample_weight, output, incremental, continuing):
+        return self._checked_weights(sample_weight, X), {}
+
+    @staticmethod
+    def _checked_weights(sample_weight, X):
+        if sample_weight is None:
+            return None
+        sw = _check_sample_weight(
+            sample_weight, X, dtype=X.dtype, ensure_non_negative=True
+        )
+        if not np.any(sw > 0):
+            raise ValueError(
+                "Sample weights must contain at least one non-zero number: every "
+                "sample has weight 0, so there is nothing to learn."
+            )
+        return sw
+
+    def _split(self, arrays, y, rng):
+        return train_test_split(
+            *arrays, test_size=self.validation_fraction, random_state=rng
+        )
+
+    @staticmethod
+    def _validation_score(net, X, y, sample_weight, targets):
+        """R² on the held-out data, in the targets' units: the score
+        :meth:`score` reports, which does not depend on the targets' units
+        (so ``tol`` means the same for any), and MLPRegressor's choice."""
+        predicted = _predictions(net.logits(X), net.output, targets)
+        return r2_score(y, predicted, sample_weight=sample_weight)
+
+    # --------------------------------------------------------------- predicting
+    def predict(self, X):
+        """Predicted targets, in the units of the ``y`` the model was fitted on.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+
+        Returns
+        -------
+        y : ndarray of shape (n_samples,) or (n_samples, n_outputs)
+        """
+        Z = self._logits(X)
+        return _predictions(Z, self.out_activation_, self._target_attributes())
+
+    # --------------------------------------------------------------- plumbing
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        poisson = self.loss == "poisson"
+        tags.target_tags.positive_only = poisson
+        # Both losses train on 2-D targets; but scikit-learn's multi-output
+        # check feeds negative targets whatever positive_only says, which the
+        # Poisson loss must refuse, so poisson does not claim multi-output.
+        tags.target_tags.multi_output = not poisson
+        return tags
+
+
+def _predictions(Z, output, targets):
+    """The network's logits ``Z`` turned into predictions in the targets' units."""
+    with np.errstate(over="ignore"):
+        A = OUTPUTS[output][0](Z)  # the inverse link, in place
+    return _targets.unstandardize(A, targets["target_mean_"], targets["target_scale_"])
