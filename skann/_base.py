@@ -47,6 +47,10 @@ from ._validation import ACCEPT_SPARSE, FLOATS, plain_array
 # buffers take more than this: re-allocating them matters for calls on a few
 # rows, not for batches large enough to fill this.
 _KEPT_SCRATCH_BYTES = 4 << 20
+# restore_best holds out a validation split only when it gets at least this
+# many rows: on fewer, picking an epoch by their score is mostly noise, and
+# the rows are worth more as training data.
+MIN_RESTORE_ROWS = 20
 
 
 def is_stochastic(estimator):
@@ -96,7 +100,11 @@ class BaseANN(*CALLBACK_BASES, BaseEstimator):
         "max_fun": [Interval(Integral, 1, None, closed="left")],
         "early_stopping": ["boolean"],
         "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
-        "learning_rate_schedule": [StrOptions({"constant", "invscaling", "adaptive"})],
+        "learning_rate_schedule": [
+            StrOptions({"constant", "invscaling", "adaptive", "cosine"})
+        ],
+        "restore_best": ["boolean"],
+        "calibrate": ["boolean"],
         "power_t": [Interval(Real, 0, None, closed="left")],
     }
 
@@ -137,6 +145,7 @@ class BaseANN(*CALLBACK_BASES, BaseEstimator):
         sample_weight, weight_attributes = self._sample_weight(
             X, y, Y, sample_weight, output, incremental, continuing
         )
+        Y = self._train_targets(Y, output)
         batch_size = self._batch_size(X.shape[0])
         # One random stream for the initial weights, the split and the shuffles;
         # none when nothing is random (seeding a RandomState is not free).
@@ -360,12 +369,19 @@ class BaseANN(*CALLBACK_BASES, BaseEstimator):
         self, net, X, Y, y, sample_weight, state, config, scratch, rng, hooks
     ):
         incremental = hooks.incremental
-        score = None
+        score = restore = None
         if self.early_stopping and not incremental:
             X, Y, y, sample_weight, score = self._hold_out(
                 X, Y, y, sample_weight, rng, hooks.targets
             )
             config = replace(config, batch_size=min(config.batch_size, X.shape[0]))
+        elif self._restores(X.shape[0], incremental):
+            held_out = self._hold_out(
+                X, Y, y, sample_weight, rng, hooks.targets, restore=True
+            )
+            if held_out is not None:
+                X, Y, y, sample_weight, restore = held_out
+                config = replace(config, batch_size=min(config.batch_size, X.shape[0]))
         hooks.set_data(X, y, sample_weight)
         try:
             history = train(
@@ -380,9 +396,14 @@ class BaseANN(*CALLBACK_BASES, BaseEstimator):
                 t=getattr(self, "t_", 0) if hooks.continuing else 0,
                 score=score,
                 hooks=hooks,
+                restore_score=restore,
+                epoch=self.n_iter_ if incremental and hooks.continuing else 0,
+                period=self.max_iter,
             )
         except DivergenceError as exc:
             raise self._divergence(str(exc)) from None
+        if restore is not None and self.calibrate:
+            self._calibrate(net, *restore.held_out, hooks.targets)
         if history.interrupted:
             warnings.warn(
                 f"Training interrupted after {history.n_iter} epochs: keeping the "
@@ -402,11 +423,37 @@ class BaseANN(*CALLBACK_BASES, BaseEstimator):
             "t": history.t,
             "loss": history.loss_curve[-1],
             "loss_curve": history.loss_curve,
-            "validation_scores": history.validation_scores if score else None,
+            "validation_scores": (
+                history.validation_scores if score or restore else None
+            ),
         }
 
-    def _hold_out(self, X, Y, y, sample_weight, rng, targets):
-        """Split off the early-stopping validation set and its scorer."""
+    def _restores(self, n_samples, incremental):
+        """Whether ``restore_best`` holds out a validation split: in ``fit``,
+        on enough rows (see ``MIN_RESTORE_ROWS``)."""
+        n_val = math.ceil(self.validation_fraction * n_samples)
+        return self.restore_best and not incremental and n_val >= MIN_RESTORE_ROWS
+
+    def _hold_out(self, X, Y, y, sample_weight, rng, targets, restore=False):
+        """Split off the validation set and its scorer: early stopping's, or
+        with ``restore``, restore_best's, which is ``None`` (train on every
+        row, restore nothing) where no useful split can be made."""
+        if restore:
+            arrays = [X, Y, y] + ([] if sample_weight is None else [sample_weight])
+            try:
+                parts = self._split(arrays, y, rng)
+            except ValueError:
+                return None
+            X, X_val, Y, _, y, y_val = parts[:6]
+            sample_weight, sw_val = (None, None) if sample_weight is None else parts[6:]
+            if sw_val is not None and sw_val.sum() == 0:
+                return None
+
+            def restore_score(net):
+                return self._restore_score(net, X_val, y_val, sw_val, targets)
+
+            restore_score.held_out = (X_val, y_val, sw_val)
+            return X, Y, y, sample_weight, restore_score
         n_val = math.ceil(self.validation_fraction * X.shape[0])  # as the split
         if n_val < 2:  # one sample's score is 0 or 1: no signal to stop on
             raise ValueError(
@@ -436,6 +483,20 @@ class BaseANN(*CALLBACK_BASES, BaseEstimator):
             return self._validation_score(net, X_val, y_val, sw_val, targets)
 
         return X, Y, y, sample_weight, score
+
+    def _calibrate(self, net, X, y, sample_weight, targets):
+        """Adjust ``net``'s output layer on held-out data (``calibrate``); by
+        default nothing to do."""
+
+    def _train_targets(self, Y, output):
+        """The targets the loss is computed against (label smoothing, in the
+        classifier); by default the encoded ones."""
+        return Y
+
+    def _restore_score(self, net, X, y, sample_weight, targets):
+        """restore_best's held-out score, a tuple compared item by item;
+        by default the early-stopping score alone."""
+        return (self._validation_score(net, X, y, sample_weight, targets),)
 
     def _divergence(self, what):
         return ValueError(

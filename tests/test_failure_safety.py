@@ -196,7 +196,7 @@ INVALID_PARAMS = [
     ("beta_1", 1.0, "beta_1"),
     ("class_weight", "uniform", "class_weight"),
     ("validation_fraction", 1.0, "validation_fraction"),
-    ("learning_rate_schedule", "cosine", "learning_rate_schedule"),
+    ("learning_rate_schedule", "exponential", "learning_rate_schedule"),
 ]
 
 
