@@ -52,7 +52,7 @@ from sklearn.pipeline import make_pipeline  # noqa: E402
 from sklearn.preprocessing import OneHotEncoder, StandardScaler  # noqa: E402
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
-from skann import ANNClassifier  # noqa: E402
+from skann import ANNClassifier, SmoothClipScaler  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 CACHE = os.path.join(HERE, "results", "tabular.json")
@@ -177,9 +177,13 @@ def folds(y):
 
 
 # ------------------------------------------------------------------- models
-def preprocessing():
-    """The same for every scikit-learn-style model."""
-    numbers = make_pipeline(SimpleImputer(strategy="median"), StandardScaler())
+def preprocessing(scaler=None):
+    """The same for every scikit-learn-style model (``scaler``: another
+    scaler of the numeric columns than ``StandardScaler``, to measure it)."""
+    numbers = make_pipeline(
+        SimpleImputer(strategy="median"),
+        StandardScaler() if scaler is None else scaler,
+    )
     categories = make_pipeline(
         SimpleImputer(strategy="most_frequent"),
         OneHotEncoder(handle_unknown="ignore", sparse_output=False),
@@ -194,26 +198,32 @@ def preprocessing():
 
 # The defaults of skann 0.1 (MLPClassifier's), written out: the baseline
 # stays measurable after the defaults change.
-SKANN_01 = dict(
-    hidden_size=100,
-    learning_rate=0.001,
-    batch_size="auto",
-    max_iter=200,
-    beta_2=0.999,
-    learning_rate_schedule="constant",
-)
-SKANN_01_NEW = dict(label_smoothing=0.0, restore_best=False)  # params added since
+SKANN_01 = dict(hidden_size=100, weight_init="he")
+# Parameters added since, at the value that turns them off (as in 0.1).
+SKANN_01_NEW = dict(label_smoothing=0.0, restore_best=False, calibrate=False)
+UNHASHED = dict(SKANN_01_NEW, weight_init="he")  # 0.1's hashes stay valid
 
-# Each ingredient of the new defaults, and the parameters that remove it
-# (back to skann 0.1's value) for the ablation.
+# The ablation.  Each ingredient of the new defaults, and the parameters that
+# remove it (back to skann 0.1's value) ...
 INGREDIENTS = {
-    "label_smoothing": dict(label_smoothing=0.0),
-    "beta_2": dict(beta_2=0.999),
-    "cosine": dict(learning_rate_schedule="constant"),
-    "restore_best": dict(restore_best=False),
-    "learning_rate": dict(learning_rate=0.001),
-    "batch_size": dict(batch_size="auto"),
+    "weight_init": dict(weight_init="he"),
     "hidden_size": dict(hidden_size=100),
+}
+# ... and each candidate the evidence left out, added to the new defaults.
+CANDIDATES = {
+    "label_smoothing": dict(label_smoothing=0.1),
+    "cosine": dict(learning_rate_schedule="cosine", learning_rate=0.003),
+    "beta_2": dict(beta_2=0.95),
+    "restore_best": dict(restore_best=True),
+    "calibrate": dict(restore_best=True, calibrate=True),
+    "alpha": dict(alpha=0.01),
+    "realmlp_recipe": dict(
+        label_smoothing=0.1,
+        learning_rate_schedule="cosine",
+        learning_rate=0.003,
+        beta_2=0.95,
+        restore_best=True,
+    ),
 }
 
 
@@ -249,6 +259,9 @@ MODELS = {
 }
 for _ingredient, _removed in INGREDIENTS.items():
     MODELS[f"skann-no-{_ingredient}"] = _skann(**_removed)
+for _candidate, _added in CANDIDATES.items():
+    MODELS[f"skann+{_candidate}"] = _skann(**_added)
+MODELS["skann+smoothclip"] = _skann()  # with SmoothClipScaler, see build
 
 RAW_INPUT = {"realmlp-td", "realmlp-td-s"}  # models that preprocess themselves
 DEFAULT_MODELS = ["skann", "skann-0.1", "mlp", "logreg", "hgb"]
@@ -260,6 +273,7 @@ def make_model(model, seed):
     (values as Python literals), for exploring."""
     if model.startswith("skann@"):
         params = dict(item.split("=", 1) for item in model.split("@")[1:])
+        params.pop("scaler", None)  # see build
         return _skann(**{k: ast.literal_eval(v) for k, v in params.items()})(seed)
     return MODELS[model](seed)
 
@@ -268,19 +282,28 @@ def build(model, seed=0):
     estimator = make_model(model, seed)
     if model in RAW_INPUT:
         return estimator
-    return make_pipeline(preprocessing(), estimator)
+    smoothclip = "@scaler=smoothclip" in model or model == "skann+smoothclip"
+    scaler = SmoothClipScaler() if smoothclip else None
+    return make_pipeline(preprocessing(scaler), estimator)
 
 
 def fingerprint(model):
     """A hash of the model's parameters: a cached result counts only for
     the same parameters."""
     estimator = make_model(model, 0)
+    if estimator.get_params().get("weight_init") == "auto":  # as resolved in fit
+        gd = estimator.get_params()["solver"] == "gd"
+        estimator.set_params(weight_init="he" if gd else "glorot")
     params = {  # a parameter added since, at the value that turns it off,
         k: v  # does not change the hash
         for k, v in estimator.get_params().items()
-        if not (k in SKANN_01_NEW and v == SKANN_01_NEW[k])
+        if not (k in UNHASHED and v == UNHASHED[k])
     }
     text = f"{type(estimator).__name__}{sorted(params.items())}"
+    if "@scaler=" in model:
+        text += model.split("@scaler=")[1].split("@")[0]
+    if model == "skann+smoothclip":
+        text += "smoothclip"
     return hashlib.md5(text.encode()).hexdigest()[:8]
 
 
@@ -451,7 +474,9 @@ def main(argv=None):
         "--datasets", help="comma-separated, from: " + ",".join(DATASETS)
     )
     parser.add_argument("--quick", action="store_true", help="3 folds, <= 3,000 rows")
-    parser.add_argument("--ablation", action="store_true", help="skann-no-* variants")
+    parser.add_argument(
+        "--ablation", action="store_true", help="skann-no-* and skann+* variants"
+    )
     parser.add_argument("--pytabkit", action="store_true", help="add RealMLP-TD(-S)")
     parser.add_argument("--cache", default=CACHE)
     parser.add_argument("--plot", help="write the per-data-set picture here (PNG)")
@@ -465,7 +490,11 @@ def main(argv=None):
     if args.models:
         models = re.split(r",(?![^()]*\))", args.models)  # not inside (256,256)
     elif args.ablation:
-        models = ["skann", *(f"skann-no-{i}" for i in INGREDIENTS)]
+        models = [
+            "skann",
+            *(f"skann-no-{i}" for i in INGREDIENTS),
+            *(f"skann+{c}" for c in [*CANDIDATES, "smoothclip"]),
+        ]
     else:
         models = DEFAULT_MODELS + (PYTABKIT if args.pytabkit else [])
     named = {m for m in models if not m.startswith("skann@")}

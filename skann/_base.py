@@ -105,6 +105,7 @@ class BaseANN(*CALLBACK_BASES, BaseEstimator):
         ],
         "restore_best": ["boolean"],
         "calibrate": ["boolean"],
+        "weight_init": [StrOptions({"auto", "he", "glorot"})],
         "power_t": [Interval(Real, 0, None, closed="left")],
     }
 
@@ -221,7 +222,10 @@ class BaseANN(*CALLBACK_BASES, BaseEstimator):
         assigned = "coefs_" in self.__dict__ or "intercepts_" in self.__dict__
         if assigned and (self.warm_start or incremental):
             return self._copy_weights_into(net)
-        return net.initialize(rng, Y, sample_weight)
+        scheme = self.weight_init
+        if scheme == "auto":
+            scheme = "he" if self.solver == "gd" else "glorot"
+        return net.initialize(rng, Y, sample_weight, scheme=scheme)
 
     def _copy_weights_into(self, net):
         """Copy ``coefs_`` / ``intercepts_`` into ``net``'s buffer, or raise a

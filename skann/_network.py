@@ -155,16 +155,25 @@ class Network:
             start += n_out
         return coefs, intercepts
 
-    def initialize(self, rng, Y=None, sample_weight=None):
-        """Draw weights from ``rng``: He-uniform into relu layers, Glorot-uniform
-        elsewhere.  Hidden biases start at zero; the output biases start at the
-        log prior of the targets ``Y`` when given (weighted by
-        ``sample_weight``), so the untrained network predicts the class
-        frequencies instead of a random guess."""
+    def initialize(self, rng, Y=None, sample_weight=None, scheme="he"):
+        """Draw weights from ``rng``; ``scheme``:
+
+        - ``"he"``: He-uniform, ``U(+-sqrt(6 / n_in))``, into relu layers,
+          Glorot-uniform, ``U(+-sqrt(6 / (n_in + n_out)))``, elsewhere;
+        - ``"glorot"``: Glorot-uniform into every layer (``sqrt(2 / ...)``
+          for logistic units), as MLPClassifier draws them: smaller first-layer
+          weights where inputs are few and the hidden layer wide.
+
+        Hidden biases start at zero; the output biases start at the log prior
+        of the targets ``Y`` when given (weighted by ``sample_weight``), so
+        the untrained network predicts the class frequencies instead of a
+        random guess."""
         last = len(self.shapes) - 1
         for k, ((n_in, n_out), W) in enumerate(zip(self.shapes, self.coefs)):
-            if self.activation == "relu" and k < last:
+            if scheme == "he" and self.activation == "relu" and k < last:
                 bound = np.sqrt(6.0 / n_in)
+            elif scheme == "glorot" and self.activation == "logistic":
+                bound = np.sqrt(2.0 / (n_in + n_out))
             else:
                 bound = np.sqrt(6.0 / (n_in + n_out))
             W[...] = rng.uniform(-bound, bound, size=W.shape)

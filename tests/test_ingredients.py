@@ -208,3 +208,49 @@ def test_calibrate_lowers_the_held_out_cross_entropy(data, monkeypatch):
     np.testing.assert_array_equal(calibrated.predict(X), raw.predict(X))
     ratio = calibrated.decision_function(X) / raw.decision_function(X)
     np.testing.assert_allclose(ratio, ratio.flat[0])
+
+
+def test_glorot_init_draws_mlpclassifiers_bounds():
+    net = Network((10, 256, 3), "relu", "softmax")
+    net.initialize(np.random.RandomState(0), scheme="glorot")
+    assert np.abs(net.coefs[0]).max() <= np.sqrt(6 / 266)
+    assert np.abs(net.coefs[0]).max() > 0.9 * np.sqrt(6 / 266)
+    net.initialize(np.random.RandomState(0), scheme="he")
+    assert np.abs(net.coefs[0]).max() > 0.9 * np.sqrt(6 / 10)
+    logistic = Network((10, 20, 3), "logistic", "softmax")
+    logistic.initialize(np.random.RandomState(0), scheme="glorot")
+    assert np.abs(logistic.coefs[0]).max() <= np.sqrt(2 / 30)
+
+
+def test_weight_init_auto_keeps_the_lessons_start_for_gd(data):
+    X, y = data
+    common = dict(PLAIN, hidden_size=8, max_iter=1, random_state=0)
+    for solver, scheme in [("gd", "he"), ("adam", "glorot"), ("lbfgs", "glorot")]:
+        auto = ANNClassifier(**common, solver=solver).fit(X, y)
+        named = ANNClassifier(**common, solver=solver, weight_init=scheme).fit(X, y)
+        np.testing.assert_array_equal(auto.coefs_[0], named.coefs_[0])
+
+
+def test_weight_init_changes_what_is_learned(data):
+    X, y = data
+    common = dict(PLAIN, hidden_size=16, max_iter=30, random_state=0)
+    he = ANNClassifier(**common, weight_init="he").fit(X, y)
+    glorot = ANNClassifier(**common, weight_init="glorot").fit(X, y)
+    assert np.abs(glorot.coefs_[0]).mean() < np.abs(he.coefs_[0]).mean()
+
+
+def test_smooth_clip_scaler_formula_and_contract():
+    from sklearn.utils.estimator_checks import check_estimator
+
+    from skann import SmoothClipScaler
+
+    rng = np.random.RandomState(0)
+    X = rng.lognormal(size=(200, 3))
+    X[:, 2] = 5.0  # constant: scale 1
+    scaler = SmoothClipScaler().fit(X)
+    q25, q50, q75 = np.percentile(X[:, 0], [25, 50, 75])
+    z = (X[:, 0] - q50) / (q75 - q25)
+    np.testing.assert_allclose(scaler.transform(X)[:, 0], z / np.sqrt(1 + (z / 3) ** 2))
+    assert np.abs(scaler.transform(X * 1e6)).max() < 3
+    np.testing.assert_array_equal(scaler.transform(X)[:, 2], 0)
+    check_estimator(SmoothClipScaler())

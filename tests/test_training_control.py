@@ -41,6 +41,7 @@ def test_early_stopping_restores_the_best_weights(noisy, monkeypatch):
         n_iter_no_change=5,
         max_iter=300,
         random_state=0,
+        weight_init="he",  # a start from which the score peaks, then falls
     ).fit(X, y)
     scores = clf.validation_scores_
     assert clf.best_validation_score_ == max(scores)
