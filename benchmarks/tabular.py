@@ -198,7 +198,7 @@ def preprocessing(scaler=None):
 
 # The defaults of skann 0.1 (MLPClassifier's), written out: the baseline
 # stays measurable after the defaults change.
-SKANN_01 = dict(hidden_size=100, weight_init="he")
+SKANN_01 = dict(hidden_size=100, weight_init="he", alpha=0.0001)
 # Parameters added since, at the value that turns them off (as in 0.1).
 SKANN_01_NEW = dict(label_smoothing=0.0, restore_best=False, calibrate=False)
 UNHASHED = dict(SKANN_01_NEW, weight_init="he")  # 0.1's hashes stay valid
@@ -208,6 +208,7 @@ UNHASHED = dict(SKANN_01_NEW, weight_init="he")  # 0.1's hashes stay valid
 INGREDIENTS = {
     "weight_init": dict(weight_init="he"),
     "hidden_size": dict(hidden_size=100),
+    "alpha": dict(alpha=0.0001),
 }
 # ... and each candidate the evidence left out, added to the new defaults.
 CANDIDATES = {
@@ -216,7 +217,6 @@ CANDIDATES = {
     "beta_2": dict(beta_2=0.95),
     "restore_best": dict(restore_best=True),
     "calibrate": dict(restore_best=True, calibrate=True),
-    "alpha": dict(alpha=0.01),
     "realmlp_recipe": dict(
         label_smoothing=0.1,
         learning_rate_schedule="cosine",
@@ -291,9 +291,12 @@ def fingerprint(model):
     """A hash of the model's parameters: a cached result counts only for
     the same parameters."""
     estimator = make_model(model, 0)
-    if estimator.get_params().get("weight_init") == "auto":  # as resolved in fit
-        gd = estimator.get_params()["solver"] == "gd"
+    params = estimator.get_params()
+    gd = params.get("solver") == "gd"
+    if params.get("weight_init") == "auto":  # as resolved in fit
         estimator.set_params(weight_init="he" if gd else "glorot")
+    if params.get("alpha") == "auto":
+        estimator.set_params(alpha=0.0001 if gd else 0.01)
     params = {  # a parameter added since, at the value that turns it off,
         k: v  # does not change the hash
         for k, v in estimator.get_params().items()

@@ -77,7 +77,7 @@ class BaseANN(*CALLBACK_BASES, BaseEstimator):
         "activation": [StrOptions(set(names(HIDDEN)))],
         "solver": [StrOptions(set(names(SOLVERS)))],
         "learning_rate": [Interval(Real, 0, None, closed="neither")],
-        "alpha": [Interval(Real, 0, None, closed="left")],
+        "alpha": [StrOptions({"auto"}), Interval(Real, 0, None, closed="left")],
         "batch_size": [
             StrOptions({"auto"}),
             Interval(Integral, 1, None, closed="left"),
@@ -159,7 +159,10 @@ class BaseANN(*CALLBACK_BASES, BaseEstimator):
             X, Y, output, sample_weight, rng, continuing, incremental
         )
         config = TrainingConfig.from_estimator(
-            self, batch_size=batch_size, max_iter=1 if incremental else self.max_iter
+            self,
+            batch_size=batch_size,
+            max_iter=1 if incremental else self.max_iter,
+            alpha=self._alpha(),  # "auto" resolved
         )
         state = self._start_optimizer(net, config, incremental, fitted)
         # The fit's scratch memory; partial_fit reuses the previous call's.
@@ -294,6 +297,13 @@ class BaseANN(*CALLBACK_BASES, BaseEstimator):
             state = init_state(config.solver, net.params, initial)
         state["learning_rate_init"] = initial
         return state
+
+    def _alpha(self):
+        """``alpha`` as a number: ``"auto"`` is 0.0001 (MLPClassifier's) for
+        ``solver="gd"``, the lesson's, and 0.01 for the others."""
+        if self.alpha == "auto":
+            return 0.0001 if self.solver == "gd" else 0.01
+        return float(self.alpha)
 
     def _hidden_sizes(self):
         sizes = self.hidden_size

