@@ -41,9 +41,7 @@ class SmoothClipScaler(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
 
     Examples
     --------
-    >>> from numbers import Real
-
-import numpy as np
+    >>> import numpy as np
     >>> from skann import SmoothClipScaler
     >>> X = np.array([[1.0], [2.0], [3.0], [4.0], [1000.0]])
     >>> SmoothClipScaler().fit_transform(X).round(2).ravel()
