@@ -32,14 +32,15 @@ class TrainingConfig:
     :meth:`from_estimator`) and defaults to that parameter's default, except
     ``batch_size`` and ``max_iter``, which the fit resolves ("auto" batches,
     one epoch per ``partial_fit`` call).  A new training ingredient is one
-    field here and the code that reads it.
+    field here and the code that reads it.  ``alpha`` too is resolved by the
+    fit (``"auto"``).
     """
 
     solver: str = "adam"
     learning_rate: float = 0.001  # the initial rate; the current one is state's
     learning_rate_schedule: str = "constant"
     power_t: float = 0.5
-    alpha: float = 0.0001
+    alpha: float = 0.01  # alpha="auto" resolved for adam, see BaseANN._alpha
     batch_size: int = 200
     max_iter: int = 200
     shuffle: bool = True
