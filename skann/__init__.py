@@ -1,8 +1,15 @@
 """skann: scikit-learn neural networks on their own small numpy core."""
 
 from ._classifier import ANNClassifier
+from ._preprocessing import SmoothClipScaler
 from ._regressor import ANNRegressor
 from ._show_versions import show_versions
 
 __version__ = "0.1.0"
-__all__ = ["ANNClassifier", "ANNRegressor", "show_versions", "__version__"]
+__all__ = [
+    "ANNClassifier",
+    "ANNRegressor",
+    "SmoothClipScaler",
+    "show_versions",
+    "__version__",
+]

@@ -161,18 +161,19 @@ class Network:
             start += n_out
         return coefs, intercepts
 
-    def initialize(self, rng, Y=None, sample_weight=None):
+    def initialize(self, rng, Y=None, sample_weight=None, scheme="he"):
         """Draw the hidden layers' weights from ``rng`` and start the output
         layer at zero, its biases where a network that has learned nothing
         should be, given the targets ``Y`` (weighted by ``sample_weight``): at
         the log prior of the classes, or at the link of the targets' mean
         (:meth:`output_bias`).
 
-        Hidden weights are uniform in ``+-sqrt(6 / fan_in)`` into relu layers
-        (He), ``+-sqrt(6 / (fan_in + fan_out))`` elsewhere (Glorot), times 4
-        into logistic layers: Glorot and Bengio's gain for the sigmoid, whose
-        slope at 0 is 1/4, so that gradients reach the first layers of a deep
-        logistic network as they do through tanh.
+        Hidden weights are uniform in ``+-sqrt(6 / (fan_in + fan_out))``
+        (Glorot), but in ``+-sqrt(6 / fan_in)`` into relu layers with
+        ``scheme="he"``, and 4 times Glorot's into logistic layers: Glorot and
+        Bengio's gain for the sigmoid, whose slope at 0 is 1/4, so that
+        gradients reach the first layers of a deep logistic network as they do
+        through tanh.
 
         Zero output weights make the untrained network predict exactly the
         (weighted) class frequencies or target mean, whatever the scale of the
@@ -183,8 +184,8 @@ class Network:
         from the second step on.
         """
         last = len(self.shapes) - 1
-        for k, ((n_in, n_out), W) in enumerate(zip(self.shapes[:last], self.coefs)):
-            if self.activation == "relu":
+        for (n_in, n_out), W in zip(self.shapes[:last], self.coefs):
+            if scheme == "he" and self.activation == "relu":
                 bound = np.sqrt(6.0 / n_in)
             else:
                 bound = np.sqrt(6.0 / (n_in + n_out))

@@ -23,6 +23,17 @@ def encode(y, classes, dtype):
     return Y, "softmax"
 
 
+def smooth(Y, output, epsilon):
+    """Label smoothing: 0/1 targets pulled towards the uniform distribution,
+    ``(1 - epsilon) * Y + epsilon / k`` with ``k`` the classes of one output
+    (the softmax's columns, or 2 for each sigmoid unit).  A new array; ``Y``
+    itself when ``epsilon`` is 0."""
+    if not epsilon:
+        return Y
+    k = Y.shape[1] if output == "softmax" else 2
+    return Y * (1 - epsilon) + epsilon / k
+
+
 def decode(proba, classes, multilabel):
     """Labels from :func:`proba`: the argmax, or a 0.5 threshold per label."""
     if multilabel:

@@ -30,17 +30,17 @@ class TrainingConfig:
 
     Each field is named after the estimator parameter it comes from (see
     :meth:`from_estimator`) and defaults to that parameter's default, except
-    ``batch_size``, ``max_iter`` and ``learning_rate``, which the fit resolves
-    ("auto" batches, one epoch per ``partial_fit`` call, the solver's step
-    size for ``learning_rate="auto"``).  A new training ingredient is one
-    field here and the code that reads it.
+    ``batch_size``, ``max_iter``, ``learning_rate`` and ``alpha``, which the
+    fit resolves ("auto" batches, one epoch per ``partial_fit`` call, the
+    solver's step size and penalty for "auto").  A new training ingredient is
+    one field here and the code that reads it.
     """
 
     solver: str = "adam"
     learning_rate: float = 0.001  # the initial rate; the current one is state's
     learning_rate_schedule: str = "constant"
     power_t: float = 0.5
-    alpha: float = 0.0001
+    alpha: float = 0.01  # alpha="auto" resolved for adam, see BaseANN._alpha
     batch_size: int = 200
     max_iter: int = 200
     shuffle: bool = True
@@ -223,7 +223,8 @@ class Plateau:
 def scheduled_learning_rate(config, learning_rate, t):
     """The learning rate after an epoch: ``"invscaling"`` decays the initial
     rate with the number of samples seen ``t``; the others keep the current
-    one (``"adaptive"`` divides it on a plateau, see :func:`on_plateau`)."""
+    one (``"adaptive"`` divides it on a plateau, see :func:`on_plateau`;
+    ``"cosine"`` sets it before each epoch, see :func:`cosine_learning_rate`)."""
     if config.learning_rate_schedule == "invscaling":
         return config.learning_rate / (t + 1) ** config.power_t
     return learning_rate
@@ -260,6 +261,16 @@ class BestWeights:
             net.params[...] = self.params
 
 
+def cosine_learning_rate(initial, epoch, period):
+    """The ``"cosine"`` schedule's rate for ``epoch`` (0-based): half a cosine
+    from ``initial`` down towards 0 over ``period`` epochs, then again from
+    the top (a warm restart, so that ``partial_fit`` past ``period`` epochs
+    keeps learning).  The last epoch of a period runs at
+    ``initial * (1 - cos(pi / period)) / 2``, small but not zero."""
+    phase = (epoch % period) / period
+    return initial * 0.5 * (1.0 + math.cos(math.pi * phase))
+
+
 @dataclass
 class History:
     """What happened during :func:`train`."""
@@ -285,7 +296,8 @@ class NoHooks:
 
 
 def train(net, X, Y, sample_weight, state, config, scratch, *, rng=None, t=0,
-          score=None, hooks=None):  # fmt: skip
+          score=None, hooks=None, restore_score=None, epoch=0,
+          period=None):  # fmt: skip
     """Train ``net`` in place for up to ``config.max_iter`` epochs.
 
     ``state`` is the optimizer state (:func:`skann._optimizers.init_state`),
@@ -293,15 +305,24 @@ def train(net, X, Y, sample_weight, state, config, scratch, *, rng=None, t=0,
     ``config.shuffle``; ``t`` counts the samples seen by earlier calls (for
     the "invscaling" schedule).  ``score(net) -> float``, on held-out data,
     turns on early stopping: the plateau watches it instead of the training
-    loss, and the best epoch's weights are restored at the end.  ``hooks``
-    (:class:`NoHooks` by default) hear of each epoch's beginning and end.
-    Returns a :class:`History`.
+    loss, and the best epoch's weights are restored at the end.
+    ``restore_score(net) -> (float, ...)``, on held-out data, without early
+    stopping: the plateau keeps watching the training loss, and the weights
+    of the epoch with the highest score (a tuple: ties are broken by its
+    later items) are restored at the end; its first item is recorded in
+    ``History.validation_scores``.  The ``"cosine"`` schedule runs this
+    call's first epoch as epoch ``epoch`` of a cycle of ``period`` epochs
+    (``config.max_iter`` by default).  ``hooks`` (:class:`NoHooks` by
+    default) hear of each epoch's beginning and end.  Returns a
+    :class:`History`.
     """
+    period = config.max_iter if period is None else period
     hooks = NoHooks() if hooks is None else hooks
     n_samples = X.shape[0]
     shuffles = config.shuffle and config.batch_size < n_samples
     plateau = Plateau(config.tol, config.n_iter_no_change, score is not None)
     best, history = BestWeights(), History()
+    best_score = None  # restore_score's best so far
     # Overflow is detected (a non-finite loss or weights) and reported as a
     # DivergenceError, so numpy's own floating-point warnings are noise.
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
@@ -309,6 +330,10 @@ def train(net, X, Y, sample_weight, state, config, scratch, *, rng=None, t=0,
             started = time.perf_counter()
             try:
                 hooks.epoch_begin()
+                if config.learning_rate_schedule == "cosine":
+                    state["learning_rate"] = cosine_learning_rate(
+                        config.learning_rate, epoch + history.n_iter, period
+                    )
                 order = rng.permutation(n_samples) if shuffles else None
                 loss = run_epoch(
                     net, X, Y, sample_weight, order, state, config, scratch
@@ -321,6 +346,12 @@ def train(net, X, Y, sample_weight, state, config, scratch, *, rng=None, t=0,
             history.loss_curve.append(loss)
             if score is None:
                 plateau.update(loss)
+                if restore_score is not None:
+                    value = restore_score(net)
+                    history.validation_scores.append(value[0])
+                    if best_score is None or value > best_score:
+                        best_score = value
+                        best.keep(net)
             else:
                 history.validation_scores.append(score(net))
                 if plateau.update(history.validation_scores[-1]):

@@ -334,7 +334,7 @@ INVALID_PARAMS = [
     ("momentum", 1.5, "momentum"),
     ("beta_1", 1.0, "beta_1"),
     ("validation_fraction", 1.0, "validation_fraction"),
-    ("learning_rate_schedule", "cosine", "learning_rate_schedule"),
+    ("learning_rate_schedule", "exponential", "learning_rate_schedule"),
 ]
 OWN_INVALID_PARAMS = {
     "classifier": [("class_weight", "uniform", "class_weight")],

@@ -150,7 +150,9 @@ def test_onnx_float32_fitted_model():
     # A model fitted on float32 keeps float32 parameters end to end.
     X, y = _data("binary", "int")
     X32 = X.astype(np.float32)
-    clf = ANNClassifier(hidden_size=5, max_iter=20, random_state=0).fit(X32, y)
+    clf = ANNClassifier(
+        hidden_size=5, learning_rate=0.01, max_iter=20, random_state=0
+    ).fit(X32, y)  # (a step large enough to predict both classes in 20 epochs)
     assert clf.coefs_[0].dtype == np.float32
     _check(clf, X32, zipmap=False)
 

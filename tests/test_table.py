@@ -182,7 +182,9 @@ def test_the_onnx_converter_covers_every_regression_row_it_claims(output):
     rng = np.random.RandomState(0)
     X = rng.normal(size=(60, 5))
     y = rng.poisson(np.exp(X[:, 0])).astype(float)
-    model = ANNRegressor(6, "tanh", solver="lbfgs", loss=LOSSES[output], max_iter=50)
+    model = ANNRegressor(
+        6, "tanh", solver="lbfgs", loss=LOSSES[output], max_iter=50, random_state=0
+    )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         model.fit(X, y)
@@ -193,4 +195,7 @@ def test_the_onnx_converter_covers_every_regression_row_it_claims(output):
         onx.SerializeToString(), providers=["CPUExecutionProvider"]
     )
     (predicted,) = session.run(None, {session.get_inputs()[0].name: X32})
-    np.testing.assert_allclose(predicted[:, 0], model.predict(X32), rtol=1e-4)
+    # float32 arithmetic: relative near 1, absolute near 0 (targets of size ~1)
+    np.testing.assert_allclose(
+        predicted[:, 0], model.predict(X32), rtol=1e-4, atol=1e-5
+    )

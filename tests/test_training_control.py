@@ -44,6 +44,7 @@ def test_early_stopping_restores_the_best_weights(noisy, monkeypatch):
         n_iter_no_change=5,
         max_iter=300,
         random_state=0,
+        weight_init="he",  # a start from which the score peaks, then falls
     ).fit(X, y)
     scores = clf.validation_scores_
     assert clf.best_validation_score_ == max(scores)
@@ -227,7 +228,9 @@ def test_auto_learning_rate_resolves_per_solver_and_is_shown():
         clf = ANNClassifier(hidden_size=3, solver=solver, max_iter=2, random_state=0)
         rates[solver] = clf.fit(X, y).learning_rate_
     # standardised inputs: each solver's base step
-    assert rates == {"gd": 0.5, "sgd": 0.03, "adam": 0.01, "lbfgs": None}
+    assert rates == {"gd": 0.5, "sgd": 0.03, "adam": 0.001, "lbfgs": None}
+    logistic = ANNClassifier(hidden_size=3, activation="logistic", max_iter=2)
+    assert logistic.fit(X, y).learning_rate_ == 0.01  # deep ones learn slowly
     assert ANNClassifier().learning_rate == "auto"  # get_params shows the choice
     explicit = ANNClassifier(learning_rate=0.2, solver="sgd", max_iter=2).fit(X, y)
     assert explicit.learning_rate_ == 0.2
@@ -263,13 +266,13 @@ def test_auto_learning_rate_follows_set_params_in_partial_fit():
     # resolved once: a later batch of another scale keeps the step
     clf.partial_fit(X * 10, y)
     assert clf.learning_rate_ == sgd_auto
-    clf.set_params(learning_rate=0.001).partial_fit(X, y)
-    assert clf.learning_rate_ == clf._optimizer_state["learning_rate"] == 0.001
+    clf.set_params(learning_rate=0.002).partial_fit(X, y)
+    assert clf.learning_rate_ == clf._optimizer_state["learning_rate"] == 0.002
     clf.set_params(learning_rate="auto").partial_fit(X, y)
     assert clf.learning_rate_ == sgd_auto
     # another solver starts its own state, at its own default step
     clf.set_params(solver="adam").partial_fit(X, y)
-    assert clf._optimizer_state["learning_rate"] == clf.learning_rate_ == 0.01
+    assert clf._optimizer_state["learning_rate"] == clf.learning_rate_ == 0.001
     assert clf.n_iter_ == 5
 
 

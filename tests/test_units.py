@@ -218,8 +218,11 @@ def test_the_configuration_defaults_are_the_estimator_defaults():
     fields = [f for f in dataclasses.fields(TrainingConfig)]
     assert all(f.name in defaults for f in fields)
     for f in fields:
-        if f.name not in ("batch_size", "learning_rate"):  # "auto", resolved by fit
+        # "auto", resolved by the fit
+        if f.name not in ("batch_size", "learning_rate", "alpha"):
             assert f.default == defaults[f.name], f.name
+    assert defaults["alpha"] == "auto"
+    assert TrainingConfig.alpha == ANNClassifier()._alpha()  # as "auto" with adam
 
 
 def test_the_configuration_is_frozen_and_read_from_the_estimator():

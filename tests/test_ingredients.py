@@ -1,0 +1,276 @@
+"""The ingredients of the defaults (docs/good_defaults.rst), each on its own:
+label smoothing, the cosine schedule, restoring the best epoch, temperature
+calibration.  Each is checked against an oracle (finite differences, the
+formula, the held-out data) and shown to change what is learned."""
+
+import math
+
+import numpy as np
+import pytest
+import sklearn.model_selection
+from sklearn.datasets import make_classification
+from sklearn.metrics import log_loss
+from test_gradients import make_problem, numerical_gradient
+
+import skann._classifier
+from skann import ANNClassifier
+from skann._network import Network
+from skann._targets import smooth
+from skann._training import cosine_learning_rate
+
+pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+
+# Everything off: the ingredient under test is switched on alone.
+PLAIN = dict(
+    label_smoothing=0.0,
+    learning_rate_schedule="constant",
+    restore_best=False,
+    calibrate=False,
+    beta_2=0.999,
+)
+
+
+@pytest.fixture(scope="module")
+def data():
+    return make_classification(
+        400, 10, n_informative=5, n_classes=3, flip_y=0.1, random_state=0
+    )
+
+
+def test_smooth_moves_targets_towards_uniform():
+    Y = np.eye(4)[[0, 3, 1]]
+    S = smooth(Y, "softmax", 0.2)
+    np.testing.assert_allclose(S[0], [0.85, 0.05, 0.05, 0.05])
+    np.testing.assert_allclose(S.sum(axis=1), 1)
+    B = smooth(np.array([[0.0], [1.0]]), "logistic", 0.1)
+    np.testing.assert_allclose(B.ravel(), [0.05, 0.95])
+    assert smooth(Y, "softmax", 0.0) is Y
+
+
+@pytest.mark.parametrize("target", ["binary", "multiclass", "multilabel"])
+@pytest.mark.parametrize("weighted", [False, True])
+def test_smoothed_loss_gradient_matches_central_differences(target, weighted):
+    X, Y, output = make_problem(target)
+    Y = smooth(Y, output, 0.1)
+    rng = np.random.RandomState(1)
+    sample_weight = rng.uniform(0.1, 3, size=X.shape[0]) if weighted else None
+    net = Network((X.shape[1], 4, 3, Y.shape[1]), "tanh", output).initialize(rng)
+    loss, analytic = net.loss_grad(X, Y, 0.1, sample_weight)
+    numeric = numerical_gradient(net, X, Y, 0.1, sample_weight)
+    error = np.linalg.norm(analytic - numeric) / np.linalg.norm(analytic + numeric)
+    assert error < 1e-6, f"relative gradient error {error:.2e}"
+
+
+def test_smoothing_is_the_cross_entropy_against_soft_targets():
+    # The oracle: the loss written out from the definition.
+    X, Y, output = make_problem("multiclass")
+    S = smooth(Y, output, 0.3)
+    net = Network((X.shape[1], 4, 3), "relu", output)
+    net.initialize(np.random.RandomState(0))
+    Z = net.logits(X)
+    log_p = Z - np.log(np.exp(Z).sum(axis=1, keepdims=True))
+    expected = -(S * log_p).sum(axis=1).mean()
+    assert net.loss_grad(X, S)[0] == pytest.approx(expected, rel=1e-12)
+
+
+def test_label_smoothing_changes_what_is_learned(data):
+    X, y = data
+    common = dict(PLAIN, hidden_size=32, max_iter=300, tol=0, random_state=0)
+    hard = ANNClassifier(**common).fit(X, y)
+    soft = ANNClassifier(**dict(common, label_smoothing=0.2)).fit(X, y)
+    # Softened targets make the network less sure of itself on average.
+    confidence = [m.predict_proba(X).max(axis=1).mean() for m in (hard, soft)]
+    assert confidence[1] < confidence[0] - 0.05
+    assert soft.loss_ > hard.loss_  # the soft targets' entropy is a floor
+
+
+def test_label_smoothing_auto_is_for_the_minibatch_solvers():
+    assert ANNClassifier(label_smoothing="auto")._smoothing() == 0.1
+    assert ANNClassifier(label_smoothing="auto", solver="sgd")._smoothing() == 0.1
+    for solver in ("gd", "lbfgs"):
+        clf = ANNClassifier(label_smoothing="auto", solver=solver)
+        assert clf._smoothing() == 0.0
+
+
+def test_cosine_schedule_formula():
+    assert cosine_learning_rate(0.1, 0, 10) == 0.1
+    assert cosine_learning_rate(0.1, 5, 10) == pytest.approx(0.05)
+    assert cosine_learning_rate(0.1, 9, 10) == pytest.approx(
+        0.05 * (1 + math.cos(0.9 * math.pi))
+    )
+    assert cosine_learning_rate(0.1, 10, 10) == 0.1  # a warm restart
+
+
+def test_cosine_schedule_sets_each_epochs_rate(data, monkeypatch):
+    X, y = data
+    seen = []
+    original = skann._training.run_epoch
+
+    def spy(net, X, Y, sw, order, state, config, scratch):
+        seen.append(state["learning_rate"])
+        return original(net, X, Y, sw, order, state, config, scratch)
+
+    monkeypatch.setattr(skann._training, "run_epoch", spy)
+    common = dict(PLAIN, max_iter=8, tol=0, random_state=0, learning_rate=0.01)
+    ANNClassifier(**dict(common, learning_rate_schedule="cosine")).fit(X, y)
+    np.testing.assert_allclose(
+        seen, [cosine_learning_rate(0.01, e, 8) for e in range(8)]
+    )
+    # partial_fit goes on along the same cycle, one epoch per call.
+    seen.clear()
+    clf = ANNClassifier(**dict(common, learning_rate_schedule="cosine"))
+    for _ in range(10):
+        clf.partial_fit(X, y, classes=[0, 1, 2])
+    np.testing.assert_allclose(
+        seen, [cosine_learning_rate(0.01, e, 8) for e in range(10)]
+    )
+
+
+def test_cosine_schedule_changes_what_is_learned(data):
+    X, y = data
+    common = dict(PLAIN, hidden_size=16, max_iter=50, tol=0, random_state=0)
+    constant = ANNClassifier(**common).fit(X, y)
+    cosine = ANNClassifier(**dict(common, learning_rate_schedule="cosine")).fit(X, y)
+    assert not np.allclose(constant.coefs_[0], cosine.coefs_[0])
+
+
+def capture_split(monkeypatch):
+    captured = {}
+
+    def spy(*arrays, **kwargs):
+        parts = sklearn.model_selection.train_test_split(*arrays, **kwargs)
+        captured["X_val"], captured["y_val"] = parts[1], parts[5]
+        return parts
+
+    monkeypatch.setattr(skann._classifier, "train_test_split", spy)
+    return captured
+
+
+def test_restore_best_trains_every_epoch_and_keeps_the_best(data, monkeypatch):
+    X, y = data
+    split = capture_split(monkeypatch)
+    clf = ANNClassifier(
+        **dict(PLAIN, restore_best=True),
+        hidden_size=64,
+        learning_rate=0.03,  # a step at which the score peaks, then falls
+        max_iter=60,
+        tol=0,
+        random_state=0,
+    ).fit(X, y)
+    scores = clf.validation_scores_
+    assert clf.n_iter_ == len(scores) == 60  # training was not cut short
+    assert clf.best_validation_score_ == max(scores)
+    assert scores[-1] < max(scores)  # the last epoch was not the best...
+    # ...and the weights kept are those of a best epoch.
+    assert clf.score(split["X_val"], split["y_val"]) == max(scores)
+    assert split["X_val"].shape[0] == 40
+
+
+def test_restore_best_changes_what_is_learned(data):
+    X, y = data
+    common = dict(PLAIN, hidden_size=64, learning_rate=0.01, max_iter=60, tol=0)
+    last = ANNClassifier(**common, random_state=0).fit(X, y)
+    best = ANNClassifier(**dict(common, restore_best=True), random_state=0).fit(X, y)
+    assert not np.allclose(last.coefs_[0], best.coefs_[0])
+    assert last.validation_scores_ is None
+
+
+def test_restore_best_trains_on_everything_when_the_split_would_be_tiny():
+    # 150 rows hold out 15 < MIN_RESTORE_ROWS: nothing is held out.
+    X, y = make_classification(150, 5, random_state=0)
+    common = dict(PLAIN, max_iter=20, random_state=0)
+    plain = ANNClassifier(**common).fit(X, y)
+    restoring = ANNClassifier(**dict(common, restore_best=True)).fit(X, y)
+    assert restoring.validation_scores_ is None
+    np.testing.assert_array_equal(plain.coefs_[0], restoring.coefs_[0])
+
+
+def test_restore_best_is_ignored_by_partial_fit(data):
+    X, y = data
+    clf = ANNClassifier(**dict(PLAIN, restore_best=True), random_state=0)
+    clf.partial_fit(X, y, classes=[0, 1, 2])
+    assert clf.validation_scores_ is None
+
+
+def test_calibrate_lowers_the_held_out_cross_entropy(data, monkeypatch):
+    X, y = data
+    split = capture_split(monkeypatch)
+    common = dict(
+        PLAIN, restore_best=True, label_smoothing=0.3, max_iter=50, random_state=0
+    )
+    raw = ANNClassifier(**common).fit(X, y)
+    calibrated = ANNClassifier(**dict(common, calibrate=True)).fit(X, y)
+    X_val, y_val = split["X_val"], split["y_val"]
+    assert log_loss(y_val, calibrated.predict_proba(X_val)) < log_loss(
+        y_val, raw.predict_proba(X_val)
+    )
+    # A temperature only rescales the logits: the predictions do not move.
+    np.testing.assert_array_equal(calibrated.predict(X), raw.predict(X))
+    ratio = calibrated.decision_function(X) / raw.decision_function(X)
+    np.testing.assert_allclose(ratio, ratio.flat[0])
+
+
+def test_glorot_init_draws_mlpclassifiers_bounds():
+    net = Network((10, 256, 3), "relu", "softmax")
+    net.initialize(np.random.RandomState(0), scheme="glorot")
+    assert np.abs(net.coefs[0]).max() <= np.sqrt(6 / 266)
+    assert np.abs(net.coefs[0]).max() > 0.9 * np.sqrt(6 / 266)
+    net.initialize(np.random.RandomState(0), scheme="he")
+    assert np.abs(net.coefs[0]).max() > 0.9 * np.sqrt(6 / 10)
+    # logistic layers: 4 times Glorot's bound, in either scheme
+    logistic = Network((10, 20, 3), "logistic", "softmax")
+    logistic.initialize(np.random.RandomState(0), scheme="glorot")
+    assert np.abs(logistic.coefs[0]).max() <= 4 * np.sqrt(6 / 30)
+    assert np.abs(logistic.coefs[0]).max() > 0.9 * 4 * np.sqrt(6 / 30)
+    assert not logistic.coefs[-1].any()  # the output layer starts at zero
+
+
+def test_weight_init_auto_keeps_the_lessons_start_for_gd(data):
+    X, y = data
+    common = dict(PLAIN, hidden_size=8, max_iter=1, random_state=0)
+    for solver, scheme in [("gd", "he"), ("adam", "glorot"), ("lbfgs", "he")]:
+        auto = ANNClassifier(**common, solver=solver).fit(X, y)
+        named = ANNClassifier(**common, solver=solver, weight_init=scheme).fit(X, y)
+        np.testing.assert_array_equal(auto.coefs_[0], named.coefs_[0])
+
+
+def test_weight_init_changes_what_is_learned(data):
+    X, y = data
+    common = dict(PLAIN, hidden_size=16, max_iter=30, random_state=0)
+    he = ANNClassifier(**common, weight_init="he").fit(X, y)
+    glorot = ANNClassifier(**common, weight_init="glorot").fit(X, y)
+    assert np.abs(glorot.coefs_[0]).mean() < np.abs(he.coefs_[0]).mean()
+
+
+def test_smooth_clip_scaler_formula_and_contract():
+    from sklearn.utils.estimator_checks import check_estimator
+
+    from skann import SmoothClipScaler
+
+    rng = np.random.RandomState(0)
+    X = rng.lognormal(size=(200, 3))
+    X[:, 2] = 5.0  # constant: scale 1
+    scaler = SmoothClipScaler().fit(X)
+    q25, q50, q75 = np.percentile(X[:, 0], [25, 50, 75])
+    z = (X[:, 0] - q50) / (q75 - q25)
+    np.testing.assert_allclose(scaler.transform(X)[:, 0], z / np.sqrt(1 + (z / 3) ** 2))
+    assert np.abs(scaler.transform(X * 1e6)).max() < 3
+    np.testing.assert_array_equal(scaler.transform(X)[:, 2], 0)
+    check_estimator(SmoothClipScaler())
+
+
+def test_alpha_auto_keeps_the_lessons_penalty_for_gd():
+    assert ANNClassifier()._alpha() == 0.01
+    # the solvers the benchmark did not measure keep MLPClassifier's
+    assert ANNClassifier(solver="lbfgs")._alpha() == 0.0001
+    assert ANNClassifier(solver="sgd")._alpha() == 0.0001
+    assert ANNClassifier(solver="gd")._alpha() == 0.0001
+    assert ANNClassifier(alpha=0.5, solver="gd")._alpha() == 0.5
+
+
+def test_alpha_auto_changes_what_is_learned(data):
+    X, y = data
+    common = dict(PLAIN, hidden_size=16, max_iter=100, tol=0, random_state=0)
+    auto = ANNClassifier(**common).fit(X, y)
+    small = ANNClassifier(**common, alpha=0.0001).fit(X, y)
+    assert np.linalg.norm(auto.coefs_[0]) < np.linalg.norm(small.coefs_[0])
