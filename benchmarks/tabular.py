@@ -213,6 +213,9 @@ INGREDIENTS = {
 }
 # ... and each candidate the evidence left out, added to the new defaults.
 CANDIDATES = {
+    "step_0.01": dict(learning_rate=0.01),  # Adam's 'auto' of the #10 sweep
+    "alpha_0.01": dict(alpha=0.01),  # the penalty's neighbours
+    "alpha_0.3": dict(alpha=0.3),
     "label_smoothing": dict(label_smoothing=0.1),
     "cosine": dict(learning_rate_schedule="cosine", learning_rate=0.003),
     "beta_2": dict(beta_2=0.95),

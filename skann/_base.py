@@ -88,23 +88,24 @@ def per_activation(default, **exceptions):
 # activation.  A step size that suits one solver is far off for another --
 # full-batch "gd" takes one step per epoch, Adam's steps are normalised per
 # weight (so need no input scaling) -- and no single value trains every solver
-# in max_iter=200 epochs.  Adam's 0.001 (MLPClassifier's), its penalty and its
-# initialisation come from the tabular and regression benchmarks
-# (docs/good_defaults.rst; 0.003 and 0.01 overfit there); logistic networks
-# get 0.01, as deep ones learn too slowly at 0.001 (a (4, 3) network reached
-# 68 % training accuracy on scikit-learn's check_classifiers_train blobs in
-# 200 epochs).  The benchmarks measured Adam only: the other solvers keep
-# skann 0.1's He weights and alpha=0.0001 -- for "gd", the lesson's algorithm,
-# the lesson's cost falls at every epoch; full-batch "sgd" without momentum
-# learns slower from Glorot's smaller weights; L-BFGS with alpha=0.01 ends its
-# fits on weighted and on repeated rows in different minima
-# (check_sample_weight_equivalence failed in 5 of 16 configurations).
+# in max_iter=200 epochs.  Adam's 0.001 (MLPClassifier's), its penalty (0.1,
+# where MLPClassifier has 0.0001) and its initialisation come from the tabular
+# and regression benchmarks (docs/good_defaults.rst; steps of 0.003 and 0.01
+# overfit there); logistic networks get 0.01, as deep ones learn too slowly at
+# 0.001 (a (4, 3) network reached 68 % training accuracy on scikit-learn's
+# check_classifiers_train blobs in 200 epochs).  The benchmarks measured Adam
+# only: the other solvers keep skann 0.1's He weights and alpha=0.0001 -- for
+# "gd", the lesson's algorithm, the lesson's cost falls at every epoch;
+# full-batch "sgd" without momentum learns slower from Glorot's smaller
+# weights; L-BFGS with alpha=0.01 ends its fits on weighted and on repeated
+# rows in different minima (check_sample_weight_equivalence failed in 5 of 16
+# configurations).
 SOLVER_DEFAULTS = {
     "gd": {"learning_rate": input_scaled(0.5), "alpha": 0.0001, "weight_init": "he"},
     "sgd": {"learning_rate": input_scaled(0.03), "alpha": 0.0001, "weight_init": "he"},
     "adam": {
         "learning_rate": per_activation(0.001, logistic=0.01),
-        "alpha": 0.01,
+        "alpha": 0.1,
         "weight_init": "glorot",
     },
     "lbfgs": {"learning_rate": None, "alpha": 0.0001, "weight_init": "he"},

@@ -40,7 +40,7 @@ class TrainingConfig:
     learning_rate: float = 0.001  # the initial rate; the current one is state's
     learning_rate_schedule: str = "constant"
     power_t: float = 0.5
-    alpha: float = 0.01  # alpha="auto" resolved for adam, see BaseANN._alpha
+    alpha: float = 0.1  # alpha="auto" resolved for adam, see BaseANN._alpha
     batch_size: int = 200
     max_iter: int = 200
     shuffle: bool = True

@@ -260,7 +260,7 @@ def test_smooth_clip_scaler_formula_and_contract():
 
 
 def test_alpha_auto_keeps_the_lessons_penalty_for_gd():
-    assert ANNClassifier()._alpha() == 0.01
+    assert ANNClassifier()._alpha() == 0.1
     # the solvers the benchmark did not measure keep MLPClassifier's
     assert ANNClassifier(solver="lbfgs")._alpha() == 0.0001
     assert ANNClassifier(solver="sgd")._alpha() == 0.0001
