@@ -582,7 +582,13 @@ def partial_fit_arithmetic(model, X, y):
     params, state = net.params.copy(), copy_state(model._optimizer_state)
     net = type(net)(net.layer_sizes, net.activation, net.output, params)
     Y = (y == model.classes_[1]).astype(float)[:, None]
-    config = TrainingConfig.from_estimator(model, batch_size=X.shape[0], max_iter=1)
+    config = TrainingConfig.from_estimator(  # as the fit resolved "auto"
+        model,
+        batch_size=X.shape[0],
+        max_iter=1,
+        alpha=model._alpha(),
+        learning_rate=model.learning_rate_,
+    )
     scratch = Scratch()
 
     def step(i):
