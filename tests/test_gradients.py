@@ -92,14 +92,16 @@ MLP_HAS_SAMPLE_WEIGHT = (
 )
 
 
-def _mlp_loss_grad(mlp, X, Y, sample_weight):
-    """MLPClassifier's own loss and gradients, packed like skann's flat buffer."""
+def mlp_loss_grad(mlp, X, Y, sample_weight):
+    """An MLPClassifier's or MLPRegressor's own loss and gradients, packed
+    like skann's flat buffer."""
     n = len(mlp.coefs_) + 1
     activations = [X] + [None] * (n - 1)
     deltas = [None] * (n - 1)
     coef_grads = [np.empty_like(W) for W in mlp.coefs_]
     intercept_grads = [np.empty_like(b) for b in mlp.intercepts_]
-    args = (X, Y) + ((sample_weight,) if MLP_HAS_SAMPLE_WEIGHT else ())
+    weighted = "sample_weight" in inspect.signature(type(mlp).fit).parameters
+    args = (X, Y) + ((sample_weight,) if weighted else ())
     loss, coef_grads, intercept_grads = mlp._backprop(
         *args, activations, deltas, coef_grads, intercept_grads
     )
@@ -139,7 +141,7 @@ def test_loss_and_gradient_equal_mlpclassifier(
     assert mlp.out_activation_ == ann.out_activation_
 
     loss, grad = ann._network().loss_grad(X, Y, alpha, sample_weight)
-    mlp_loss, mlp_grad = _mlp_loss_grad(mlp, X, Y, sample_weight)
+    mlp_loss, mlp_grad = mlp_loss_grad(mlp, X, Y, sample_weight)
 
     np.testing.assert_allclose(loss, mlp_loss, rtol=1e-10)
     np.testing.assert_allclose(grad, mlp_grad, rtol=1e-9, atol=1e-12)

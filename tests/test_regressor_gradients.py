@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.neural_network import MLPRegressor
-from test_gradients import numerical_gradient
+from test_gradients import mlp_loss_grad, numerical_gradient
 
 from skann import ANNRegressor
 from skann._network import Network
@@ -90,21 +90,6 @@ def test_losses_by_hand():
         np.testing.assert_allclose(grad[:2], a - Y[0], rtol=1e-12)  # dW = x (a - y)
 
 
-def _mlp_loss_grad(mlp, X, Y, sample_weight):
-    """MLPRegressor's own loss and gradients, packed like skann's flat buffer."""
-    n = len(mlp.coefs_) + 1
-    activations = [X] + [None] * (n - 1)
-    deltas = [None] * (n - 1)
-    coef_grads = [np.empty_like(W) for W in mlp.coefs_]
-    intercept_grads = [np.empty_like(b) for b in mlp.intercepts_]
-    args = (X, Y) + ((sample_weight,) if MLP_HAS_SAMPLE_WEIGHT else ())
-    value, coef_grads, intercept_grads = mlp._backprop(
-        *args, activations, deltas, coef_grads, intercept_grads
-    )
-    packed = np.concatenate([g.ravel() for g in coef_grads + intercept_grads])
-    return value, packed
-
-
 @pytest.mark.parametrize(
     "activation, loss, alpha, weighted, n_outputs, hidden",
     list(
@@ -134,7 +119,7 @@ def test_loss_and_gradient_equal_mlpregressor(
     assert mlp.out_activation_ == ann.out_activation_
 
     value, grad = ann._network().loss_grad(X, Y, alpha, sample_weight)
-    mlp_value, mlp_grad = _mlp_loss_grad(mlp, X, Y, sample_weight)
+    mlp_value, mlp_grad = mlp_loss_grad(mlp, X, Y, sample_weight)
 
     # MLPRegressor's squared loss is averaged over the outputs, its gradient
     # is that of the sum (docs/coming_from_mlpclassifier.rst): skann's loss is
