@@ -22,7 +22,7 @@ from sklearn.utils.multiclass import check_classification_targets, unique_labels
 from sklearn.utils.validation import _check_sample_weight
 
 from . import _targets
-from ._base import BaseANN, is_stochastic
+from ._base import BaseANN, is_stochastic, resolve_auto
 from ._validation import check_labels, new_classes, plain_targets
 
 
@@ -464,11 +464,10 @@ class ANNClassifier(ClassifierMixin, BaseANN):
         )
 
     def _smoothing(self):
-        """``label_smoothing`` as a number: ``"auto"`` is 0.1 for the
-        minibatch solvers and 0 for ``"gd"`` and ``"lbfgs"``."""
-        if self.label_smoothing == "auto":
-            return 0.1 if self.solver in ("adam", "sgd") else 0.0
-        return float(self.label_smoothing)
+        """``label_smoothing`` as a number: for ``"auto"``, the solver's
+        (:data:`~skann._base.SOLVER_DEFAULTS`), 0.1 for the minibatch solvers
+        and 0 for ``"gd"`` and ``"lbfgs"``."""
+        return float(resolve_auto(self.solver, "label_smoothing", self.label_smoothing))
 
     def _train_targets(self, Y, output):
         return _targets.smooth(Y, output, self._smoothing())
