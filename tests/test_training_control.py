@@ -316,5 +316,6 @@ def test_every_solver_states_its_defaults():
     from skann._base import SOLVER_DEFAULTS
 
     assert set(SOLVER_DEFAULTS) == set(names(SOLVERS))
+    every = {"learning_rate", "alpha", "weight_init", "label_smoothing"}
     for solver, defaults in SOLVER_DEFAULTS.items():
-        assert "learning_rate" in defaults, solver
+        assert set(defaults) == every, solver
