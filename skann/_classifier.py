@@ -11,7 +11,6 @@ from numbers import Real
 
 import numpy as np
 from scipy.optimize import minimize_scalar
-from scipy.special import log_softmax
 from sklearn.base import ClassifierMixin, _fit_context
 from sklearn.metrics import accuracy_score
 from sklearn.model_selection import train_test_split
@@ -485,7 +484,7 @@ class ANNClassifier(ClassifierMixin, BaseANN):
         Y, _ = _targets.encode(y, targets["classes_"], np.float64)
 
         def loss(log_t):
-            return _cross_entropy(Z * np.exp(-log_t), Y, net.output, sample_weight)
+            return net.loss(Z * np.exp(-log_t), Y, sample_weight)
 
         best = minimize_scalar(loss, bounds=(-3.0, 3.0), method="bounded")
         if best.fun < loss(0.0):  # never worse than leaving it alone
@@ -502,7 +501,7 @@ class ANNClassifier(ClassifierMixin, BaseANN):
         predicted = _targets.decode(proba, targets["classes_"], multilabel)
         accuracy = accuracy_score(y, predicted, sample_weight=sample_weight)
         Y, _ = _targets.encode(y, targets["classes_"], Z.dtype)
-        return accuracy, -_cross_entropy(Z, Y, net.output, sample_weight)
+        return accuracy, -net.loss(Z, Y, sample_weight)
 
     @staticmethod
     def _validation_score(net, X, y, sample_weight, targets):
@@ -635,11 +634,3 @@ class ANNClassifier(ClassifierMixin, BaseANN):
         tags.classifier_tags.multi_label = True
         return tags
 
-
-def _cross_entropy(Z, Y, output, sample_weight):
-    """The (weighted) mean cross-entropy of 0/1 targets ``Y`` from logits ``Z``."""
-    if output == "softmax":
-        per_sample = -np.sum(Y * log_softmax(Z, axis=1), axis=1)
-    else:
-        per_sample = np.sum(np.logaddexp(0, Z) - Y * Z, axis=1)
-    return float(np.average(per_sample, weights=sample_weight))

@@ -341,6 +341,14 @@ class Network:
         Z -= Y
         return loss
 
+    def loss(self, Z, Y, sample_weight=None):
+        """The mean loss of the logits ``Z`` against the targets ``Y``, as
+        :meth:`loss_and_output_error` computes it (``Z`` is left as it is)."""
+        Z = Z.copy()
+        per_sample = np.empty(Z.shape[0], Z.dtype)
+        scratch = np.empty_like(Z), np.empty_like(Z)
+        return self.loss_and_output_error(Z, Y, sample_weight, *scratch, per_sample)
+
     def penalty(self, alpha, sw_sum, chunk=10_000):
         """The L2 term ``alpha / 2 * sum(W ** 2) / sw_sum`` (biases are not penalised).
 

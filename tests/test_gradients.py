@@ -186,3 +186,19 @@ def test_training_trajectory_equals_mlpclassifier(solver, extra):
     for ours, theirs in zip(ann.coefs_ + ann.intercepts_, mlp.coefs_ + mlp.intercepts_):
         np.testing.assert_allclose(ours, theirs, rtol=1e-9, atol=1e-12)
     np.testing.assert_allclose(ann.loss_curve_[-6:], mlp.loss_curve_[-6:], rtol=1e-9)
+
+
+@pytest.mark.parametrize("target", ["binary", "multiclass", "multilabel"])
+def test_loss_of_given_logits_is_the_training_loss(target):
+    # Network.loss scores held-out logits (restore_best, calibrate) with the
+    # training loss's own formula, and leaves the logits as they were.
+    X, Y, output = make_problem(target)
+    rng = np.random.RandomState(0)
+    net = Network((X.shape[1], 4, Y.shape[1]), "tanh", output).initialize(rng)
+    net.coefs[-1][...] = rng.normal(size=net.coefs[-1].shape)
+    sample_weight = rng.uniform(0.1, 3, size=X.shape[0])
+    Z = net.logits(X)
+    before = Z.copy()
+    expected, _ = net.loss_grad(X, Y, 0.0, sample_weight)
+    assert net.loss(Z, Y, sample_weight) == pytest.approx(expected, rel=1e-12)
+    np.testing.assert_array_equal(Z, before)

@@ -7,12 +7,12 @@ import math
 
 import numpy as np
 import pytest
-import sklearn.model_selection
 from sklearn.datasets import make_classification
 from sklearn.metrics import log_loss
 from test_gradients import make_problem, numerical_gradient
+from test_training_control import capture_validation_split
 
-import skann._classifier
+import skann._training
 from skann import ANNClassifier
 from skann._network import Network
 from skann._targets import smooth
@@ -134,21 +134,9 @@ def test_cosine_schedule_changes_what_is_learned(data):
     assert not np.allclose(constant.coefs_[0], cosine.coefs_[0])
 
 
-def capture_split(monkeypatch):
-    captured = {}
-
-    def spy(*arrays, **kwargs):
-        parts = sklearn.model_selection.train_test_split(*arrays, **kwargs)
-        captured["X_val"], captured["y_val"] = parts[1], parts[5]
-        return parts
-
-    monkeypatch.setattr(skann._classifier, "train_test_split", spy)
-    return captured
-
-
 def test_restore_best_trains_every_epoch_and_keeps_the_best(data, monkeypatch):
     X, y = data
-    split = capture_split(monkeypatch)
+    split = capture_validation_split(monkeypatch)
     clf = ANNClassifier(
         **dict(PLAIN, restore_best=True),
         hidden_size=64,
@@ -194,7 +182,7 @@ def test_restore_best_is_ignored_by_partial_fit(data):
 
 def test_calibrate_lowers_the_held_out_cross_entropy(data, monkeypatch):
     X, y = data
-    split = capture_split(monkeypatch)
+    split = capture_validation_split(monkeypatch)
     common = dict(
         PLAIN, restore_best=True, label_smoothing=0.3, max_iter=50, random_state=0
     )
