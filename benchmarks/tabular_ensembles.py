@@ -1,0 +1,149 @@
+"""Ensembles of ``ANNClassifier`` on the tabular benchmark: measured, not adopted.
+
+    python benchmarks/tabular_ensembles.py --models ens4p-cos-a0.2,bag4p-t-cos02
+    python benchmarks/tabular_ensembles.py --models ...  --datasets iris,wine
+
+The same command line, data sets, folds, preprocessing and cache as
+``benchmarks/tabular.py`` (its ``main``), with two more families of models:
+
+``ens<k><l|p>[-cos-a<alpha>]``
+    ``k`` networks trained on all the data from different seeds; their
+    logits (``l``: one network's worth of parameters could hold the average)
+    or their probabilities (``p``) averaged.  ``-cos-a<alpha>``: each member
+    with the cosine schedule from a step of 0.003 and that ``alpha``.
+``bag<k><l|p>[-t][-cos02]``
+    Cross-fitting, as AutoGluon bags its models: ``k`` stratified folds of
+    the training data, one network per fold trained on the other folds;
+    ``-t``: a temperature fitted on the out-of-fold logits of every training
+    row (so it never sees a row its member learned from).
+
+docs/good_defaults.rst ("Ensembles") quotes the results.
+"""
+
+import os
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import tabular  # noqa: E402  (pins the process to one core first)
+
+# isort: split
+import numpy as np  # noqa: E402
+from scipy.optimize import minimize_scalar  # noqa: E402
+from scipy.special import log_softmax, softmax  # noqa: E402
+from sklearn.base import BaseEstimator, ClassifierMixin  # noqa: E402
+from sklearn.model_selection import StratifiedKFold  # noqa: E402
+
+from skann import ANNClassifier  # noqa: E402
+
+
+def two_columns(z):
+    """Logits of one column (binary) as two, so that softmax is the sigmoid."""
+    return np.c_[-z / 2, z / 2] if z.ndim == 1 else z
+
+
+def average(Z, mode):
+    """Probabilities from the members' logits ``Z``: the softmax of their
+    mean, or the mean of their softmaxes."""
+    if mode == "logit":
+        return softmax(np.mean(Z, axis=0), axis=1)
+    return np.mean([softmax(z, axis=1) for z in Z], axis=0)
+
+
+class SeedEnsemble(ClassifierMixin, BaseEstimator):
+    """``k`` ANNClassifier members on all the data, seeds ``100 * random_state + i``."""
+
+    def __init__(self, k=4, mode="logit", random_state=0, params=None):
+        self.k = k
+        self.mode = mode
+        self.random_state = random_state
+        self.params = params
+
+    def fit(self, X, y):
+        self.members_ = [
+            ANNClassifier(
+                random_state=self.random_state * 100 + i, **(self.params or {})
+            ).fit(X, y)
+            for i in range(self.k)
+        ]
+        self.classes_ = self.members_[0].classes_
+        return self
+
+    def predict_proba(self, X):
+        return average(
+            [two_columns(m.decision_function(X)) for m in self.members_], self.mode
+        )
+
+
+class FoldBagging(ClassifierMixin, BaseEstimator):
+    """One ANNClassifier per stratified fold, trained on the other folds;
+    ``temperature``: one factor of the logits fitted on the out-of-fold ones."""
+
+    def __init__(
+        self, k=4, mode="logit", temperature=True, random_state=0, params=None
+    ):
+        self.k = k
+        self.mode = mode
+        self.temperature = temperature
+        self.random_state = random_state
+        self.params = params
+
+    def fit(self, X, y):
+        X = np.asarray(X, dtype=float)
+        self.classes_, codes = np.unique(y, return_inverse=True)
+        out_of_fold = np.zeros((len(codes), len(self.classes_)))
+        folds = StratifiedKFold(self.k, shuffle=True, random_state=self.random_state)
+        self.members_ = []
+        for i, (train, held_out) in enumerate(folds.split(X, codes)):
+            member = ANNClassifier(
+                random_state=self.random_state * 100 + i, **(self.params or {})
+            ).fit(X[train], y[train])
+            out_of_fold[held_out] = two_columns(member.decision_function(X[held_out]))
+            self.members_.append(member)
+        self.t_ = 1.0
+        if self.temperature:
+
+            def loss(log_t):
+                scaled = log_softmax(out_of_fold * np.exp(-log_t), axis=1)
+                return -np.mean(scaled[np.arange(len(codes)), codes])
+
+            best = minimize_scalar(loss, bounds=(-3, 3), method="bounded")
+            if best.fun < loss(0.0):
+                self.t_ = float(np.exp(best.x))
+        return self
+
+    def predict_proba(self, X):
+        X = np.asarray(X, dtype=float)
+        Z = [two_columns(m.decision_function(X)) / self.t_ for m in self.members_]
+        return average(Z, self.mode)
+
+
+COSINE = dict(learning_rate_schedule="cosine", learning_rate=0.003)
+ENSEMBLES = {
+    "ens4p-cos-a0.1": (
+        SeedEnsemble,
+        dict(mode="proba", params=dict(COSINE, alpha=0.1)),
+    ),
+    "ens4p-cos-a0.2": (
+        SeedEnsemble,
+        dict(mode="proba", params=dict(COSINE, alpha=0.2)),
+    ),
+    "ens4p-cos-a0.3": (
+        SeedEnsemble,
+        dict(mode="proba", params=dict(COSINE, alpha=0.3)),
+    ),
+    "ens4l-cos-a0.2": (
+        SeedEnsemble,
+        dict(mode="logit", params=dict(COSINE, alpha=0.2)),
+    ),
+    "bag4l": (FoldBagging, dict(mode="logit", temperature=False)),
+    "bag4l-t": (FoldBagging, dict(mode="logit")),
+    "bag4p-t": (FoldBagging, dict(mode="proba")),
+    "bag4l-t-cos02": (FoldBagging, dict(mode="logit", params=dict(COSINE, alpha=0.2))),
+    "bag4p-t-cos02": (FoldBagging, dict(mode="proba", params=dict(COSINE, alpha=0.2))),
+}
+for _name, (_cls, _kw) in ENSEMBLES.items():
+    tabular.MODELS[_name] = lambda seed, cls=_cls, kw=_kw: cls(random_state=seed, **kw)
+
+
+if __name__ == "__main__":
+    tabular.main()
