@@ -15,8 +15,9 @@ import numpy as np
 import pytest
 from sklearn.datasets import make_classification
 from sklearn.exceptions import ConvergenceWarning
+from test_regressor import _house_prices
 
-from skann import ANNClassifier, _activations, _compiled
+from skann import ANNClassifier, ANNRegressor, _activations, _compiled
 from skann._activations import HIDDEN, OUTPUT_LAYERS, SOLVERS, codes
 from skann._network import Network
 from skann._optimizers import init_state
@@ -413,3 +414,27 @@ def test_identity_output_epochs_follow_the_numpy_trajectory(solver, monkeypatch)
     assert runs[1][0][2] < runs[1][0][0]  # it learns
     np.testing.assert_allclose(runs[1][0], runs[0][0], rtol=1e-10)
     np.testing.assert_allclose(runs[1][1], runs[0][1], rtol=1e-9, atol=1e-12)
+
+
+@pytest.mark.parametrize("dtype, rtol", [(np.float64, 1e-8), (np.float32, 2e-3)])
+@pytest.mark.parametrize("solver", ["sgd", "adam"])
+def test_the_numpy_path_alone_fits_the_same_regressor(dtype, rtol, solver, monkeypatch):
+    X, y = _house_prices(300)  # (test_regressor's data)
+    X = X.astype(dtype)
+    sw = np.random.RandomState(1).uniform(0.2, 2, size=300)
+    models = []
+    for compiled in (False, True):
+        monkeypatch.setattr(_compiled, "enabled", compiled)
+        reg = ANNRegressor(
+            hidden_size=16,
+            solver=solver,
+            learning_rate=0.01,
+            max_iter=5,
+            random_state=0,
+        ).fit(X, y, sample_weight=sw)
+        reg.partial_fit(X[:10], y[:10])
+        models.append(reg)
+    np.testing.assert_allclose(
+        models[1]._params, models[0]._params, rtol=rtol, atol=rtol * 1e-3
+    )
+    assert models[0].loss_curve_ == pytest.approx(models[1].loss_curve_, rel=rtol)

@@ -295,29 +295,3 @@ def test_warnings_are_the_classifiers():
     with warnings.catch_warnings():
         warnings.simplefilter("error", ConvergenceWarning)
         ANNRegressor(max_iter=1).partial_fit(X, y)
-
-
-@pytest.mark.parametrize("dtype, rtol", [(np.float64, 1e-8), (np.float32, 2e-3)])
-@pytest.mark.parametrize("solver", ["sgd", "adam"])
-def test_the_numpy_path_alone_fits_the_same_regressor(dtype, rtol, solver, monkeypatch):
-    from skann import _compiled
-
-    X, y = _house_prices(300)
-    X = X.astype(dtype)
-    sw = np.random.RandomState(1).uniform(0.2, 2, size=300)
-    models = []
-    for compiled in (False, True):
-        monkeypatch.setattr(_compiled, "enabled", compiled)
-        reg = ANNRegressor(
-            hidden_size=16,
-            solver=solver,
-            learning_rate=0.01,
-            max_iter=5,
-            random_state=0,
-        ).fit(X, y, sample_weight=sw)
-        reg.partial_fit(X[:10], y[:10])
-        models.append(reg)
-    np.testing.assert_allclose(
-        models[1]._params, models[0]._params, rtol=rtol, atol=rtol * 1e-3
-    )
-    assert models[0].loss_curve_ == pytest.approx(models[1].loss_curve_, rel=rtol)
