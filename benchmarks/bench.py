@@ -468,8 +468,10 @@ def bench_w1_accuracy(quick):
                 "MLPClassifier",
                 fmt(b, "%"),
                 f"{100 * (a - b):+.2f} points",
-                "within ±0.5 point",
-                abs(a - b) <= 0.005,
+                # the speed is not bought with learning less; learning more
+                # (skann's own defaults, issue #12) is no failure
+                ">= MLP - 0.5 point",
+                a - b >= -0.005,
             )
         )
     return rows
