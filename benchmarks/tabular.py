@@ -453,6 +453,11 @@ def report(summary, models, datasets, file=sys.stdout):
     out()
     for other in models[1:]:
         out(versus(summary, models[0], other, datasets))
+    if "mlp" in models[1:]:  # issue #12's counts, for every other model too
+        out()
+        for model in models[1:]:
+            if model != "mlp":
+                out(versus(summary, model, "mlp", datasets))
 
 
 def paired(cache, model, other):
