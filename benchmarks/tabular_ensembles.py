@@ -6,11 +6,13 @@
 The same command line, data sets, folds, preprocessing and cache as
 ``benchmarks/tabular.py`` (its ``main``), with two more families of models:
 
-``ens<k><l|p>[-cos-a<alpha>]``
+``ens<k><l|p>-<members>``
     ``k`` networks trained on all the data from different seeds; their
     logits (``l``: one network's worth of parameters could hold the average)
-    or their probabilities (``p``) averaged.  ``-cos-a<alpha>``: each member
-    with the cosine schedule from a step of 0.003 and that ``alpha``.
+    or their probabilities (``p``) averaged.  Members: ``defaults``,
+    ``ANNClassifier()``; ``mlplike``, with ``MLPClassifier``'s width and
+    penalty; ``cos-a<alpha>``, the cosine schedule from a step of 0.003 and
+    that ``alpha``.
 ``bag<k><l|p>[-t][-cos02]``
     Cross-fitting, as AutoGluon bags its models: ``k`` stratified folds of
     the training data, one network per fold trained on the other folds;
@@ -118,7 +120,12 @@ class FoldBagging(ClassifierMixin, BaseEstimator):
 
 
 COSINE = dict(learning_rate_schedule="cosine", learning_rate=0.003)
+MLP_LIKE = dict(hidden_size=100, alpha=1e-4)  # MLPClassifier's width and penalty
 ENSEMBLES = {
+    "ens4p-defaults": (SeedEnsemble, dict(mode="proba")),
+    "ens4l-defaults": (SeedEnsemble, dict(mode="logit")),
+    "ens4p-mlplike": (SeedEnsemble, dict(mode="proba", params=MLP_LIKE)),
+    "ens4l-mlplike": (SeedEnsemble, dict(mode="logit", params=MLP_LIKE)),
     "ens4p-cos-a0.1": (
         SeedEnsemble,
         dict(mode="proba", params=dict(COSINE, alpha=0.1)),
