@@ -31,11 +31,11 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import tabular  # noqa: E402  (pins the process to one core first)
+from tabular_calibration import best_temperature  # noqa: E402
 
 # isort: split
 import numpy as np  # noqa: E402
-from scipy.optimize import minimize_scalar  # noqa: E402
-from scipy.special import log_softmax, softmax  # noqa: E402
+from scipy.special import softmax  # noqa: E402
 from sklearn.base import BaseEstimator, ClassifierMixin  # noqa: E402
 from sklearn.model_selection import GridSearchCV, StratifiedKFold  # noqa: E402
 
@@ -107,14 +107,9 @@ class FoldBagging(ClassifierMixin, BaseEstimator):
             self.members_.append(member)
         self.t_ = 1.0
         if self.temperature:
-
-            def loss(log_t):
-                scaled = log_softmax(out_of_fold * np.exp(-log_t), axis=1)
-                return -np.mean(scaled[np.arange(len(codes)), codes])
-
-            best = minimize_scalar(loss, bounds=(-3, 3), method="bounded")
-            if best.fun < loss(0.0):
-                self.t_ = float(np.exp(best.x))
+            untouched, t, scaled = best_temperature(out_of_fold, codes)
+            if scaled < untouched:
+                self.t_ = t
         return self
 
     def predict_proba(self, X):
@@ -130,28 +125,22 @@ ENSEMBLES = {
     "ens4l-defaults": (SeedEnsemble, dict(mode="logit")),
     "ens4p-mlplike": (SeedEnsemble, dict(mode="proba", params=MLP_LIKE)),
     "ens4l-mlplike": (SeedEnsemble, dict(mode="logit", params=MLP_LIKE)),
-    "ens4p-cos-a0.1": (
-        SeedEnsemble,
-        dict(mode="proba", params=dict(COSINE, alpha=0.1)),
-    ),
-    "ens4p-cos-a0.2": (
-        SeedEnsemble,
-        dict(mode="proba", params=dict(COSINE, alpha=0.2)),
-    ),
-    "ens4p-cos-a0.3": (
-        SeedEnsemble,
-        dict(mode="proba", params=dict(COSINE, alpha=0.3)),
-    ),
-    "ens4l-cos-a0.2": (
-        SeedEnsemble,
-        dict(mode="logit", params=dict(COSINE, alpha=0.2)),
-    ),
     "bag4l": (FoldBagging, dict(mode="logit", temperature=False)),
     "bag4l-t": (FoldBagging, dict(mode="logit")),
     "bag4p-t": (FoldBagging, dict(mode="proba")),
     "bag4l-t-cos02": (FoldBagging, dict(mode="logit", params=dict(COSINE, alpha=0.2))),
     "bag4p-t-cos02": (FoldBagging, dict(mode="proba", params=dict(COSINE, alpha=0.2))),
 }
+for _alpha in (0.1, 0.2, 0.3):
+    _cosine = dict(COSINE, alpha=_alpha)
+    ENSEMBLES[f"ens4p-cos-a{_alpha}"] = (
+        SeedEnsemble,
+        dict(mode="proba", params=_cosine),
+    )
+ENSEMBLES["ens4l-cos-a0.2"] = (
+    SeedEnsemble,
+    dict(mode="logit", params=dict(COSINE, alpha=0.2)),
+)
 for _name, (_cls, _kw) in ENSEMBLES.items():
     tabular.MODELS[_name] = lambda seed, cls=_cls, kw=_kw: cls(random_state=seed, **kw)
 
