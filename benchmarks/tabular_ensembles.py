@@ -5,7 +5,7 @@ not adopted.
     python benchmarks/tabular_ensembles.py --models ...  --datasets iris,wine
 
 The same command line, data sets, folds, preprocessing and cache as
-``benchmarks/tabular.py`` (its ``main``), with two more families of models:
+``benchmarks/tabular.py`` (its ``main``), with more models:
 
 ``ens<k><l|p>-<members>``
     ``k`` networks trained on all the data from different seeds; their
