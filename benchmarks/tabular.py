@@ -318,7 +318,9 @@ def fingerprint(model):
 
 
 # -------------------------------------------------------------------- runs
-def run_fold(model, X, y, train, test):
+def fit_predict(model, X, y, train, test):
+    """Fit ``model`` on the ``train`` rows; ``(classes, probabilities of the
+    test rows, fit seconds)``, the probabilities clipped away from 0."""
     estimator = build(model)
     X_train, X_test = X.iloc[train], X.iloc[test]
     if model in RAW_INPUT:  # pytabkit refuses missing numbers: the medians
@@ -331,10 +333,14 @@ def run_fold(model, X, y, train, test):
         estimator.fit(X_train, y[train])
         seconds = time.perf_counter() - started
         proba = estimator.predict_proba(X_test)
-    classes = estimator.classes_
-    predicted = classes[np.argmax(proba, axis=1)]
     proba = np.clip(proba, 1e-15, 1)
     proba /= proba.sum(axis=1, keepdims=True)
+    return estimator.classes_, proba, seconds
+
+
+def run_fold(model, X, y, train, test):
+    classes, proba, seconds = fit_predict(model, X, y, train, test)
+    predicted = classes[np.argmax(proba, axis=1)]
     return {
         "accuracy": float(accuracy_score(y[test], predicted)),
         "log_loss": float(log_loss(y[test], proba, labels=classes)),

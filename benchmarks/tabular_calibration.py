@@ -15,7 +15,6 @@ quotes it for the sets where skann's log loss loses to MLPClassifier's.
 import argparse
 import os
 import sys
-import warnings
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import tabular  # noqa: E402  (pins the process to one core first)
@@ -32,13 +31,9 @@ def pooled_log_proba(model, X, y):
     """Log-probabilities of the test rows of every fold, and their class codes."""
     logs, codes = [], []
     for train, test in tabular.folds(y):
-        estimator = tabular.build(model)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # ConvergenceWarning: defaults as used
-            estimator.fit(X.iloc[train], y[train])
-        proba = np.clip(estimator.predict_proba(X.iloc[test]), 1e-15, 1)
+        classes, proba, _ = tabular.fit_predict(model, X, y, train, test)
         logs.append(np.log(proba))
-        codes.append(np.searchsorted(estimator.classes_, y[test]))
+        codes.append(np.searchsorted(classes, y[test]))
     return np.vstack(logs), np.concatenate(codes)
 
 

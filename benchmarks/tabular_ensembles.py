@@ -55,6 +55,11 @@ def average(Z, mode):
     return np.mean([softmax(z, axis=1) for z in Z], axis=0)
 
 
+def member(params, random_state, i):
+    """The ``i``-th member: ``ANNClassifier(**params)``, its own seed."""
+    return ANNClassifier(random_state=random_state * 100 + i, **(params or {}))
+
+
 class SeedEnsemble(ClassifierMixin, BaseEstimator):
     """``k`` ANNClassifier members on all the data, seeds ``100 * random_state + i``."""
 
@@ -66,10 +71,7 @@ class SeedEnsemble(ClassifierMixin, BaseEstimator):
 
     def fit(self, X, y):
         self.members_ = [
-            ANNClassifier(
-                random_state=self.random_state * 100 + i, **(self.params or {})
-            ).fit(X, y)
-            for i in range(self.k)
+            member(self.params, self.random_state, i).fit(X, y) for i in range(self.k)
         ]
         self.classes_ = self.members_[0].classes_
         return self
@@ -100,11 +102,9 @@ class FoldBagging(ClassifierMixin, BaseEstimator):
         folds = StratifiedKFold(self.k, shuffle=True, random_state=self.random_state)
         self.members_ = []
         for i, (train, held_out) in enumerate(folds.split(X, codes)):
-            member = ANNClassifier(
-                random_state=self.random_state * 100 + i, **(self.params or {})
-            ).fit(X[train], y[train])
-            out_of_fold[held_out] = two_columns(member.decision_function(X[held_out]))
-            self.members_.append(member)
+            fitted = member(self.params, self.random_state, i).fit(X[train], y[train])
+            out_of_fold[held_out] = two_columns(fitted.decision_function(X[held_out]))
+            self.members_.append(fitted)
         self.t_ = 1.0
         if self.temperature:
             untouched, t, scaled = best_temperature(out_of_fold, codes)
