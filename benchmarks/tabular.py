@@ -4,6 +4,8 @@
     python benchmarks/tabular.py --quick             # 3 folds, sets <= 3,000 rows
     python benchmarks/tabular.py --models skann,mlp --datasets iris,wine
     python benchmarks/tabular.py --ablation          # each new default removed
+    python benchmarks/tabular.py --seeds skann,skann@alpha=0.2  # 4 seeds of
+                         # each and of MLPClassifier: the counts per pairing
     python benchmarks/tabular.py --plot docs/_static/good_defaults.png
 
 Every data set ships inside an installable package (the ``bench`` extra:
@@ -235,7 +237,8 @@ def _skann(**params):
     def make(seed):
         supported = ANNClassifier().get_params()
         kept = {k: v for k, v in params.items() if k in supported}
-        return ANNClassifier(random_state=seed, **kept)
+        # seed, unless the parameters set random_state (skann@random_state=1)
+        return ANNClassifier(**{"random_state": seed, **kept})
 
     return make
 
@@ -266,9 +269,29 @@ for _ingredient, _removed in INGREDIENTS.items():
 for _candidate, _added in CANDIDATES.items():
     MODELS[f"skann+{_candidate}"] = _skann(**_added)
 MODELS["skann+smoothclip"] = _skann()  # with SmoothClipScaler, see build
+# MLPClassifier from three more seeds (skann's: "skann@random_state=1", ...)
+for _shift in (1, 2, 3):
+    MODELS[f"mlp-seed{_shift}"] = lambda seed, s=_shift: MLPClassifier(
+        random_state=seed + s
+    )
 
 RAW_INPUT = {"realmlp-td", "realmlp-td-s"}  # models that preprocess themselves
 DEFAULT_MODELS = ["skann", "skann-0.1", "mlp", "logreg", "hgb"]
+MLP_SEEDS = ["mlp", *(f"mlp-seed{s}" for s in (1, 2, 3))]
+
+
+def seeded(model):
+    """``model`` (skann's defaults or a ``skann@...`` variant) from four seeds."""
+    base = "skann@" if model == "skann" else model + "@"
+    return [model, *(f"{base}random_state={s}" for s in (1, 2, 3))]
+
+
+def seed_models(variants):
+    """What ``--seeds`` runs: each of the ``variants`` and MLPClassifier, four
+    seeds each."""
+    return [*(m for v in variants for m in seeded(v)), *MLP_SEEDS]
+
+
 PYTABKIT = ["realmlp-td", "realmlp-td-s"]
 
 
@@ -466,6 +489,33 @@ def report(summary, models, datasets, file=sys.stdout):
                 out(versus(summary, model, "mlp", datasets))
 
 
+def seed_report(summary, variants, datasets, file=sys.stdout):
+    """Issue #12's two counts for every pairing of a seed of each of the
+    ``variants`` with a seed of MLPClassifier, and for MLPClassifier against
+    itself: means over the pairings, (lowest-highest), and how many pairings
+    reach 85 % in both."""
+    models = seed_models(variants)
+    acc = table(summary, models, datasets, "accuracy")
+    loss = table(summary, models, datasets, "log_loss")
+    goal = 0.85 * len(datasets)
+    out = lambda *a: print(*a, file=file)  # noqa: E731
+    out(f"Counts out of {len(datasets)} sets, over all seed pairings")
+    rows = [(v, seeded(v), MLP_SEEDS) for v in variants]
+    rows.append(("mlp (against its other seeds)", MLP_SEEDS, None))
+    for label, ours, theirs in rows:
+        pairs = [(m, o) for m in ours for o in theirs or ours if m != o]
+        a = [int((acc[m] >= acc[o]).sum()) for m, o in pairs]
+        ll = [int((loss[m] <= loss[o]).sum()) for m, o in pairs]
+        both = sum(x >= goal and y >= goal for x, y in zip(a, ll))
+        out(
+            f"{label}: accuracy >= {np.mean(a):.1f} ({min(a)}-{max(a)}), "
+            f"log loss <= {np.mean(ll):.1f} ({min(ll)}-{max(ll)}), "
+            f"both >= 85 % in {both} of {len(pairs)} pairings; "
+            f"mean accuracy {acc[ours].mean().mean():.4f}, "
+            f"mean log loss {loss[ours].mean().mean():.4f}"
+        )
+
+
 def paired(cache, model, other):
     """``{dataset: (model's accuracy, other's)}``, each the mean over the
     folds that both have in the cache."""
@@ -524,17 +574,27 @@ def main(argv=None):
         "--ablation", action="store_true", help="skann-no-* and skann+* variants"
     )
     parser.add_argument("--pytabkit", action="store_true", help="add RealMLP-TD(-S)")
+    parser.add_argument(
+        "--seeds",
+        nargs="?",
+        const="skann",
+        help="skann (or these comma-separated variants) and MLPClassifier, "
+        "4 seeds each, all pairings counted",
+    )
     parser.add_argument("--cache", default=CACHE)
     parser.add_argument("--plot", help="write the per-data-set picture here (PNG)")
     args = parser.parse_args(argv)
 
     datasets = args.datasets.split(",") if args.datasets else list(DATASETS)
+    variants = args.seeds.split(",") if args.seeds else []
     n_folds = None
     if args.quick:
         n_folds = 3
         datasets = [d for d in datasets if len(load(d)[1]) <= 3000]
     if args.models:
         models = re.split(r",(?![^()]*\))", args.models)  # not inside (256,256)
+    elif args.seeds:
+        models = seed_models(variants)
     elif args.ablation:
         models = [
             "skann",
@@ -543,6 +603,8 @@ def main(argv=None):
         ]
     else:
         models = DEFAULT_MODELS + (PYTABKIT if args.pytabkit else [])
+    if variants and not set(seed_models(variants)) <= set(models):
+        parser.error("--seeds with --models: --models must name every seed")
     named = {m for m in models if not m.startswith("skann@")}
     unknown = named - set(MODELS) | set(datasets) - set(DATASETS)
     if unknown:
@@ -551,6 +613,9 @@ def main(argv=None):
     cache = load_cache(args.cache)
     summary = run(models, datasets, cache, args.cache, n_folds)
     report(summary, models, datasets)
+    if variants:
+        print()
+        seed_report(summary, variants, datasets)
     if args.plot:
         plot(cache, args.plot)
 
