@@ -1,0 +1,83 @@
+"""How often a fit on weighted rows and one on repeated rows end apart.
+
+    python benchmarks/sample_weight_equivalence.py
+    python benchmarks/sample_weight_equivalence.py --alpha 0.2 --seeds 8
+
+The data of scikit-learn's ``check_sample_weight_equivalence`` (15 rows, 30
+features, 3 classes, integer weights 0-4), ``hidden_size=(4, 3)``, every
+solver and activation, one seed after another: the largest relative
+difference between the two fits' probabilities, and the seeds beyond the
+check's tolerance (``rtol=1e-7``).  In real arithmetic the two fits are the
+same; in floating point their sums run in another order.  ``--alpha`` sets
+the penalty of every solver (by default each solver's "auto").  Output in
+benchmarks/results/sample_weight_equivalence.txt; docs/how_it_learns.rst
+quotes it.
+"""
+
+import argparse
+import warnings
+
+import numpy as np
+from sklearn.utils import shuffle
+
+from skann import ANNClassifier
+
+RTOL = 1e-7  # assert_allclose's default, as the check uses it
+
+
+def check_data():
+    """The weighted and the repeated data, as the check builds them."""
+    rng = np.random.RandomState(42)
+    n_samples = 15
+    X = rng.rand(n_samples, n_samples * 2)
+    y = rng.randint(0, 3, size=n_samples)
+    sw = rng.randint(0, 5, size=n_samples)
+    repeated = X.repeat(sw, axis=0), y.repeat(sw)
+    return X, shuffle(X, y, sw, random_state=0), repeated
+
+
+def gap(params, X, weighted, repeated):
+    """The largest relative difference of the two fits' probabilities on X."""
+    Xw, yw, sw = weighted
+    a = ANNClassifier(**params).fit(*repeated).predict_proba(X)
+    b = ANNClassifier(**params).fit(Xw, yw, sample_weight=sw).predict_proba(X)
+    return float(np.max(np.abs(a - b) / np.abs(b)))
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--seeds", type=int, default=16)
+    parser.add_argument(
+        "--alpha", default="auto", type=lambda v: v if v == "auto" else float(v)
+    )
+    args = parser.parse_args()
+    X, weighted, repeated = check_data()
+    for solver in ("gd", "sgd", "adam", "lbfgs"):
+        for activation in ("identity", "logistic", "tanh", "relu"):
+            gaps = [
+                gap(
+                    dict(
+                        solver=solver,
+                        activation=activation,
+                        hidden_size=(4, 3),
+                        alpha=args.alpha,
+                        random_state=seed,
+                    ),
+                    X,
+                    weighted,
+                    repeated,
+                )
+                for seed in range(args.seeds)
+            ]
+            beyond = [seed for seed, g in enumerate(gaps) if g > RTOL]
+            print(
+                f"{solver:5s} {activation:8s} largest {max(gaps):.0e}  "
+                f"beyond {RTOL:.0e}: {len(beyond)} of {args.seeds} {beyond}",
+                flush=True,
+            )
+
+
+if __name__ == "__main__":
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # ConvergenceWarning: defaults as used
+        main()
