@@ -281,7 +281,10 @@ MLP_SEEDS = ["mlp", *(f"mlp-seed{s}" for s in (1, 2, 3))]
 
 
 def seeded(model):
-    """``model`` (skann's defaults or a ``skann@...`` variant) from four seeds."""
+    """``model`` from four seeds if it is skann's defaults or a ``skann@...``
+    variant; any other model (an ensemble, say) as it is."""
+    if model != "skann" and not model.startswith("skann@"):
+        return [model]
     base = "skann@" if model == "skann" else model + "@"
     return [model, *(f"{base}random_state={s}" for s in (1, 2, 3))]
 
@@ -578,8 +581,8 @@ def main(argv=None):
         "--seeds",
         nargs="?",
         const="skann",
-        help="skann (or these comma-separated variants) and MLPClassifier, "
-        "4 seeds each, all pairings counted",
+        help="skann (or these comma-separated variants; skann's from 4 seeds) "
+        "against MLPClassifier from 4 seeds, all pairings counted",
     )
     parser.add_argument("--cache", default=CACHE)
     parser.add_argument("--plot", help="write the per-data-set picture here (PNG)")
