@@ -54,19 +54,14 @@ def main():
     X, weighted, repeated = check_data()
     for solver in ("gd", "sgd", "adam", "lbfgs"):
         for activation in ("identity", "logistic", "tanh", "relu"):
+            params = dict(
+                solver=solver,
+                activation=activation,
+                hidden_size=(4, 3),
+                alpha=args.alpha,
+            )
             gaps = [
-                gap(
-                    dict(
-                        solver=solver,
-                        activation=activation,
-                        hidden_size=(4, 3),
-                        alpha=args.alpha,
-                        random_state=seed,
-                    ),
-                    X,
-                    weighted,
-                    repeated,
-                )
+                gap(dict(params, random_state=seed), X, weighted, repeated)
                 for seed in range(args.seeds)
             ]
             beyond = [seed for seed, g in enumerate(gaps) if g > RTOL]
