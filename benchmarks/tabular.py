@@ -449,15 +449,25 @@ def scores(summary, models, datasets):
     )
 
 
-def versus(summary, model, other, datasets):
-    """How often ``model`` is at least as good as ``other``."""
+def at_least(summary, model, other, datasets):
+    """Issue #12's two counts: the data sets on which ``model``'s accuracy is
+    at or above ``other``'s, and those on which its log loss is at or below."""
     acc = table(summary, [model, other], datasets, "accuracy")
     loss = table(summary, [model, other], datasets, "log_loss")
+    return (
+        int((acc[model] >= acc[other]).sum()),
+        int((loss[model] <= loss[other]).sum()),
+    )
+
+
+def versus(summary, model, other, datasets):
+    """How often ``model`` is at least as good as ``other``."""
+    better_acc, better_loss = at_least(summary, model, other, datasets)
     fit = table(summary, [model, other], datasets, "fit_time")
     n = len(datasets)
     return (
-        f"{model} vs {other}: accuracy >= on {(acc[model] >= acc[other]).sum()}/{n}, "
-        f"log loss <= on {(loss[model] <= loss[other]).sum()}/{n}, "
+        f"{model} vs {other}: accuracy >= on {better_acc}/{n}, "
+        f"log loss <= on {better_loss}/{n}, "
         f"fit time ratio {fit[model].sum() / fit[other].sum():.2f}"
     )
 
@@ -497,9 +507,6 @@ def seed_report(summary, variants, datasets, file=sys.stdout):
     ``variants`` with a seed of MLPClassifier, and for MLPClassifier against
     itself: means over the pairings, (lowest-highest), and how many pairings
     reach 85 % in both."""
-    models = seed_models(variants)
-    acc = table(summary, models, datasets, "accuracy")
-    loss = table(summary, models, datasets, "log_loss")
     goal = 0.85 * len(datasets)
     out = lambda *a: print(*a, file=file)  # noqa: E731
     out(f"Counts out of {len(datasets)} sets, over all seed pairings")
@@ -507,15 +514,16 @@ def seed_report(summary, variants, datasets, file=sys.stdout):
     rows.append(("mlp (against its other seeds)", MLP_SEEDS, None))
     for label, ours, theirs in rows:
         pairs = [(m, o) for m in ours for o in theirs or ours if m != o]
-        a = [int((acc[m] >= acc[o]).sum()) for m, o in pairs]
-        ll = [int((loss[m] <= loss[o]).sum()) for m, o in pairs]
+        a, ll = zip(*(at_least(summary, m, o, datasets) for m, o in pairs))
         both = sum(x >= goal and y >= goal for x, y in zip(a, ll))
+        acc = table(summary, ours, datasets, "accuracy")
+        loss = table(summary, ours, datasets, "log_loss")
         out(
             f"{label}: accuracy >= {np.mean(a):.1f} ({min(a)}-{max(a)}), "
             f"log loss <= {np.mean(ll):.1f} ({min(ll)}-{max(ll)}), "
             f"both >= 85 % in {both} of {len(pairs)} pairings; "
-            f"mean accuracy {acc[ours].mean().mean():.4f}, "
-            f"mean log loss {loss[ours].mean().mean():.4f}"
+            f"mean accuracy {acc.mean().mean():.4f}, "
+            f"mean log loss {loss.mean().mean():.4f}"
         )
 
 
