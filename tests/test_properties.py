@@ -80,6 +80,20 @@ def test_probabilities_are_well_formed_and_agree_with_predict(problem):
             np.testing.assert_array_equal(predicted, (proba > 0.5).astype(int))
 
 
+RTOL = 1e-9  # how closely predict_proba must agree however the rows are batched
+
+
+def decided(proba, multilabel):
+    """Where ``predict`` does not hinge on a tie closer than ``RTOL``: rows
+    whose two most probable classes differ by more (multilabel: entries not
+    within it of 0.5).  Classes tied in real arithmetic -- as many rows of each
+    at the same input -- differ only by rounding, which the batch may change."""
+    if multilabel:
+        return np.abs(proba - 0.5) > 2 * RTOL
+    top = np.sort(proba, axis=1)
+    return top[:, -1] - top[:, -2] > 2 * RTOL * top[:, -1]
+
+
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(problems(), st.data())
 def test_predictions_do_not_depend_on_the_batch(problem, data):
@@ -93,12 +107,13 @@ def test_predictions_do_not_depend_on_the_batch(problem, data):
     parts = [clf.predict_proba(rows[order[:cut]])]
     if cut < rows.shape[0]:
         parts.append(clf.predict_proba(rows[order[cut:]]))
-    np.testing.assert_allclose(np.vstack(parts), whole[order], rtol=1e-9, atol=1e-300)
+    np.testing.assert_allclose(np.vstack(parts), whole[order], rtol=RTOL, atol=1e-300)
     single = np.vstack(
         [clf.predict_proba(rows[i : i + 1]) for i in range(rows.shape[0])]
     )
-    np.testing.assert_allclose(single, whole, rtol=1e-9, atol=1e-300)
-    np.testing.assert_array_equal(
-        np.concatenate([clf.predict(rows[i : i + 1]) for i in range(rows.shape[0])]),
-        clf.predict(rows),
-    )
+    np.testing.assert_allclose(single, whole, rtol=RTOL, atol=1e-300)
+    one_by_one = np.concatenate([clf.predict(row[None]) for row in rows])
+    clear = decided(whole, y.ndim == 2)
+    if not clear.all():
+        event("a tie within rounding")
+    np.testing.assert_array_equal(one_by_one[clear], clf.predict(rows)[clear])
