@@ -109,5 +109,8 @@ html_theme_options = {
     "footer_end": ["sphinx-version"],
     "icon_links": [],
 }
-html_sidebars = {"index": [], "getting_started": [], "performance": []}
+html_sidebars = {
+    page: []
+    for page in ("index", "getting_started", "when_to_use", "good_defaults", "performance")
+}
 html_show_sourcelink = False
