@@ -15,9 +15,9 @@ scheduler in this process. Under a ``distributed.Client`` the same loop
 computes the blocks on the cluster's workers (where the data lives) and ships
 each one to this process for the update; see :doc:`/scaling_out`.
 
-Dask comes with the ``distributed`` extra (``pip install "skann[distributed]"``).
-Without it, this script streams the same blocks from a numpy memory-mapped file
-instead and says so.
+Dask comes with the ``distributed`` extra (``pip install -e ".[distributed]"``
+in a clone of skann). Without it, this script streams the same blocks from a
+numpy memory-mapped file instead and says so.
 """
 
 # %%
@@ -88,8 +88,8 @@ if da is not None:
 
 else:
     print(
-        "dask is not installed (pip install 'skann[distributed]'): streaming "
-        "the same blocks from a numpy memory-mapped file instead."
+        "dask is not installed (pip install 'dask[array,distributed]'): "
+        "streaming the same blocks from a numpy memory-mapped file instead."
     )
     workdir = tempfile.TemporaryDirectory()
     X_path, y_path = (Path(workdir.name) / name for name in ("X.npy", "y.npy"))

@@ -28,7 +28,8 @@ then the target scale (``* target_scale_ + target_mean_``); its one output,
 have.  The computation runs in double precision when the input is double, in
 single precision otherwise.
 
-Requires the ``onnx`` extra: ``pip install skann[onnx]``.  Without skl2onnx
+Requires skl2onnx, onnx and onnxruntime, the ``onnx`` extra: in a clone of
+skann, ``pip install -e ".[onnx]"``.  Without skl2onnx
 this module still imports (so that tools which import every module keep
 working), registers nothing, and :func:`register` raises an ``ImportError``
 that names the extra.
@@ -345,7 +346,8 @@ def register():
     if _MISSING is not None:
         raise ImportError(
             "Exporting skann models to ONNX needs skl2onnx, onnx and onnxruntime: "
-            "pip install 'skann[onnx]'"
+            "pip install skl2onnx onnx onnxruntime (or, in a clone of skann, "
+            "pip install -e '.[onnx]')"
         ) from _MISSING
     update_registered_converter(
         ANNClassifier,

@@ -208,7 +208,7 @@ def test_without_skl2onnx_register_names_the_extra():
     out = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     )
-    assert "pip install 'skann[onnx]'" in out.stdout
+    assert "pip install skl2onnx onnx onnxruntime" in out.stdout
 
 
 def test_onnx_other_classifier_options():
