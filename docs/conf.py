@@ -8,7 +8,6 @@ Build (warnings are errors, as in CI)::
 The build runs every example of the gallery (``examples/plot_*.py``).
 """
 
-import importlib.util
 import os
 import re
 from pathlib import Path
@@ -70,19 +69,14 @@ numpydoc_class_members_toctree = False
 mathjax_path = "mathjax/tex-chtml.js"
 
 # -- sphinx-gallery ------------------------------------------------------------
-# Run every plot_*.py; the optional dask example runs only when dask.distributed
-# is installed (the "distributed" extra), otherwise it is shown without output.
-_have_dask = importlib.util.find_spec("dask") is not None and (
-    importlib.util.find_spec("distributed") is not None
-)
-_filename_pattern = re.escape(os.sep) + "plot_"
-if not _have_dask:
-    _filename_pattern = re.escape(os.sep) + r"plot_(?!out_of_core_dask)"
+# Run every plot_*.py.  The Dask example runs without Dask too (it then streams
+# from a memory-mapped file and says so), so every page has its output and its
+# figure, with or without the "distributed" extra.
 
 sphinx_gallery_conf = {
     "examples_dirs": str(ROOT / "examples"),
     "gallery_dirs": "auto_examples",
-    "filename_pattern": _filename_pattern,
+    "filename_pattern": re.escape(os.sep) + "plot_",
     "ignore_pattern": r"__init__\.py",
     "within_subsection_order": "FileNameSortKey",
     "download_all_examples": False,
@@ -109,8 +103,7 @@ html_theme_options = {
     "footer_end": ["sphinx-version"],
     "icon_links": [],
 }
-html_sidebars = {
-    page: []
-    for page in ("index", "getting_started", "when_to_use", "good_defaults", "performance")
-}
+# Pages without a section of their own to navigate: no left sidebar.
+_WIDE = ("index", "getting_started", "when_to_use", "good_defaults", "performance")
+html_sidebars = {page: [] for page in _WIDE}
 html_show_sourcelink = False

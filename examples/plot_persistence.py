@@ -20,6 +20,7 @@ import tempfile
 from pathlib import Path
 
 import joblib
+import matplotlib.pyplot as plt
 import numpy as np
 from sklearn.datasets import load_breast_cancer
 from sklearn.model_selection import train_test_split
@@ -53,13 +54,45 @@ print("identical predict_proba:", np.array_equal(before, after))
 print("max difference:", np.abs(before - after).max())
 
 # %%
+# Training goes on where it stopped
+# ---------------------------------
 # The loaded network is complete: its per-layer weights are again views into
 # one flat parameter buffer, and its optimizer state came along, so
-# ``partial_fit`` continues training from where the saved model stopped.
-ann = loaded[-1]
+# ``partial_fit`` continues training from where the saved model stopped. Ten
+# more epochs on the original and on the loaded model give the same weights
+# and the same losses.
+ann, original = loaded[-1], model[-1]
 print("layer shapes:", [W.shape for W in ann.coefs_])
 print("epochs so far:", ann.n_iter_)
-ann.partial_fit(loaded[0].transform(X_train), y_train)
-print("after one more partial_fit epoch:", ann.n_iter_)
+X_scaled = loaded[0].transform(X_train)
+for _ in range(10):
+    ann.partial_fit(X_scaled, y_train)
+    original.partial_fit(X_scaled, y_train)
+print("after ten more partial_fit epochs:", ann.n_iter_)
+print(
+    "same weights:",
+    all(np.array_equal(a, b) for a, b in zip(ann.coefs_, original.coefs_)),
+)
+
+# %%
+# Both checks in one figure: the probabilities of the loaded model against
+# the saved one's (on the diagonal), and the loss curves of the two models
+# as training continues (one line over the other).
+fig, (left, right) = plt.subplots(1, 2, figsize=(9, 4))
+left.scatter(before[:, 1], after[:, 1], s=12, alpha=0.6)
+left.plot([0, 1], [0, 1], color="black", lw=1)
+left.set(
+    title="predict_proba after loading",
+    xlabel="saved model: P(benign)",
+    ylabel="loaded model: P(benign)",
+)
+epochs = np.arange(1, ann.n_iter_ + 1)
+right.plot(epochs, original.loss_curve_, lw=4, alpha=0.4, label="saved model")
+right.plot(epochs, ann.loss_curve_, color="black", lw=1, label="loaded model")
+right.axvline(ann.n_iter_ - 10, color="grey", ls=":", label="saved here")
+right.set(title="training loss", xlabel="epoch", yscale="log")
+right.legend()
+fig.tight_layout()
+plt.show()
 
 workdir.cleanup()
