@@ -16,7 +16,10 @@ and the text around each problem, on:
   and plans; see ``SHORTHAND``).  Code, literal blocks and maths are not
   prose and are not searched;
 - **a broken internal link**: a link or image to a file that is not in the
-  build, or to an ``#anchor`` that its page does not define.
+  build, or to an ``#anchor`` that its page does not define;
+- **a link that looks like it points to itself**: its text is the title of
+  the page it is on, but it leads to another page (a ``:ref:`` to a section
+  of another page that has the same title as this one).
 
 It needs nothing beyond the Python standard library.
 """
@@ -76,11 +79,14 @@ class _Page(HTMLParser):
         super().__init__(convert_charrefs=True)
         self.ids = set()
         self.links = []  # (line, url)
+        self.link_texts = []  # (line, url, text) of each <a href>
+        self.title = None  # the text of the first <h1>
         self.empty_headers = []  # (line, columns without text, the row's texts)
         self.prose = []  # (line, text of one block of prose)
         self._stack = []  # (tag, not prose)
         self._block, self._block_line = [], None
         self._row, self._cell = None, None
+        self._anchor, self._h1 = None, None  # (line, url, texts), texts
 
     # -- the stack of open elements --------------------------------------------
     def _not_prose(self):
@@ -94,6 +100,10 @@ class _Page(HTMLParser):
         url = {"a": "href", "img": "src"}.get(tag)
         if url and attrs.get(url) is not None:
             self.links.append((self.getpos()[0], attrs[url]))
+            if tag == "a":
+                self._anchor = (self.getpos()[0], attrs[url], [])
+        if tag == "h1" and self.title is None:
+            self._h1 = []
         if tag not in INLINE_TAGS:
             self._flush()
         if tag == "tr":
@@ -114,11 +124,17 @@ class _Page(HTMLParser):
             self._stack.pop()
 
     def handle_endtag(self, tag):
+        if tag == "a" and self._anchor is not None:
+            line, url, texts = self._anchor
+            self.link_texts.append((line, url, _words(texts)))
+            self._anchor = None
+        elif tag == "h1" and self._h1 is not None:
+            self.title, self._h1 = _words(self._h1).rstrip("#¶ "), None
         if tag not in INLINE_TAGS:
             self._flush()
         if tag == "th" and self._cell is not None:
             line, texts = self._cell
-            self._row.append((line, " ".join("".join(texts).split())))
+            self._row.append((line, _words(texts)))
             self._cell = None
         elif tag == "tr" and self._row is not None:
             empty = [str(i) for i, (_, text) in enumerate(self._row, 1) if not text]
@@ -133,6 +149,9 @@ class _Page(HTMLParser):
 
     # -- text ------------------------------------------------------------------
     def handle_data(self, data):
+        for texts in (self._anchor and self._anchor[2], self._h1):
+            if texts is not None:
+                texts.append(data)
         if self._cell is not None:
             self._cell[1].append(data)
         if self._not_prose():
@@ -146,7 +165,7 @@ class _Page(HTMLParser):
         self._block.append(data)
 
     def _flush(self):
-        text = " ".join("".join(self._block).split())
+        text = _words(self._block)
         if text:
             self.prose.append((self._block_line, text))
         self._block, self._block_line = [], None
@@ -154,6 +173,11 @@ class _Page(HTMLParser):
     def close(self):
         super().close()
         self._flush()
+
+
+def _words(texts):
+    """The pieces of text ``texts`` as one line, spaces collapsed."""
+    return " ".join("".join(texts).split())
 
 
 def _parse(path):
@@ -211,24 +235,38 @@ def check(root):
                     for what, excerpt in _shorthand(text)
                 ]
         for line, url in page.links:
-            problem = _broken(url, path, root, pages)
+            problem = _broken(url, path, pages)
             if problem:
                 problems.append(Problem(path, line, problem, url))
+        if page.title and _is_page(path, root):
+            for line, url, text in page.link_texts:
+                target = _target(url, path)
+                if text.lower() == page.title.lower() and target not in (None, path):
+                    what = "link named after this page's own title leads elsewhere"
+                    problems.append(Problem(path, line, what, f"{text!r} -> {url}"))
     return problems
 
 
-def _broken(url, path, root, pages):
-    """Why the link ``url`` on page ``path`` is broken, or None."""
+def _target(url, path):
+    """The file that the link ``url`` on page ``path`` leads to (None for
+    another site)."""
     parts = urlsplit(url)
     if parts.scheme or parts.netloc or url.startswith("//"):
-        return None  # another site: not ours to check
+        return None
     target = path if not parts.path else path.parent / unquote(parts.path)
     if parts.path.endswith("/"):
         target = target / "index.html"
-    target = Path(*_normalise(target.parts))
+    return Path(*_normalise(target.parts))
+
+
+def _broken(url, path, pages):
+    """Why the link ``url`` on page ``path`` is broken, or None."""
+    target = _target(url, path)
+    if target is None:
+        return None  # another site: not ours to check
     if not target.exists():
         return "broken link: no such file in the build"
-    anchor = unquote(parts.fragment)
+    anchor = unquote(urlsplit(url).fragment)
     if not anchor or target.suffix != ".html":
         return None
     if target not in pages:

@@ -119,6 +119,29 @@ def test_a_broken_internal_link_fails(tmp_path, link, why, capsys):
     assert "1 problems" in out
 
 
+@pytest.mark.parametrize(
+    "link, found",
+    [
+        ('<a href="guide.html#tuning">skann</a>', True),
+        ('<a href="guide.html#tuning"><span>SKANN</span></a>', True),
+        ('<a href="#top">skann</a>', False),
+        ('<a href="index.html#top">skann</a>', False),
+        ('<a href="https://example.org/">skann</a>', False),
+        ('<a href="guide.html#tuning">the skann guide</a>', False),
+    ],
+)
+def test_a_link_named_after_its_own_page_that_leads_elsewhere_fails(
+    tmp_path, link, found
+):
+    # index.html's title is "skann": a link of that name that leads to another
+    # page reads as a link to the page itself.
+    build = write_build(tmp_path / "html", CLEAN_INDEX + f"<p>See {link}.</p>")
+    problems = check_docs.check(build)
+    assert len(problems) == found
+    if found:
+        assert "own title leads elsewhere" in problems[0].what
+
+
 def test_every_problem_of_a_page_is_reported(tmp_path):
     bad = PAGE.format(
         title="Bad",
