@@ -86,11 +86,12 @@ left.set(
     xlabel="saved model: P(benign)",
     ylabel="loaded model: P(benign)",
 )
-epochs = np.arange(1, ann.n_iter_ + 1)
-right.plot(epochs, original.loss_curve_, lw=4, alpha=0.4, label="saved model")
-right.plot(epochs, ann.loss_curve_, color="black", lw=1, label="loaded model")
+last = slice(ann.n_iter_ - 40, None)  # the last epochs: before and after saving
+epochs = np.arange(1, ann.n_iter_ + 1)[last]
+right.plot(epochs, original.loss_curve_[last], lw=5, alpha=0.4, label="saved")
+right.plot(epochs, ann.loss_curve_[last], color="black", lw=1, label="loaded")
 right.axvline(ann.n_iter_ - 10, color="grey", ls=":", label="saved here")
-right.set(title="training loss", xlabel="epoch", yscale="log")
+right.set(title="training loss, last epochs", xlabel="epoch")
 right.legend()
 fig.tight_layout()
 plt.show()

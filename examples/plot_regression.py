@@ -14,7 +14,7 @@ sample weights) and predicts in the original units; scikit-learn's
 The data: scikit-learn's diabetes set (442 patients, 10 features, a disease
 progression score between 25 and 346). Both models use their defaults in a
 ``StandardScaler`` pipeline, scored by 5-fold cross-validation on the folds
-of the regression benchmark (:ref:`regression-benchmark`), so the numbers
+of :ref:`the regression benchmark <regression-benchmark>`, so the numbers
 printed here are the ones quoted there.
 """
 
