@@ -25,6 +25,7 @@ It needs nothing beyond the Python standard library.
 """
 
 import argparse
+import os
 import re
 import sys
 from dataclasses import dataclass
@@ -217,33 +218,41 @@ def _is_page(path, root):
 
 
 def check(root):
-    """The problems found in the HTML build under ``root``, as `Problem` s."""
+    """The problems found in the HTML build under ``root``: a list of
+    `Problem`, file by file."""
     root = Path(root)
     if not (root / "index.html").is_file():
         raise FileNotFoundError(f"no index.html under {root}: build the docs first")
     pages = {path: _parse(path) for path in sorted(root.rglob("*.html"))}
     problems = []
     for path, page in pages.items():
-        if _is_page(path, root):
-            for line, empty, texts in page.empty_headers:
-                what = f"table header with empty cells (column {', '.join(empty)})"
-                row = " | ".join(texts)
-                problems.append(Problem(path, line, what, f"header row: | {row} |"))
-            for line, text in page.prose:
-                problems += [
-                    Problem(path, line, f"shorthand, {what}", excerpt)
-                    for what, excerpt in _shorthand(text)
-                ]
         for line, url in page.links:
             problem = _broken(url, path, pages)
             if problem:
                 problems.append(Problem(path, line, problem, url))
-        if page.title and _is_page(path, root):
-            for line, url, text in page.link_texts:
-                target = _target(url, path)
-                if text.lower() == page.title.lower() and target not in (None, path):
-                    what = "link named after this page's own title leads elsewhere"
-                    problems.append(Problem(path, line, what, f"{text!r} -> {url}"))
+        if _is_page(path, root):
+            problems += _read_as_a_page(path, page)
+    return problems
+
+
+def _read_as_a_page(path, page):
+    """The problems of a page of the documentation (not of the theme's files):
+    empty table headers, shorthand, links that look like links to itself."""
+    problems = []
+    for line, empty, texts in page.empty_headers:
+        what = f"table header with empty cells (column {', '.join(empty)})"
+        row = " | ".join(texts)
+        problems.append(Problem(path, line, what, f"header row: | {row} |"))
+    for line, text in page.prose:
+        problems += [
+            Problem(path, line, f"shorthand, {what}", excerpt)
+            for what, excerpt in _shorthand(text)
+        ]
+    for line, url, text in page.link_texts:
+        own_title = page.title and text.lower() == page.title.lower()
+        if own_title and _target(url, path) not in (None, path):
+            what = "link named after this page's own title leads elsewhere"
+            problems.append(Problem(path, line, what, f"{text!r} -> {url}"))
     return problems
 
 
@@ -256,7 +265,7 @@ def _target(url, path):
     target = path if not parts.path else path.parent / unquote(parts.path)
     if parts.path.endswith("/"):
         target = target / "index.html"
-    return Path(*_normalise(target.parts))
+    return Path(os.path.normpath(target))
 
 
 def _broken(url, path, pages):
@@ -269,23 +278,10 @@ def _broken(url, path, pages):
     anchor = unquote(urlsplit(url).fragment)
     if not anchor or target.suffix != ".html":
         return None
-    if target not in pages:
-        pages[target] = _parse(target)
-    if anchor not in pages[target].ids:
+    page = pages.get(target) or _parse(target)  # (a page outside the build)
+    if anchor not in page.ids:
         return f"broken link: no anchor #{anchor} on {target.name}"
     return None
-
-
-def _normalise(parts):
-    """``parts`` with ``.`` and ``..`` resolved (without following links)."""
-    out = []
-    for part in parts:
-        if part == "..":
-            if out:
-                out.pop()
-        elif part != ".":
-            out.append(part)
-    return out
 
 
 def main(argv=None):
