@@ -1,5 +1,6 @@
 """Backpropagation against two oracles: central finite differences in float64, and
-scikit-learn's MLPClassifier given the same weights and data."""
+scikit-learn's MLPClassifier given the same weights and data; and the training
+trajectories of both estimators against MLPClassifier's and MLPRegressor's."""
 
 import inspect
 import itertools
@@ -16,9 +17,9 @@ from _problems import (
     relative_error,
 )
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.neural_network import MLPClassifier
+from sklearn.neural_network import MLPClassifier, MLPRegressor
 
-from skann import ANNClassifier
+from skann import ANNClassifier, ANNRegressor
 from skann._activations import HIDDEN, names
 from skann._network import Network
 
@@ -100,6 +101,20 @@ def test_loss_and_gradient_equal_mlpclassifier(
     np.testing.assert_allclose(grad, mlp_grad, rtol=1e-9, atol=1e-12)
 
 
+# Each estimator, its scikit-learn counterpart, the problem both learn, and
+# what makes the two train the same network (no target scaling).
+PAIRS = {
+    "classifier": (ANNClassifier, MLPClassifier, "multiclass", 3, {}),
+    "regressor": (
+        ANNRegressor,
+        MLPRegressor,
+        "squared_error",
+        1,
+        dict(standardize_target=False),
+    ),
+}
+
+
 @pytest.mark.parametrize(
     "solver, extra",
     [
@@ -108,10 +123,12 @@ def test_loss_and_gradient_equal_mlpclassifier(
         ("adam", dict(beta_1=0.8, beta_2=0.99)),
     ],
 )
-def test_training_trajectory_equals_mlpclassifier(solver, extra):
+@pytest.mark.parametrize("pair", PAIRS)
+def test_training_trajectory_equals_mlp(pair, solver, extra):
     # Same starting weights, no shuffling: every optimizer step must agree.
-    X, Y, _, _ = make_problem("multiclass", n_samples=40, seed=3)
-    y = Y.argmax(axis=1)
+    ANN, MLP, target, n_outputs, own = PAIRS[pair]
+    X, Y, _, _ = make_problem(target, n_samples=40, n_outputs=n_outputs, seed=3)
+    y = estimator_y(target, Y)
     common = dict(
         solver=solver,
         alpha=0.01,
@@ -124,11 +141,10 @@ def test_training_trajectory_equals_mlpclassifier(solver, extra):
     )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
-        ann = ANNClassifier(
-            hidden_size=(6, 5), learning_rate=0.05, max_iter=1, **common
-        )
-        ann.fit(X, y)
-        mlp = MLPClassifier(
+        ann = ANN(
+            hidden_size=(6, 5), learning_rate=0.05, max_iter=1, **own, **common
+        ).fit(X, y)
+        mlp = MLP(
             hidden_layer_sizes=(6, 5), learning_rate_init=0.05, max_iter=1, **common
         ).fit(X, y)
         mlp.coefs_ = [W.copy() for W in ann.coefs_]

@@ -1,6 +1,7 @@
 """The regression outputs' backpropagation against two oracles: central finite
 differences in float64, and scikit-learn's MLPRegressor given the same weights
-and data."""
+and data.  The training trajectory against MLPRegressor's is tested beside the
+classifier's, in test_gradients.py."""
 
 import inspect
 import itertools
@@ -123,46 +124,3 @@ def test_loss_and_gradient_equal_mlpregressor(
     else:
         np.testing.assert_allclose(value, mlp_value, rtol=1e-10)
     np.testing.assert_allclose(grad, mlp_grad, rtol=1e-9, atol=1e-12)
-
-
-@pytest.mark.parametrize(
-    "solver, extra",
-    [
-        ("sgd", dict(momentum=0.9, nesterovs_momentum=True)),
-        ("adam", dict(beta_1=0.8, beta_2=0.99)),
-    ],
-)
-def test_training_trajectory_equals_mlpregressor(solver, extra):
-    # Same starting weights, no shuffling, no target scaling: every step agrees.
-    X, Y, _, _ = make_problem("squared_error", n_samples=40, n_outputs=1, seed=3)
-    y = Y.ravel()
-    common = dict(
-        solver=solver,
-        alpha=0.01,
-        batch_size=8,
-        shuffle=False,
-        tol=0,
-        n_iter_no_change=100,
-        random_state=0,
-        **extra,
-    )
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        ann = ANNRegressor(
-            hidden_size=(6, 5),
-            learning_rate=0.05,
-            max_iter=1,
-            standardize_target=False,
-            **common,
-        ).fit(X, y)
-        mlp = MLPRegressor(
-            hidden_layer_sizes=(6, 5), learning_rate_init=0.05, max_iter=1, **common
-        ).fit(X, y)
-        mlp.coefs_ = [W.copy() for W in ann.coefs_]
-        mlp.intercepts_ = [b.copy() for b in ann.intercepts_]
-        ann.set_params(warm_start=True, max_iter=6).fit(X, y)
-        mlp.set_params(warm_start=True, max_iter=6).fit(X, y)
-
-    for ours, theirs in zip(ann.coefs_ + ann.intercepts_, mlp.coefs_ + mlp.intercepts_):
-        np.testing.assert_allclose(ours, theirs, rtol=1e-9, atol=1e-12)
-    np.testing.assert_allclose(ann.loss_curve_[-6:], mlp.loss_curve_[-6:], rtol=1e-9)
