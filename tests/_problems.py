@@ -32,6 +32,8 @@ LOSSES = ("squared_error", "poisson")
 
 
 class Problem(NamedTuple):
+    """What :func:`make_problem` returns; unpacks as a 4-tuple."""
+
     X: np.ndarray
     Y: np.ndarray  # one column per output of the network
     output: str  # the network's output layer
