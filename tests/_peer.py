@@ -224,6 +224,25 @@ def _unpack(flat, like):
     return out
 
 
+#: scikit-learn's tests of MLPRegressor alone, in its test_mlp.py: they run on
+#: ANNRegressor in test_mlp_regressor_peer.py, not in test_mlp_peer.py.
+MLP_REGRESSOR_TESTS = frozenset(
+    {
+        "test_lbfgs_regression",
+        "test_lbfgs_regression_maxfun",
+        "test_multioutput_regression",
+        "test_partial_fit_regression",
+        "test_nonfinite_params",
+        "test_shuffle",
+        "test_mlp_regressor_dtypes_casting",
+        "test_mlp_loading_from_joblib_partial_fit",
+        "test_mlp_diverging_loss",
+        "test_mlp_sample_weight_with_early_stopping",
+        "test_mlp_vs_poisson_glm_equivalent",
+        "test_minimum_input_sample_size",
+    }
+)
+
 # What each peer module's names are bound to while it is imported.
 _ADAPTERS = {
     "test_mlp": [(sklearn.neural_network, "MLPClassifier", PeerMLPClassifier)],

@@ -7,15 +7,16 @@ leave the numpy path fully working when it is switched off.  Its identity
 output (for regression) is held to a numpy reference and finite differences.
 """
 
+import functools
 import itertools
 import os
 import warnings
 
 import numpy as np
 import pytest
+from _problems import TARGETS, central_differences, house_prices, make_problem
 from sklearn.datasets import make_classification
 from sklearn.exceptions import ConvergenceWarning
-from test_regressor import _house_prices
 
 from skann import ANNClassifier, ANNRegressor, _activations, _compiled
 from skann._activations import HIDDEN, OUTPUT_LAYERS, SOLVERS, codes
@@ -32,7 +33,6 @@ pytestmark = pytest.mark.skipif(
 )
 
 ACTIVATIONS = ["relu", "tanh", "logistic", "identity"]
-TARGETS = ["binary", "multiclass", "multilabel"]
 HYPER = dict(
     momentum=0.9, nesterovs_momentum=True, beta_1=0.9, beta_2=0.999, epsilon=1e-8
 )
@@ -44,20 +44,7 @@ def test_the_extension_is_compiled():
     )
 
 
-def problem(target, n_samples, n_features=6, dtype=np.float64, seed=0):
-    rng = np.random.RandomState(seed)
-    X = rng.normal(size=(n_samples, n_features)).astype(dtype)
-    if target == "binary":
-        Y = rng.randint(0, 2, size=(n_samples, 1))
-        output = "logistic"
-    elif target == "multiclass":
-        Y = np.eye(3)[rng.randint(0, 3, size=n_samples)]
-        output = "softmax"
-    else:
-        Y = rng.randint(0, 2, size=(n_samples, 3))
-        output = "logistic"
-    sw = rng.uniform(0.1, 3, size=n_samples).astype(dtype)
-    return X, Y.astype(dtype), output, sw
+problem = functools.partial(make_problem, n_features=6)
 
 
 def network(X, Y, output, activation, hidden, seed=0):
@@ -339,11 +326,10 @@ def test_the_loop_numbers_the_names_as_the_table():
 
 
 # ------------------------------------------------------------ identity output
-def regression(n_samples, n_outputs, seed=0):
-    rng = np.random.RandomState(seed)
-    X = rng.normal(size=(n_samples, 6))
-    Y = rng.normal(size=(n_samples, n_outputs)) * 3 + 1
-    return X, Y, rng.uniform(0.1, 3, size=n_samples)
+def regression(n_samples, n_outputs):
+    """Real targets away from zero mean and unit scale."""
+    X, Y, _, sw = problem("squared_error", n_samples, n_outputs=n_outputs)
+    return X, Y * 3 + 1, sw
 
 
 def identity_network(X, Y, activation, hidden):
@@ -382,15 +368,10 @@ def test_identity_output_matches_numpy_and_finite_differences(
     penalty = 0.5 * alpha * (net.weights**2).sum()
     w = np.ones(11) if sw is None else sw
     assert loss == pytest.approx((per_sample @ w + penalty) / w.sum(), rel=1e-12)
-    eps, numeric = 1e-6, np.empty_like(grad)
     params, scratch = net.params.copy(), np.empty_like(grad)
-    for i in range(params.size):
-        values = []
-        for sign in (1, -1):
-            shifted = params.copy()
-            shifted[i] += sign * eps
-            values.append(stepper.loss_grad(X, Y, sw, shifted, alpha, scratch))
-        numeric[i] = (values[0] - values[1]) / (2 * eps)
+    numeric = central_differences(
+        lambda: stepper.loss_grad(X, Y, sw, params, alpha, scratch), params
+    )
     np.testing.assert_allclose(grad, numeric, rtol=1e-5, atol=1e-8)
 
 
@@ -419,7 +400,7 @@ def test_identity_output_epochs_follow_the_numpy_trajectory(solver, monkeypatch)
 @pytest.mark.parametrize("dtype, rtol", [(np.float64, 1e-8), (np.float32, 2e-3)])
 @pytest.mark.parametrize("solver", ["sgd", "adam"])
 def test_the_numpy_path_alone_fits_the_same_regressor(dtype, rtol, solver, monkeypatch):
-    X, y = _house_prices(300)  # (test_regressor's data)
+    X, y = house_prices(300)
     X = X.astype(dtype)
     sw = np.random.RandomState(1).uniform(0.2, 2, size=300)
     models = []

@@ -11,6 +11,7 @@ import threading
 
 import numpy as np
 import pytest
+from _problems import assert_same
 from sklearn.datasets import make_classification
 from sklearn.exceptions import ConvergenceWarning
 
@@ -24,27 +25,6 @@ X, y = make_classification(
 )
 y_real = 1000 * (X @ [1.0, -2.0, 0.5, 0.0]) + 5000  # a regression target
 ESTIMATORS = {"classifier": ANNClassifier, "regressor": ANNRegressor}
-
-
-def assert_same(a, b, path="state"):
-    """Recursive equality of estimator state (arrays compared exactly).
-
-    partial_fit's scratch memory (``_scratch``) is not state: only its
-    presence is compared."""
-    if isinstance(a, dict):
-        assert a.keys() == b.keys(), f"{path}: keys {a.keys() ^ b.keys()} differ"
-        for key in a:
-            if key != "_scratch":
-                assert_same(a[key], b[key], f"{path}.{key}")
-    elif isinstance(a, (list, tuple)):
-        assert len(a) == len(b), path
-        for i, (u, v) in enumerate(zip(a, b)):
-            assert_same(u, v, f"{path}[{i}]")
-    elif isinstance(a, np.ndarray):
-        np.testing.assert_array_equal(a, b, err_msg=path)
-        assert a.dtype == b.dtype, path
-    else:
-        assert a == b or (a != a and b != b), f"{path}: {a!r} != {b!r}"
 
 
 def _targets(kind):

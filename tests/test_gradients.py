@@ -1,5 +1,6 @@
 """Backpropagation against two oracles: central finite differences in float64, and
-scikit-learn's MLPClassifier given the same weights and data."""
+scikit-learn's MLPClassifier given the same weights and data; and the training
+trajectories of both estimators against MLPClassifier's and MLPRegressor's."""
 
 import inspect
 import itertools
@@ -7,42 +8,23 @@ import warnings
 
 import numpy as np
 import pytest
+from _problems import (
+    TARGETS,
+    both_gradients,
+    estimator_y,
+    make_problem,
+    mlp_loss_grad,
+    relative_error,
+)
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.neural_network import MLPClassifier
+from sklearn.neural_network import MLPClassifier, MLPRegressor
 
-from skann import ANNClassifier
+from skann import ANNClassifier, ANNRegressor
 from skann._activations import HIDDEN, names
 from skann._network import Network
 
 ACTIVATIONS = list(names(HIDDEN))  # every row of the table
 MLP_ACTIVATIONS = ["relu", "tanh", "logistic", "identity"]  # MLPClassifier's
-TARGETS = ["binary", "multiclass", "multilabel"]
-
-
-def make_problem(target, n_samples=7, n_features=5, seed=0):
-    """Random inputs and 0/1 coded targets; output type of the network."""
-    rng = np.random.RandomState(seed)
-    X = rng.normal(size=(n_samples, n_features))
-    if target == "binary":
-        Y = rng.randint(0, 2, size=(n_samples, 1)).astype(float)
-        return X, Y, "logistic"
-    if target == "multiclass":
-        Y = np.eye(3)[rng.randint(0, 3, size=n_samples)]
-        return X, Y, "softmax"
-    return X, rng.randint(0, 2, size=(n_samples, 3)).astype(float), "logistic"
-
-
-def numerical_gradient(net, X, Y, alpha, sample_weight, eps=1e-6):
-    grad = np.empty_like(net.params)
-    for i in range(net.params.size):
-        saved = net.params[i]
-        net.params[i] = saved + eps
-        plus, _ = net.loss_grad(X, Y, alpha, sample_weight)
-        net.params[i] = saved - eps
-        minus, _ = net.loss_grad(X, Y, alpha, sample_weight)
-        net.params[i] = saved
-        grad[i] = (plus - minus) / (2 * eps)
-    return grad
 
 
 @pytest.mark.parametrize(
@@ -56,7 +38,7 @@ def numerical_gradient(net, X, Y, alpha, sample_weight, eps=1e-6):
 def test_gradient_matches_central_differences(
     activation, target, alpha, weighted, hidden
 ):
-    X, Y, output = make_problem(target)
+    X, Y, output, _ = make_problem(target)
     rng = np.random.RandomState(1)
     sample_weight = rng.uniform(0.1, 3, size=X.shape[0]) if weighted else None
     net = Network((X.shape[1], *hidden, Y.shape[1]), activation, output)
@@ -66,53 +48,25 @@ def test_gradient_matches_central_differences(
     net.coefs[-1][...] = rng.uniform(-1, 1, size=net.coefs[-1].shape)
     net.params[net.n_coef :] = rng.normal(scale=0.1, size=net.n_params - net.n_coef)
 
-    loss, analytic = net.loss_grad(X, Y, alpha, sample_weight)
-    numeric = numerical_gradient(net, X, Y, alpha, sample_weight)
-
-    assert np.isfinite(loss)
-    error = np.linalg.norm(analytic - numeric) / np.linalg.norm(analytic + numeric)
+    analytic, numeric = both_gradients(net, X, Y, alpha, sample_weight)
+    error = relative_error(analytic, numeric)
     assert error < 1e-6, f"relative gradient error {error:.2e}"
 
 
 def test_gradient_check_detects_a_wrong_gradient():
     # The finite-difference oracle is sharp enough to catch a 1% error.
-    X, Y, output = make_problem("multiclass")
+    X, Y, output, _ = make_problem("multiclass")
     rng = np.random.RandomState(0)
     net = Network((5, 4, 3), "tanh", output).initialize(rng)
     net.coefs[-1][...] = rng.uniform(-1, 1, size=net.coefs[-1].shape)
-    _, analytic = net.loss_grad(X, Y, 0.1)
-    numeric = numerical_gradient(net, X, Y, 0.1, None)
+    analytic, numeric = both_gradients(net, X, Y, 0.1)
     analytic[3] *= 1.01
-    error = np.linalg.norm(analytic - numeric) / np.linalg.norm(analytic + numeric)
-    assert error > 1e-6
+    assert relative_error(analytic, numeric) > 1e-6
 
 
 MLP_HAS_SAMPLE_WEIGHT = (
     "sample_weight" in inspect.signature(MLPClassifier.fit).parameters
 )
-
-
-def mlp_loss_grad(mlp, X, Y, sample_weight):
-    """An MLPClassifier's or MLPRegressor's own loss and gradients, packed
-    like skann's flat buffer."""
-    n = len(mlp.coefs_) + 1
-    activations = [X] + [None] * (n - 1)
-    deltas = [None] * (n - 1)
-    coef_grads = [np.empty_like(W) for W in mlp.coefs_]
-    intercept_grads = [np.empty_like(b) for b in mlp.intercepts_]
-    weighted = "sample_weight" in inspect.signature(type(mlp).fit).parameters
-    args = (X, Y) + ((sample_weight,) if weighted else ())
-    loss, coef_grads, intercept_grads = mlp._backprop(
-        *args, activations, deltas, coef_grads, intercept_grads
-    )
-    packed = np.concatenate([g.ravel() for g in coef_grads + intercept_grads])
-    return loss, packed
-
-
-def _labels(target, Y):
-    if target == "multilabel":
-        return Y.astype(int)
-    return Y.ravel().astype(int) if Y.shape[1] == 1 else Y.argmax(axis=1)
 
 
 @pytest.mark.parametrize(
@@ -128,8 +82,8 @@ def test_loss_and_gradient_equal_mlpclassifier(
 ):
     if weighted and not MLP_HAS_SAMPLE_WEIGHT:
         pytest.skip("this scikit-learn's MLPClassifier has no sample_weight")
-    X, Y, _ = make_problem(target, n_samples=12)
-    y = _labels(target, Y)
+    X, Y, _, _ = make_problem(target, n_samples=12)
+    y = estimator_y(target, Y)
     sample_weight = np.random.RandomState(2).uniform(0.1, 3, 12) if weighted else None
     params = dict(activation=activation, alpha=alpha, max_iter=1, random_state=0)
     with warnings.catch_warnings():
@@ -147,6 +101,20 @@ def test_loss_and_gradient_equal_mlpclassifier(
     np.testing.assert_allclose(grad, mlp_grad, rtol=1e-9, atol=1e-12)
 
 
+# Each estimator, its scikit-learn counterpart, the problem both learn, and
+# what makes the two train the same network (no target scaling).
+PAIRS = {
+    "classifier": (ANNClassifier, MLPClassifier, "multiclass", 3, {}),
+    "regressor": (
+        ANNRegressor,
+        MLPRegressor,
+        "squared_error",
+        1,
+        dict(standardize_target=False),
+    ),
+}
+
+
 @pytest.mark.parametrize(
     "solver, extra",
     [
@@ -155,10 +123,12 @@ def test_loss_and_gradient_equal_mlpclassifier(
         ("adam", dict(beta_1=0.8, beta_2=0.99)),
     ],
 )
-def test_training_trajectory_equals_mlpclassifier(solver, extra):
+@pytest.mark.parametrize("pair", PAIRS)
+def test_training_trajectory_equals_mlp(pair, solver, extra):
     # Same starting weights, no shuffling: every optimizer step must agree.
-    X, Y, _ = make_problem("multiclass", n_samples=40, seed=3)
-    y = Y.argmax(axis=1)
+    ANN, MLP, target, n_outputs, own = PAIRS[pair]
+    X, Y, _, _ = make_problem(target, n_samples=40, n_outputs=n_outputs, seed=3)
+    y = estimator_y(target, Y)
     common = dict(
         solver=solver,
         alpha=0.01,
@@ -171,11 +141,10 @@ def test_training_trajectory_equals_mlpclassifier(solver, extra):
     )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
-        ann = ANNClassifier(
-            hidden_size=(6, 5), learning_rate=0.05, max_iter=1, **common
-        )
-        ann.fit(X, y)
-        mlp = MLPClassifier(
+        ann = ANN(
+            hidden_size=(6, 5), learning_rate=0.05, max_iter=1, **own, **common
+        ).fit(X, y)
+        mlp = MLP(
             hidden_layer_sizes=(6, 5), learning_rate_init=0.05, max_iter=1, **common
         ).fit(X, y)
         mlp.coefs_ = [W.copy() for W in ann.coefs_]
@@ -188,11 +157,11 @@ def test_training_trajectory_equals_mlpclassifier(solver, extra):
     np.testing.assert_allclose(ann.loss_curve_[-6:], mlp.loss_curve_[-6:], rtol=1e-9)
 
 
-@pytest.mark.parametrize("target", ["binary", "multiclass", "multilabel"])
+@pytest.mark.parametrize("target", TARGETS)
 def test_loss_of_given_logits_is_the_training_loss(target):
     # Network.loss scores held-out logits (restore_best, calibrate) with the
     # training loss's own formula, and leaves the logits as they were.
-    X, Y, output = make_problem(target)
+    X, Y, output, _ = make_problem(target)
     rng = np.random.RandomState(0)
     net = Network((X.shape[1], 4, Y.shape[1]), "tanh", output).initialize(rng)
     net.coefs[-1][...] = rng.normal(size=net.coefs[-1].shape)

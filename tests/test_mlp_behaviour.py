@@ -7,9 +7,9 @@ import warnings
 
 import numpy as np
 import pytest
+from _problems import assert_same
 from sklearn.datasets import load_digits, load_iris, make_classification
 from sklearn.exceptions import ConvergenceWarning
-from test_failure_safety import assert_same
 
 from skann import ANNClassifier
 

@@ -9,7 +9,7 @@ docs/coming_from_mlpclassifier.rst).
 """
 
 import pytest
-from _peer import load_peer_module
+from _peer import MLP_REGRESSOR_TESTS, load_peer_module
 
 peer = load_peer_module("test_mlp")
 if peer is None:  # pragma: no cover - every supported scikit-learn ships it
@@ -34,23 +34,7 @@ NOT_APPLICABLE = {
     "test_n_iter_no_change_inf": "reads MLP's private _no_improvement_count; "
     + OWN
     + "test_mlp_behaviour.py::test_n_iter_no_change_inf_runs_max_iter",
-    **dict.fromkeys(
-        [
-            "test_lbfgs_regression",
-            "test_lbfgs_regression_maxfun",
-            "test_multioutput_regression",
-            "test_partial_fit_regression",
-            "test_nonfinite_params",
-            "test_shuffle",
-            "test_mlp_regressor_dtypes_casting",
-            "test_mlp_loading_from_joblib_partial_fit",
-            "test_mlp_diverging_loss",
-            "test_mlp_sample_weight_with_early_stopping",
-            "test_mlp_vs_poisson_glm_equivalent",
-            "test_minimum_input_sample_size",
-        ],
-        REGRESSOR,
-    ),
+    **dict.fromkeys(MLP_REGRESSOR_TESTS, REGRESSOR),
 }
 
 DELIBERATE = {

@@ -11,28 +11,15 @@ docs/coming_from_mlpclassifier.rst.
 """
 
 import pytest
-from _peer import load_peer_module
+from _peer import MLP_REGRESSOR_TESTS, load_peer_module
 
 peer = load_peer_module("test_mlp", adapters="test_mlp_regressor")
 if peer is None:  # pragma: no cover - every supported scikit-learn ships it
     pytest.skip("this scikit-learn ships no test_mlp.py", allow_module_level=True)
 
 #: scikit-learn's tests of MLPRegressor alone; the rest run here only on
-#: their MLPRegressor parametrisations.
-REGRESSOR_TESTS = {
-    "test_lbfgs_regression",
-    "test_lbfgs_regression_maxfun",
-    "test_multioutput_regression",
-    "test_partial_fit_regression",
-    "test_nonfinite_params",
-    "test_shuffle",
-    "test_mlp_regressor_dtypes_casting",
-    "test_mlp_loading_from_joblib_partial_fit",
-    "test_mlp_diverging_loss",
-    "test_mlp_sample_weight_with_early_stopping",
-    "test_mlp_vs_poisson_glm_equivalent",
-    "test_minimum_input_sample_size",
-}
+#: their MLPRegressor parametrisations (tests/conftest.py reads this name).
+REGRESSOR_TESTS = MLP_REGRESSOR_TESTS
 
 NOT_APPLICABLE = {}
 

@@ -7,6 +7,7 @@ import warnings
 
 import numpy as np
 import pytest
+from _problems import house_prices
 from sklearn.datasets import load_diabetes, load_linnerud
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import d2_tweedie_score, r2_score
@@ -43,15 +44,8 @@ def test_check_estimator_passes_whole():
     check_estimator(ANNRegressor())
 
 
-def _house_prices(n=400, seed=0):
-    rng = np.random.RandomState(seed)
-    X = rng.normal(size=(n, 4))
-    y = 250_000 + 60_000 * X[:, 0] + 30_000 * np.tanh(X[:, 1] * X[:, 2])
-    return X, y + rng.normal(scale=5_000, size=n)
-
-
 def test_unscaled_targets_train_well_by_default():
-    X, y = _house_prices()
+    X, y = house_prices()
     reg = ANNRegressor(hidden_size=32, random_state=0).fit(X[:300], y[:300])
     assert reg.score(X[300:], y[300:]) > 0.9
     # predictions in the targets' units, the network on standardised ones
@@ -66,7 +60,7 @@ def test_unscaled_targets_train_well_by_default():
 
 
 def test_standardize_target_false_trains_on_y_itself():
-    X, y = _house_prices(60)
+    X, y = house_prices(60)
     reg = ANNRegressor(standardize_target=False, max_iter=2, random_state=0)
     reg.fit(X, y / 1e5)
     np.testing.assert_array_equal(reg.target_mean_, [0.0])
@@ -76,7 +70,7 @@ def test_standardize_target_false_trains_on_y_itself():
 
 
 def test_sample_weights_enter_the_target_scale():
-    X, y = _house_prices(50)
+    X, y = house_prices(50)
     sw = np.arange(50) % 3
     reg = ANNRegressor(max_iter=1, random_state=0).fit(X, y, sample_weight=sw)
     assert reg.target_mean_ == pytest.approx([np.average(y, weights=sw)])
@@ -94,7 +88,7 @@ def test_constant_target_gets_scale_one():
 
 
 def test_partial_fit_fixes_the_scale_at_the_first_call():
-    X, y = _house_prices(600)
+    X, y = house_prices(600)
     reg = ANNRegressor(hidden_size=32, learning_rate=0.01, random_state=0)
     reg.partial_fit(X[:100], y[:100])
     mean, scale = reg.target_mean_.copy(), reg.target_scale_.copy()
@@ -107,7 +101,7 @@ def test_partial_fit_fixes_the_scale_at_the_first_call():
 
 
 def test_warm_start_keeps_the_scale_its_weights_were_learned_on():
-    X, y = _house_prices(200)
+    X, y = house_prices(200)
     reg = ANNRegressor(max_iter=5, random_state=0).fit(X, y)
     mean = reg.target_mean_.copy()
     before = reg.score(X, y)
@@ -134,7 +128,7 @@ def test_early_stopping_scores_r2_and_restores_the_best_weights():
 
 
 def test_validation_score_is_r2_of_the_held_out_predictions():
-    X, y = _house_prices(100)
+    X, y = house_prices(100)
     reg = ANNRegressor(max_iter=3, random_state=0).fit(X, y)
     net = reg._network()
     targets = {"target_mean_": reg.target_mean_, "target_scale_": reg.target_scale_}
@@ -145,7 +139,7 @@ def test_validation_score_is_r2_of_the_held_out_predictions():
 
 
 def test_zero_weight_equals_leaving_the_sample_out():
-    X, y = _house_prices(40)
+    X, y = house_prices(40)
     sw = np.ones(40)
     sw[::4] = 0
     params = dict(hidden_size=8, solver="gd", learning_rate=0.1, random_state=0)
@@ -167,14 +161,14 @@ def test_multi_output_targets():
 
 
 def test_a_column_target_predicts_1d_with_a_warning():
-    X, y = _house_prices(30)
+    X, y = house_prices(30)
     with pytest.warns(Warning, match="column-vector y"):
         reg = ANNRegressor(max_iter=2, random_state=0).fit(X, y[:, None])
     assert reg.predict(X).shape == (30,)
 
 
 def test_partial_fit_refuses_a_changed_number_of_outputs():
-    X, y = _house_prices(30)
+    X, y = house_prices(30)
     reg = ANNRegressor(max_iter=2, random_state=0).fit(X, np.column_stack([y, y]))
     before = copy.deepcopy(vars(reg))
     with pytest.raises(ValueError, match=re.escape("expected 2 output(s)")):
@@ -185,7 +179,7 @@ def test_partial_fit_refuses_a_changed_number_of_outputs():
 
 @pytest.mark.parametrize("solver", ["adam", "lbfgs"])
 def test_float32_is_kept(solver):
-    X, y = _house_prices(80)
+    X, y = house_prices(80)
     X32 = X.astype(np.float32)
     reg = ANNRegressor(hidden_size=8, solver=solver, max_iter=20, random_state=0)
     reg.fit(X32, y)
@@ -227,7 +221,7 @@ def test_poisson_refuses_negative_targets():
 
 
 def test_extreme_inputs_give_finite_predictions():
-    X, y = _house_prices(50)
+    X, y = house_prices(50)
     for loss, target in [("squared_error", y), ("poisson", y / 1e5)]:
         reg = ANNRegressor(hidden_size=(6, 6), loss=loss, max_iter=10, random_state=0)
         reg.fit(X, target)
@@ -235,7 +229,7 @@ def test_extreme_inputs_give_finite_predictions():
 
 
 def test_partial_fit_fast_path_validates_like_the_full_path():
-    X, y = _house_prices(40)
+    X, y = house_prices(40)
     reg = ANNRegressor(max_iter=2, random_state=0).fit(X, y)
     fast = copy.deepcopy(reg).partial_fit(X, y)  # plain arrays: no validate_data
     full = copy.deepcopy(reg).partial_fit(X.tolist(), y.tolist())
@@ -247,14 +241,14 @@ def test_partial_fit_fast_path_validates_like_the_full_path():
 
 
 def test_verbose_prints_one_line_per_epoch(capsys):
-    X, y = _house_prices(50)
+    X, y = house_prices(50)
     ANNRegressor(max_iter=3, verbose=1, random_state=0).fit(X, y)
     lines = capsys.readouterr().out.splitlines()
     assert len(lines) == 3 and lines[0].startswith("Iteration 1, loss = ")
 
 
 def test_score_is_r2():
-    X, y = _house_prices(60)
+    X, y = house_prices(60)
     reg = ANNRegressor(max_iter=5, random_state=0).fit(X, y)
     assert reg.score(X, y) == pytest.approx(r2_score(y, reg.predict(X)))
 
@@ -265,7 +259,7 @@ def test_lbfgs_has_no_partial_fit():
 
 def test_skops_loads_it_trusting_only_annregressor(tmp_path):
     sio = pytest.importorskip("skops.io")
-    X, y = _house_prices(60)
+    X, y = house_prices(60)
     reg = ANNRegressor(hidden_size=(5, 4), max_iter=5, random_state=0).fit(X, y)
     path = tmp_path / "reg.skops"
     sio.dump(reg, path)
@@ -279,7 +273,7 @@ def test_skops_loads_it_trusting_only_annregressor(tmp_path):
 
 def test_callbacks_see_the_regressor():
     callback = pytest.importorskip("sklearn.callback")
-    X, y = _house_prices(100)
+    X, y = house_prices(100)
     monitor = callback.ScoringMonitor(scoring="r2")
     reg = ANNRegressor(hidden_size=8, max_iter=4, learning_rate=0.01, random_state=0)
     reg.set_callbacks(monitor).fit(X, y)
@@ -289,7 +283,7 @@ def test_callbacks_see_the_regressor():
 
 
 def test_warnings_are_the_classifiers():
-    X, y = _house_prices(30)
+    X, y = house_prices(30)
     with pytest.warns(ConvergenceWarning, match="maximum iterations"):
         ANNRegressor(max_iter=1).fit(X, y)
     with warnings.catch_warnings():

@@ -10,6 +10,7 @@ import warnings
 
 import numpy as np
 import pytest
+from _problems import make_problem
 from scipy.optimize import approx_fprime
 from sklearn.datasets import make_classification, make_multilabel_classification
 from sklearn.exceptions import ConvergenceWarning
@@ -69,16 +70,6 @@ def test_each_derivative_is_the_derivative_of_its_activation(hidden):
     np.testing.assert_allclose(delta[0], numeric, rtol=1e-5, atol=1e-6)
 
 
-def problem(output, n=60, n_features=5, seed=0):
-    rng = np.random.RandomState(seed)
-    X = rng.normal(size=(n, n_features))
-    if output == "softmax":
-        Y = np.eye(3)[rng.randint(0, 3, size=n)]
-    else:
-        Y = rng.randint(0, 2, size=(n, 2)).astype(float)
-    return X, Y
-
-
 needs_compiled = pytest.mark.skipif(
     not _compiled.COMPILED, reason="skann._loop was not compiled"
 )
@@ -93,7 +84,11 @@ def test_the_compiled_loop_computes_each_row_as_the_numpy_core(
 ):
     """A row in the wrong position would train another activation, output or
     solver in the compiled loop than in the numpy core."""
-    X, Y = problem(output)
+    # 0/1 targets for every output layer: one-hot for softmax, two labels else
+    if output == "softmax":
+        X, Y, _, _ = make_problem("multiclass", 60)
+    else:
+        X, Y, _, _ = make_problem("multilabel", 60, n_outputs=2)
     config = TrainingConfig(solver=solver, alpha=1e-3, batch_size=20)
     runs = []
     for compiled in (False, True):

@@ -2,12 +2,11 @@
 
 import numpy as np
 import pytest
-import sklearn.model_selection
+from _problems import capture_validation_split
 from sklearn.datasets import load_digits, make_classification
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.preprocessing import StandardScaler
 
-import skann._classifier
 from skann import ANNClassifier
 from skann._base import resolve_auto
 
@@ -18,20 +17,6 @@ pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceW
 def noisy():
     # Few, noisy samples and a large step: the validation score peaks, then falls.
     return make_classification(300, 20, n_informative=4, flip_y=0.3, random_state=0)
-
-
-def capture_validation_split(monkeypatch):
-    """Record the held-out part of train_test_split calls made by fit."""
-    captured = {}
-
-    def spy(*arrays, **kwargs):
-        parts = sklearn.model_selection.train_test_split(*arrays, **kwargs)
-        captured["X_val"], captured["y_val"] = parts[1], parts[5]
-        captured["stratify"] = kwargs.get("stratify")
-        return parts
-
-    monkeypatch.setattr(skann._classifier, "train_test_split", spy)
-    return captured
 
 
 def test_early_stopping_restores_the_best_weights(noisy, monkeypatch):
