@@ -254,13 +254,15 @@ def run(models, datasets, cache, path, seeds, cached_only=(), verbose=True):
     scores}``, each score the mean over the folds, then over the seeds
     (fit time: the sum over the folds).  A model in ``cached_only`` is
     never fitted, and left out of a set where the cache lacks a fit."""
-    summary = {}
+    summary, prints = {}, {}
     for dataset in datasets:
         task = data.DATASETS[dataset].task
         X, y = data.load(dataset)
         splits = data.folds(y, task)
         for model in models:
-            print_ = fingerprint(model, task)
+            if (model, task) not in prints:
+                prints[model, task] = fingerprint(model, task)
+            print_ = prints[model, task]
             per_seed = []
             for seed in seeds(model):
                 results = []

