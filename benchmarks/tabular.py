@@ -249,11 +249,33 @@ def store(cache, path, key, result):
         f.write(json.dumps({"key": key, "result": result}) + "\n")
 
 
+def fit_fold(model, task, X, y, train, test, seed):
+    """Fit ``model`` on the ``train`` rows here: its cache entry."""
+    X_train, X_test = split(model, X, train, test)
+    estimator = build(model, task, seed)
+    result = data.fit_and_score(estimator, task, X_train, y[train], X_test, y[test])
+    return dict(result, device="cpu")
+
+
+def average(per_seed, task):
+    """The scores of a set from its results ``per_seed`` (a list of the
+    folds' results for each seed): each the mean over the folds, then over
+    the seeds; the fit time the sum over the folds, then the mean."""
+    scores = {
+        metric: float(np.mean([[r[metric] for r in rs] for rs in per_seed]))
+        for metric in METRICS[task]
+    }
+    scores["fit_time"] = float(
+        np.mean([sum(r["fit_time"] for r in rs) for rs in per_seed])
+    )
+    scores["device"] = per_seed[0][0].get("device", "cpu")
+    return scores
+
+
 def run(models, datasets, cache, path, seeds, cached_only=(), verbose=True):
     """Fill ``cache`` with every (model, set, fold, seed): ``{(model, set):
-    scores}``, each score the mean over the folds, then over the seeds
-    (fit time: the sum over the folds).  A model in ``cached_only`` is
-    never fitted, and left out of a set where the cache lacks a fit."""
+    scores}`` (``average``).  A model in ``cached_only`` is never fitted,
+    and left out of a set where the cache lacks a fit."""
     summary, prints = {}, {}
     for dataset in datasets:
         task = data.DATASETS[dataset].task
@@ -262,35 +284,21 @@ def run(models, datasets, cache, path, seeds, cached_only=(), verbose=True):
         for model in models:
             if (model, task) not in prints:
                 prints[model, task] = fingerprint(model, task)
-            print_ = prints[model, task]
-            per_seed = []
-            for seed in seeds(model):
-                results = []
-                for k, (train, test) in enumerate(splits):
-                    key = anchors.key(model, print_, dataset, k, seed)
-                    if key not in cache and model not in cached_only:
-                        X_train, X_test = split(model, X, train, test)
-                        result = data.fit_and_score(
-                            build(model, task, seed),
-                            task,
-                            X_train,
-                            y[train],
-                            X_test,
-                            y[test],
-                        )
-                        store(cache, path, key, dict(result, device="cpu"))
-                    results.append(cache.get(key))
-                per_seed.append(results)
-            if any(r is None for results in per_seed for r in results):
-                continue
-            scores = {
-                metric: float(np.mean([[r[metric] for r in rs] for rs in per_seed]))
-                for metric in METRICS[task]
+            keys = {
+                seed: [
+                    anchors.key(model, prints[model, task], dataset, k, seed)
+                    for k in range(len(splits))
+                ]
+                for seed in seeds(model)
             }
-            scores["fit_time"] = float(
-                np.mean([sum(r["fit_time"] for r in rs) for rs in per_seed])
-            )
-            scores["device"] = per_seed[0][0].get("device", "cpu")
+            for seed, fold_keys in keys.items():
+                for key, (train, test) in zip(fold_keys, splits):
+                    if key not in cache and model not in cached_only:
+                        result = fit_fold(model, task, X, y, train, test, seed)
+                        store(cache, path, key, result)
+            if any(k not in cache for ks in keys.values() for k in ks):
+                continue
+            scores = average([[cache[k] for k in ks] for ks in keys.values()], task)
             summary[model, dataset] = scores
             if verbose:
                 print(
