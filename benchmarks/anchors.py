@@ -111,14 +111,6 @@ def jobs(folder, models, seeds, device, done):
                         yield folder, model, dataset, fold, seed, device, print_
 
 
-def finished(path):
-    """The keys already in the output file."""
-    if not os.path.exists(path):
-        return set()
-    with open(path) as f:
-        return {json.loads(line)["key"] for line in f if line.strip().endswith("}")}
-
-
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("folder", help="the sets, as tabular.py --export wrote them")
@@ -136,7 +128,7 @@ def main(argv=None):
             args.models.split(","),
             args.seeds,
             args.device,
-            finished(args.out),
+            set(data.read_results(args.out)),
         )
     )
     print(f"{len(todo)} fits, {args.workers} workers on {args.device}", flush=True)
@@ -144,21 +136,21 @@ def main(argv=None):
     pool = multiprocessing.get_context("spawn").Pool(args.workers)
     results = pool.imap_unordered(_fit, todo)  # each line as soon as it is ready
     done = failed = 0
-    with open(args.out, "a") as out:
-        for _ in todo:
-            left = None
-            if args.deadline is not None:
-                left = max(args.deadline - (time.monotonic() - started), 0)
-            try:
-                line = results.next(timeout=left)
-            except multiprocessing.TimeoutError:
-                break
-            out.write(json.dumps(line) + "\n")
-            out.flush()
-            done += "result" in line
-            failed += "error" in line
-            status = line.get("error") or f"{line['result']['fit_time']:.1f} s"
-            print(f"{time.monotonic() - started:6.0f} s  {line['key']}  {status}")
+    for _ in todo:
+        left = None
+        if args.deadline is not None:
+            left = max(args.deadline - (time.monotonic() - started), 0)
+        try:
+            line = results.next(timeout=left)
+        except multiprocessing.TimeoutError:
+            break
+        data.append_line(args.out, line)
+        done += "result" in line
+        failed += "error" in line
+        status = line.get("error") or f"{line['result']['fit_time']:.1f} s"
+        print(
+            f"{time.monotonic() - started:6.0f} s  {line['key']}  {status}", flush=True
+        )
     pool.terminate()
     print(f"{done} fitted, {failed} failed, {len(todo) - done - failed} left")
     return 0 if not failed else 1

@@ -226,27 +226,9 @@ def fit_predict(model, task, X, y, train, test, seed=0):
     return data.fit_predict(build(model, task, seed), task, X_train, y[train], X_test)
 
 
-def load_cache(path):
-    """``{key: result}`` from the JSON lines at ``path`` (a line cut short
-    by a stopped run is skipped)."""
-    cache = {}
-    if os.path.exists(path):
-        with open(path) as f:
-            for line in f:
-                try:
-                    entry = json.loads(line)
-                except json.JSONDecodeError:
-                    continue
-                if "result" in entry:
-                    cache[entry["key"]] = entry["result"]
-    return cache
-
-
 def store(cache, path, key, result):
     cache[key] = result
-    os.makedirs(os.path.dirname(path), exist_ok=True)
-    with open(path, "a") as f:
-        f.write(json.dumps({"key": key, "result": result}) + "\n")
+    data.append_line(path, {"key": key, "result": result})
 
 
 def fit_fold(model, task, X, y, train, test, seed):
@@ -455,7 +437,7 @@ def describe(datasets, file=sys.stdout):
 
 def import_anchors(path, cache_path):
     """Append the results of ``anchors.py`` to the cache; how many."""
-    cache = load_cache(cache_path)
+    cache = data.read_results(cache_path)
     added = 0
     with open(path) as f:
         for line in f:
@@ -546,7 +528,7 @@ def main(argv=None):
             return range(args.anchor_seeds)
         return range(1 if model in ONE_SEED else args.n_seeds)
 
-    cache = load_cache(args.cache)
+    cache = data.read_results(args.cache)
     summary = run(models, datasets, cache, args.cache, seeds, cached_only)
     for task in (C, R):
         report(summary, models, datasets, task)

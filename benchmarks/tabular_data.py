@@ -475,6 +475,31 @@ def fit_and_score(estimator, task, X_train, y_train, X_test, y_test):
     return {**fold_scores(task, y_test, prediction, classes), "fit_time": seconds}
 
 
+# ------------------------------------------------------------ result files
+def read_results(path):
+    """``{key: result}`` from a file of JSON lines (``append_line``); a line
+    cut short by a stopped run, and a failed fit's line, are skipped."""
+    results = {}
+    if os.path.exists(path):
+        with open(path) as f:
+            for line in f:
+                try:
+                    entry = json.loads(line)
+                except json.JSONDecodeError:
+                    continue
+                if "result" in entry:
+                    results[entry["key"]] = entry["result"]
+    return results
+
+
+def append_line(path, entry):
+    """Append ``entry`` to the JSON lines at ``path``: a line at a time, so
+    that a stopped run keeps what it wrote and two runs can share a file."""
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    with open(path, "a") as f:
+        f.write(json.dumps(entry) + "\n")
+
+
 # ---------------------------------------------------------------- exporting
 TARGET, FOLD = "__target__", "__fold__"
 
