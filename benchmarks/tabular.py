@@ -173,6 +173,11 @@ def make_model(model, task, seed):
     if model.startswith("skann@"):
         params = dict(item.split("=", 1) for item in model.split("@")[1:])
         params.pop("scaler", None)  # see build
+        # a parameter of one estimator only is left out for the other
+        known = ANNClassifier().get_params() | ANNRegressor().get_params()
+        unknown = set(params) - set(known)
+        if unknown:
+            raise ValueError(f"{model}: no such parameter {sorted(unknown)}")
         return _skann(**{k: ast.literal_eval(v) for k, v in params.items()})(task, seed)
     return MODELS[model](task, seed)
 
