@@ -370,11 +370,12 @@ def report(summary, models, datasets, task, file=sys.stdout):
     datasets = [d for d in datasets if data.DATASETS[d].task == task]
     if not datasets:
         return
-    for metric in (*METRICS[task], "fit_time"):
-        frame = table(summary, models, datasets, metric)
-        out(f"\n{task}: {metric} (mean over folds and seeds; fit_time: s, sum over")
-        out("folds, mean over seeds; blank: not run)")
-        out(rst(frame, corner="set"))
+    for metric in METRICS[task]:
+        out(f"\n{task}: {metric}, the mean over the folds, then over the seeds")
+        out(rst(table(summary, models, datasets, metric), corner="set"))
+    out(f"\n{task}: fit seconds, the sum over the folds, mean over the seeds")
+    out(rst(table(summary, models, datasets, "fit_time"), corner="set"))
+    out("(blank: not run)")
     everywhere = [d for d in datasets if all((m, d) in summary for m in models)]
     out(f"\n{task}: summary over the {len(everywhere)} sets where every model ran")
     if everywhere:
