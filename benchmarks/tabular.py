@@ -483,15 +483,19 @@ def parse(argv):
     return parser, parser.parse_args(argv)
 
 
+def names(text):
+    """Comma-separated names (a comma inside parentheses, as in
+    ``skann@hidden_size=(256,256)``, is part of a name)."""
+    return re.split(r",(?![^()]*\))", text)
+
+
 def choose(parser, args):
     """``(models, datasets, cached_only)`` from the command line."""
-    datasets = args.datasets.split(",") if args.datasets else data.names(args.task)
-    if args.task:
-        datasets = [d for d in datasets if data.DATASETS[d].task == args.task]
+    datasets = names(args.datasets) if args.datasets else data.names(args.task)
     if args.models:
-        models = re.split(r",(?![^()]*\))", args.models)  # not inside (256,256)
+        models = names(args.models)
     elif args.seeds:
-        models = [*args.seeds.split(","), "mlp"]
+        models = [*names(args.seeds), "mlp"]
     elif args.ablation:
         models = [
             "skann",
@@ -508,6 +512,8 @@ def choose(parser, args):
     unknown = named - set(MODELS) | set(datasets) - set(data.DATASETS)
     if unknown:
         parser.error(f"unknown names: {sorted(unknown)}")
+    if args.task:
+        datasets = [d for d in datasets if data.DATASETS[d].task == args.task]
     if args.quick:
         datasets = [d for d in datasets if len(data.load(d)[1]) <= 3000]
     return models, datasets, cached_only
