@@ -15,8 +15,8 @@ started again skips it; ``--deadline`` stops starting new fits after so many
 seconds.  It needs pandas, scikit-learn and pytabkit (which pulls torch), not
 skann nor the data packages.  The anchors get the raw frame (numbers and
 categories as strings), their own preprocessing being part of the method;
-only missing numbers are filled (pytabkit refuses them), with the training
-medians.
+only missing values are filled, as pytabkit refuses them: numbers with the
+training medians, categories as ``"missing"``.
 """
 
 import os
