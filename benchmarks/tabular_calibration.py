@@ -13,16 +13,14 @@ quotes it for the sets where skann's log loss loses to MLPClassifier's.
 """
 
 import argparse
-import os
-import sys
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import tabular  # noqa: E402  (pins the process to one core first)
+import tabular  # first: one thread for every library
 
 # isort: split
-import numpy as np  # noqa: E402
-from scipy.optimize import minimize_scalar  # noqa: E402
-from scipy.special import log_softmax  # noqa: E402
+import numpy as np
+import tabular_data as data
+from scipy.optimize import minimize_scalar
+from scipy.special import log_softmax
 
 LOSING = "breast_cancer,biopsy,anes96,titanic,fishing,participation"
 
@@ -30,8 +28,8 @@ LOSING = "breast_cancer,biopsy,anes96,titanic,fishing,participation"
 def pooled_log_proba(model, X, y):
     """Log-probabilities of the test rows of every fold, and their class codes."""
     logs, codes = [], []
-    for train, test in tabular.folds(y):
-        classes, proba, _ = tabular.fit_predict(model, X, y, train, test)
+    for train, test in data.folds(y, data.C):
+        classes, proba, _ = tabular.fit_predict(model, data.C, X, y, train, test)
         logs.append(np.log(proba))
         codes.append(np.searchsorted(classes, y[test]))
     return np.vstack(logs), np.concatenate(codes)
@@ -53,8 +51,9 @@ def main(argv=None):
     parser.add_argument("--datasets", default=LOSING)
     parser.add_argument("--models", default="skann,mlp")
     args = parser.parse_args(argv)
+    tabular.pin()
     for dataset in args.datasets.split(","):
-        X, y = tabular.load(dataset)
+        X, y = data.load(dataset)
         cells = []
         for model in args.models.split(","):
             loss, t, calibrated = best_temperature(*pooled_log_proba(model, X, y))

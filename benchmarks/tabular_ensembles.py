@@ -5,7 +5,8 @@ not adopted.
     python benchmarks/tabular_ensembles.py --models ...  --datasets iris,wine
 
 The same command line, data sets, folds, preprocessing and cache as
-``benchmarks/tabular.py`` (its ``main``), with more models:
+``benchmarks/tabular.py`` (its ``main``, on the classification sets), with
+more models:
 
 ``ens<k><l|p>-<members>``
     ``k`` networks trained on all the data from different seeds; their
@@ -26,20 +27,18 @@ The same command line, data sets, folds, preprocessing and cache as
 docs/good_defaults.rst ("Ensembles") quotes the results.
 """
 
-import os
 import sys
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import tabular  # noqa: E402  (pins the process to one core first)
-from tabular_calibration import best_temperature  # noqa: E402
+import tabular  # first: one thread for every library
 
 # isort: split
-import numpy as np  # noqa: E402
-from scipy.special import softmax  # noqa: E402
-from sklearn.base import BaseEstimator, ClassifierMixin  # noqa: E402
-from sklearn.model_selection import GridSearchCV, StratifiedKFold  # noqa: E402
+import numpy as np
+from scipy.special import softmax
+from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.model_selection import GridSearchCV, StratifiedKFold
+from tabular_calibration import best_temperature
 
-from skann import ANNClassifier  # noqa: E402
+from skann import ANNClassifier
 
 
 def two_columns(z):
@@ -142,10 +141,12 @@ ENSEMBLES["ens4l-cos-a0.2"] = (
     dict(mode="logit", params=dict(COSINE, alpha=0.2)),
 )
 for _name, (_cls, _kw) in ENSEMBLES.items():
-    tabular.MODELS[_name] = lambda seed, cls=_cls, kw=_kw: cls(random_state=seed, **kw)
+    tabular.MODELS[_name] = lambda task, seed, cls=_cls, kw=_kw: cls(
+        random_state=seed, **kw
+    )
 
 
-def cv_alpha(seed):
+def cv_alpha(task, seed):
     folds = StratifiedKFold(3, shuffle=True, random_state=seed)
     grid = {"alpha": [0.01, 0.1, 0.3]}
     model = ANNClassifier(random_state=seed)
@@ -156,4 +157,4 @@ tabular.MODELS["cv-alpha-ll"] = cv_alpha
 
 
 if __name__ == "__main__":
-    tabular.main()
+    tabular.main(["--task", "classification", *sys.argv[1:]])
