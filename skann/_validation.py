@@ -101,9 +101,8 @@ def new_classes(y, classes, name):
         classes_ = unique_labels(y)
     if y.ndim == 1 and classes_.size < 2:
         raise ValueError(
-            f"{name} can't train when only one class is "
-            f"present: got the single class {classes_.tolist()}. Classifier "
-            "can't train when only one class is present."
+            f"{name} can't train when only one class is present: got the single "
+            f"class {classes_.tolist()[0]!r}."
         )
     return classes_
 
