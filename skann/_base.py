@@ -38,6 +38,8 @@ from ._network import Network, Workspace
 from ._optimizers import copy_state, init_state, lbfgs
 from ._training import (
     DivergenceError,
+    LossGrowth,
+    OverflowDivergence,
     Plateau,
     Scratch,
     TrainingConfig,
@@ -54,64 +56,104 @@ _KEPT_SCRATCH_BYTES = 4 << 20
 # many rows: on fewer, picking an epoch by their score is mostly noise, and
 # the rows are worth more as training data.
 MIN_RESTORE_ROWS = 20
+# What to do about inputs too large to train on.
+SCALE_INPUTS = (
+    "The input data may contain very large values and need to be scaled "
+    "(e.g. with StandardScaler)."
+)
 
 
-def input_scaled(base):
-    """A default step size for the plain gradient solvers: ``base`` divided by
-    the inputs' mean square ``mean(X ** 2)`` when that exceeds 1.
+def curvature_scaled(base):
+    """A default step size for the plain gradient solvers ("gd", "sgd"):
+    ``base`` divided by how sharply the loss curves at the start, when that
+    exceeds 1.
 
-    Their stable step shrinks as the square of the input scale (the first
-    layer's curvature grows with it): ``base`` suits standardised inputs, and
-    raw features of size 100 get a step 10,000 times smaller instead of
-    diverging.  Inputs smaller than standardised ones keep ``base``.
+    Their stable step shrinks as the curvature grows.  For the classifier's
+    cross-entropy, whose curvature in the logits is bounded, it grows as the
+    square of the input scale (through the first layer): ``base`` is divided
+    by the inputs' mean square ``mean(X ** 2)``, so raw features of size 100
+    get a step 10,000 times smaller instead of diverging.  The regressor's
+    squared error and Poisson deviance are not bounded so: their curvature in
+    the output layer's weights, ``1 + mean(|a|^2)`` over the last hidden
+    layer's outputs ``a`` at the initial weights (the trace of that layer's
+    Hessian, which bounds its largest eigenvalue), grows with the hidden
+    width as well as with the input scale, and divides ``base`` instead.
     """
 
-    def learning_rate(X, activation):
-        mean_square = float(row_norms(X, squared=True).mean()) / X.shape[1]
-        return base / max(1.0, mean_square)
+    def learning_rate(X, activation, net=None, sample_weight=None):
+        with np.errstate(over="ignore", invalid="ignore"):
+            if net is not None and net.output in ("identity", "exp"):
+                curvature = 1.0 + _mean_square_norm(
+                    X, sample_weight, lambda rows: net.forward(rows)[-2]
+                )
+            else:
+                curvature = _mean_square_norm(X, sample_weight) / X.shape[1]
+        if not math.isfinite(curvature):  # a step of 0 would learn nothing
+            raise ValueError(
+                "The inputs' squares overflow the floating-point range, so "
+                f"learning_rate='auto' has no step size to give. {SCALE_INPUTS}"
+            )
+        return base / max(1.0, curvature)
 
     return learning_rate
+
+
+def _mean_square_norm(X, sample_weight, transform=None, chunk=4096):
+    """The (weighted) mean over the rows of ``|x|^2``, or of ``|transform(x)|^2``
+    computed ``chunk`` rows at a time: weighted and repeated rows give the
+    same value."""
+    if transform is None:
+        transform, chunk = (lambda rows: rows), X.shape[0]
+    total = 0.0
+    for start in range(0, X.shape[0], chunk):
+        squares = row_norms(transform(X[start : start + chunk]), squared=True)
+        if sample_weight is None:
+            total += float(squares.sum())
+        else:
+            total += float(squares @ sample_weight[start : start + chunk])
+    weight = X.shape[0] if sample_weight is None else float(sample_weight.sum())
+    return total / weight
 
 
 def per_activation(default, **exceptions):
     """A default that depends on the hidden activation: ``default``, or
     ``exceptions[activation]``."""
 
-    def value(X, activation):
+    def value(X, activation, net=None, sample_weight=None):
         return exceptions.get(activation, default)
 
     return value
 
 
 # What a parameter left at "auto" means, per solver: one table to extend, with
-# a value or a function of the training inputs ``X`` and the hidden
-# activation.  A step size that suits one solver is far off for another --
-# full-batch "gd" takes one step per epoch, Adam's steps are normalised per
-# weight (so need no input scaling) -- and no single value trains every solver
-# in max_iter=200 epochs.  Adam's 0.001 (MLPClassifier's), its penalty (0.1,
-# where MLPClassifier has 0.0001) and its initialisation come from the tabular
-# and regression benchmarks (docs/good_defaults.rst; steps of 0.003 and 0.01
-# overfit there); logistic networks get 0.01, as deep ones learn too slowly at
-# 0.001 (a (4, 3) network reached 68 % training accuracy on scikit-learn's
-# check_classifiers_train blobs in 200 epochs).  The benchmarks measured Adam
-# only: the other solvers keep skann 0.1's He weights and alpha=0.0001 -- for
-# "gd", the lesson's algorithm, the lesson's cost falls at every epoch;
-# full-batch "sgd" without momentum learns slower from Glorot's smaller
-# weights; L-BFGS with alpha=0.01 ends its fits on weighted and on repeated
-# rows in different minima (check_sample_weight_equivalence failed in 5 of 16
-# configurations).
+# a value or a function of the training inputs ``X``, the hidden activation
+# and the network training starts from.  A step size that suits one solver is
+# far off for another -- full-batch "gd" takes one step per epoch, Adam's
+# steps are normalised per weight (so need no input scaling) -- and no single
+# value trains every solver in max_iter=200 epochs.  Adam's 0.001
+# (MLPClassifier's), its penalty (0.1, where MLPClassifier has 0.0001) and its
+# initialisation come from the tabular and regression benchmarks
+# (docs/good_defaults.rst; steps of 0.003 and 0.01 overfit there); logistic
+# networks get 0.01, as deep ones learn too slowly at 0.001 (a (4, 3) network
+# reached 68 % training accuracy on scikit-learn's check_classifiers_train
+# blobs in 200 epochs).  The benchmarks measured Adam only: the other solvers
+# keep skann 0.1's He weights and alpha=0.0001 -- for "gd", the lesson's
+# algorithm, the lesson's cost falls at every epoch; full-batch "sgd" without
+# momentum learns slower from Glorot's smaller weights; L-BFGS with alpha=0.01
+# ends its fits on weighted and on repeated rows in different minima
+# (check_sample_weight_equivalence failed in 5 of 16 configurations).
 # The classifier's label_smoothing="auto" smooths the minibatch solvers'
 # targets only: "gd" and "lbfgs" minimise the plain cross-entropy, as the
 # lesson does.
 SOLVER_DEFAULTS = {
     "gd": {
-        "learning_rate": input_scaled(0.5),
+        "learning_rate": curvature_scaled(0.5),
         "alpha": 0.0001,
         "weight_init": "he",
         "label_smoothing": 0.0,
     },
     "sgd": {
-        "learning_rate": input_scaled(0.03),
+        "learning_rate": curvature_scaled(0.03),
         "alpha": 0.0001,
         "weight_init": "he",
         "label_smoothing": 0.1,
@@ -131,13 +173,18 @@ SOLVER_DEFAULTS = {
 }
 
 
-def resolve_auto(solver, name, value, X=None, activation=None):
+def resolve_auto(
+    solver, name, value, X=None, activation=None, net=None, sample_weight=None
+):
     """``value``, or the default of ``solver`` for ``name`` (on the training
-    inputs ``X`` and the hidden ``activation``) when ``value`` is ``"auto"``."""
+    inputs ``X`` and their ``sample_weight``, the hidden ``activation`` and
+    the network ``net`` training starts from) when ``value`` is ``"auto"``."""
     if not (isinstance(value, str) and value == "auto"):
         return value
     default = SOLVER_DEFAULTS[solver][name]
-    return default(X, activation) if callable(default) else default
+    if callable(default):
+        return default(X, activation, net, sample_weight)
+    return default
 
 
 def is_stochastic(estimator):
@@ -251,7 +298,9 @@ class BaseANN(*CALLBACK_BASES, BaseEstimator):
             self,
             batch_size=batch_size,
             max_iter=1 if incremental else self.max_iter,
-            learning_rate=self._resolved_learning_rate(X, incremental, fitted),
+            learning_rate=self._resolved_learning_rate(
+                X, sample_weight, net, incremental, fitted
+            ),
             alpha=self._alpha(),
         )
         state = self._start_optimizer(net, config, incremental, fitted)
@@ -374,7 +423,7 @@ class BaseANN(*CALLBACK_BASES, BaseEstimator):
         )
         vars(self).update(self._weight_attributes(net))
 
-    def _resolved_learning_rate(self, X, incremental, fitted):
+    def _resolved_learning_rate(self, X, sample_weight, net, incremental, fitted):
         """The step size to train with: ``learning_rate``, or the solver's
         default on ``X`` (:data:`SOLVER_DEFAULTS`) for ``"auto"``; None for
         ``"lbfgs"``.  Resolved by ``fit`` and by the first ``partial_fit``,
@@ -392,7 +441,13 @@ class BaseANN(*CALLBACK_BASES, BaseEstimator):
                 return previous["learning_rate_init"]
         return float(
             resolve_auto(
-                self.solver, "learning_rate", self.learning_rate, X, self.activation
+                self.solver,
+                "learning_rate",
+                self.learning_rate,
+                X,
+                net.activation,
+                net,
+                sample_weight,
             )
         )
 
@@ -481,6 +536,7 @@ class BaseANN(*CALLBACK_BASES, BaseEstimator):
             return plateau.exhausted
 
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            growth = LossGrowth(net, Y, sample_weight, config.alpha, n_batches=1)
             result = lbfgs(
                 lambda params: net.loss_grad(
                     X, Y, config.alpha, sample_weight, workspace
@@ -490,9 +546,11 @@ class BaseANN(*CALLBACK_BASES, BaseEstimator):
                 stop=stalled,
             )
         try:
+            for loss in [*result.loss_curve, result.fun]:
+                growth.check(loss)
             check_weights(net.params)
         except DivergenceError as exc:
-            raise self._divergence(str(exc), None) from None
+            raise self._divergence(exc, None) from None
         if result.status != 0:
             warnings.warn(
                 f"lbfgs failed to converge after {result.nit} iterations "
@@ -544,7 +602,7 @@ class BaseANN(*CALLBACK_BASES, BaseEstimator):
                 period=self.max_iter,
             )
         except DivergenceError as exc:
-            raise self._divergence(str(exc), state["learning_rate_init"]) from None
+            raise self._divergence(exc, state["learning_rate_init"]) from None
         if restore is not None:
             self._calibrate(net, *restore.held_out, hooks.targets)
         if history.interrupted:
@@ -641,15 +699,21 @@ class BaseANN(*CALLBACK_BASES, BaseEstimator):
         by default the early-stopping score alone."""
         return (self._validation_score(net, X, y, sample_weight, targets),)
 
-    def _divergence(self, what, learning_rate):
-        advice = (
-            "Scale the inputs (e.g. with StandardScaler), or try a larger alpha."
-            if learning_rate is None
-            else f"Try a lower learning_rate (now {learning_rate}), scale the "
-            "inputs (e.g. with StandardScaler), or a larger alpha."
-        )
+    def _divergence(self, error, learning_rate):
+        """The ValueError a user sees for a :class:`DivergenceError`."""
+        if isinstance(error, OverflowDivergence):
+            advice = SCALE_INPUTS
+        elif learning_rate is None:
+            advice = (
+                "Scale the inputs (e.g. with StandardScaler), or try a larger alpha."
+            )
+        else:
+            advice = (
+                f"Try a lower learning_rate (now {learning_rate}), scale the "
+                "inputs (e.g. with StandardScaler), or a larger alpha."
+            )
         return ValueError(
-            f"Training diverged: {what}. The model was left as it was before this "
+            f"Training diverged: {error}. The model was left as it was before this "
             f"call. {advice}"
         )
 
