@@ -44,6 +44,7 @@ from ._training import (
     Scratch,
     TrainingConfig,
     check_weights,
+    stopping_line,
     train,
 )
 from ._validation import ACCEPT_SPARSE, FLOATS, plain_array
@@ -311,7 +312,9 @@ class BaseANN(*CALLBACK_BASES, BaseEstimator):
             hooks = EpochHooks(self, net, targets, incremental, continuing)
             hooks.fit_begin(X, y, sample_weight)
             if config.solver == "lbfgs":
-                result = self._fit_lbfgs(net, X, Y, sample_weight, config, scratch)
+                result = self._fit_lbfgs(
+                    net, X, Y, sample_weight, config, scratch, hooks
+                )
             else:
                 result = self._fit_stochastic(
                     net, X, Y, y, sample_weight, state, config, scratch, rng, hooks
@@ -523,7 +526,7 @@ class BaseANN(*CALLBACK_BASES, BaseEstimator):
             )
         return min(self.batch_size, n_samples)
 
-    def _fit_lbfgs(self, net, X, Y, sample_weight, config, scratch):
+    def _fit_lbfgs(self, net, X, Y, sample_weight, config, scratch, hooks):
         workspace = scratch.workspace(net, X.shape[0])  # one for every evaluation
         # tol and n_iter_no_change stop L-BFGS as they stop the other solvers,
         # once the loss has stalled (MLPClassifier's L-BFGS ignores
@@ -558,6 +561,10 @@ class BaseANN(*CALLBACK_BASES, BaseEstimator):
                 "or max_fun, or scale the data.",
                 ConvergenceWarning,
             )
+        hooks.training_end(
+            f"L-BFGS stopped after {result.nit} iterations ({result.message}), "
+            "keeping the weights of the last one."
+        )
         return {
             "n_iter": max(result.nit, 1),
             "t": max(result.nit, 1) * X.shape[0],
@@ -619,6 +626,8 @@ class BaseANN(*CALLBACK_BASES, BaseEstimator):
                 "and the optimization hasn't converged yet.",
                 ConvergenceWarning,
             )
+        if not incremental:  # a partial_fit call is one epoch, not a run
+            hooks.training_end(stopping_line(history, config))
         return {
             "n_iter": history.n_iter,
             "t": history.t,

@@ -330,16 +330,20 @@ class BestWeights:
 
     def __init__(self):
         self.params = None
+        self.epoch = None  # the epoch (1-based) whose weights are kept
 
-    def keep(self, net):
+    def keep(self, net, epoch):
         if self.params is None:
             self.params = net.params.copy()
         else:
             self.params[...] = net.params
+        self.epoch = epoch
 
     def restore(self, net):
+        """Put the kept weights back; their epoch, or None if none were kept."""
         if self.params is not None:
             net.params[...] = self.params
+        return self.epoch
 
 
 def cosine_learning_rate(initial, epoch, period):
@@ -362,6 +366,36 @@ class History:
     validation_scores: list = field(default_factory=list)
     converged: bool = False
     interrupted: bool = False
+    # why training stopped: "plateau" (of the training loss), "validation"
+    # (early stopping's plateau), "callback", "interrupted" or "max_iter"
+    stopped: str = "max_iter"
+    kept_epoch: int = None  # the epoch whose weights the network ends with
+
+
+def stopping_line(history, config):
+    """The closing line of a ``verbose`` fit: why training stopped, and which
+    epoch's weights the network keeps (as MLPClassifier's last line)."""
+    patience = (
+        f"more than tol={config.tol:g} for {config.n_iter_no_change} consecutive "
+        "epochs"
+    )
+    why = {
+        "plateau": f"Training loss did not improve {patience}",
+        "validation": f"Validation score did not improve {patience}",
+        "callback": "A callback asked to stop",
+        "interrupted": "Training was interrupted",
+        "max_iter": f"Reached max_iter={config.max_iter} epochs before converging",
+    }[history.stopped]
+    n, kept = history.n_iter, history.kept_epoch
+    if kept == n:
+        keeping = "keeping the weights of that last epoch"
+    else:
+        score = history.validation_scores[kept - 1]
+        keeping = (
+            f"keeping the weights of epoch {kept}, whose validation score "
+            f"({score:.6f}) was the best"
+        )
+    return f"{why}: stopped after epoch {n}, {keeping}."
 
 
 class NoHooks:
@@ -423,6 +457,7 @@ def train(net, X, Y, sample_weight, state, config, scratch, *, rng=None, t=0,
                 )
             except KeyboardInterrupt:
                 history.interrupted = True
+                history.stopped = "interrupted"
                 break
             check_moments(state)
             growth.check(loss)
@@ -436,20 +471,23 @@ def train(net, X, Y, sample_weight, state, config, scratch, *, rng=None, t=0,
                     history.validation_scores.append(value[0])
                     if best_score is None or value > best_score:
                         best_score = value
-                        best.keep(net)
+                        best.keep(net, history.n_iter)
             else:
                 history.validation_scores.append(score(net))
                 if plateau.update(history.validation_scores[-1]):
-                    best.keep(net)
+                    best.keep(net, history.n_iter)
             state["learning_rate"] = scheduled_learning_rate(
                 config, state["learning_rate"], t + history.t
             )
             stop = hooks.epoch_end(history, time.perf_counter() - started)
+            if stop:
+                history.stopped = "callback"
             if plateau.exhausted and on_plateau(plateau, state, config):
                 history.converged = stop = True
+                history.stopped = "plateau" if score is None else "validation"
             if stop:
                 break
-    best.restore(net)
+    history.kept_epoch = best.restore(net) or history.n_iter
     # Non-finite weights already show as a non-finite loss in the next batch;
     # this also catches weights that grew huge but stayed finite.
     check_weights(net.params)

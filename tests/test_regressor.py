@@ -269,7 +269,8 @@ def test_verbose_prints_one_line_per_epoch(capsys):
     X, y = _house_prices(50)
     ANNRegressor(max_iter=3, verbose=1, random_state=0).fit(X, y)
     lines = capsys.readouterr().out.splitlines()
-    assert len(lines) == 3 and lines[0].startswith("Iteration 1, loss = ")
+    assert len(lines) == 4 and lines[0].startswith("Iteration 1, loss = ")
+    assert lines[-1].startswith("Reached max_iter=3 epochs before converging")
 
 
 def test_score_is_r2():

@@ -146,9 +146,45 @@ def test_verbose_prints_one_line_per_epoch(capsys):
         X, y
     )
     lines = capsys.readouterr().out.strip().splitlines()
-    assert len(lines) == clf.n_iter_ == 4
+    assert len(lines) == clf.n_iter_ + 1 == 5  # and a closing line
     assert lines[0].startswith("Iteration 1, loss = ")  # as MLPClassifier
-    assert "validation score = " in lines[-1] and lines[-1].endswith(" s")
+    assert "validation score = " in lines[-2] and lines[-2].endswith(" s")
+    best = int(np.argmax(clf.validation_scores_)) + 1
+    assert lines[-1] == (
+        "Reached max_iter=4 epochs before converging: stopped after epoch 4, "
+        f"keeping the weights of epoch {best}, whose validation score "
+        f"({clf.best_validation_score_:.6f}) was the best."
+    )
+
+
+@pytest.mark.parametrize(
+    "params, closing",
+    [
+        (
+            {"tol": 1.0, "n_iter_no_change": 2},
+            "Training loss did not improve more than tol=1 for 2 consecutive "
+            "epochs: stopped after epoch 4, keeping the weights of that last epoch.",
+        ),
+        (
+            {"solver": "lbfgs", "max_iter": 3},
+            "L-BFGS stopped after 3 iterations (STOP: TOTAL NO. OF ITERATIONS "
+            "REACHED LIMIT), keeping the weights of the last one.",
+        ),
+    ],
+)
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+def test_verbose_ends_with_why_training_stopped(capsys, params, closing):
+    X, y = make_classification(100, 5, random_state=0)
+    ANNClassifier(verbose=1, random_state=0, **params).fit(X, y)
+    assert capsys.readouterr().out.strip().splitlines()[-1] == closing
+
+
+def test_partial_fit_prints_no_closing_line(capsys):
+    # one epoch per call: nothing decides to stop it
+    X, y = make_classification(100, 5, random_state=0)
+    ANNClassifier(verbose=1, random_state=0).partial_fit(X, y, classes=[0, 1])
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("Iteration 1, loss = ")
 
 
 def test_quiet_by_default(capsys):

@@ -162,16 +162,16 @@ def test_overflowing_adam_moments_are_reported():
 def test_best_weights_are_kept_in_one_copy_and_restored():
     net = Network((2, 2, 1), "relu", "logistic")
     keeper = BestWeights()
-    keeper.restore(net)  # nothing kept: nothing changes
+    assert keeper.restore(net) is None  # nothing kept: nothing changes
     assert (net.params == 0).all()
     net.params[...] = 1.0
-    keeper.keep(net)
+    keeper.keep(net, 1)
     kept = keeper.params
     net.params[...] = 2.0
-    keeper.keep(net)
+    keeper.keep(net, 4)
     assert keeper.params is kept  # the same buffer, refilled
     net.params[...] = 3.0
-    keeper.restore(net)
+    assert keeper.restore(net) == 4  # the epoch of the weights put back
     assert (net.params == 2.0).all()
 
 
