@@ -19,13 +19,14 @@ pickling.  A subclass states its contract through a few hooks:
 """
 
 import math
+import sys
 import warnings
 from dataclasses import replace
 from numbers import Integral, Real
 
 import numpy as np
 from sklearn.base import BaseEstimator
-from sklearn.exceptions import ConvergenceWarning
+from sklearn.exceptions import ConvergenceWarning, DataConversionWarning
 from sklearn.utils import check_random_state, column_or_1d
 from sklearn.utils._param_validation import Interval, Options, StrOptions
 from sklearn.utils.extmath import row_norms
@@ -62,6 +63,23 @@ SCALE_INPUTS = (
     "The input data may contain very large values and need to be scaled "
     "(e.g. with StandardScaler)."
 )
+
+
+# The packages between a user's line and skann's warnings: a Pipeline, a
+# search or joblib may call fit for the user.
+_CALLERS_OF_FIT = ("skann", "sklearn", "joblib")
+
+
+def warn(message, category=UserWarning):
+    """``warnings.warn`` pointing at the user's line: the first frame of the
+    stack outside skann and the scikit-learn and joblib code that calls it."""
+    level, frame = 2, sys._getframe(1)  # level 2: warn's caller
+    while frame is not None and (
+        frame.f_globals.get("__name__", "").partition(".")[0] in _CALLERS_OF_FIT
+    ):
+        level += 1
+        frame = frame.f_back
+    warnings.warn(message, category, stacklevel=level)
 
 
 def curvature_scaled(base):
@@ -354,7 +372,12 @@ class BaseANN(*CALLBACK_BASES, BaseEstimator):
             reset=not continuing,
         )
         if y.ndim == 2 and y.shape[1] == 1:
-            y = column_or_1d(y, warn=True)
+            warn(  # scikit-learn's words (column_or_1d's), at the user's line
+                "A column-vector y was passed when a 1d array was expected. Please "
+                "change the shape of y to (n_samples, ), for example using ravel().",
+                DataConversionWarning,
+            )
+            y = column_or_1d(y)
         return X, y
 
     def _start_network(self, X, Y, output, sample_weight, rng, continuing, incremental):
@@ -520,7 +543,7 @@ class BaseANN(*CALLBACK_BASES, BaseEstimator):
         if self.batch_size == "auto":
             return min(200, n_samples)
         if self.batch_size > n_samples:
-            warnings.warn(
+            warn(
                 f"batch_size={self.batch_size} is larger than the {n_samples} "
                 "samples; using every sample in one batch."
             )
@@ -555,7 +578,7 @@ class BaseANN(*CALLBACK_BASES, BaseEstimator):
         except DivergenceError as exc:
             raise self._divergence(exc, None) from None
         if result.status != 0:
-            warnings.warn(
+            warn(
                 f"lbfgs failed to converge after {result.nit} iterations "
                 f"(status={result.status}): {result.message}. Increase max_iter "
                 "or max_fun, or scale the data.",
@@ -613,7 +636,7 @@ class BaseANN(*CALLBACK_BASES, BaseEstimator):
         if restore is not None:
             self._calibrate(net, *restore.held_out, hooks.targets)
         if history.interrupted:
-            warnings.warn(
+            warn(
                 f"Training interrupted after {history.n_iter} epochs: keeping the "
                 "weights learned so far.",
                 UserWarning,
@@ -621,7 +644,7 @@ class BaseANN(*CALLBACK_BASES, BaseEstimator):
             if history.n_iter == 0:
                 raise KeyboardInterrupt
         elif not incremental and not history.converged:
-            warnings.warn(
+            warn(
                 f"Stochastic optimizer: maximum iterations ({self.max_iter}) reached "
                 "and the optimization hasn't converged yet.",
                 ConvergenceWarning,

@@ -567,8 +567,9 @@ def test_keyboard_interrupt_keeps_the_last_good_weights(kind, monkeypatch):
 
     monkeypatch.setattr(training, "run_epoch", interrupted_on_the_fourth_epoch)
     model = ESTIMATORS[kind](hidden_size=5, max_iter=50, random_state=0)
-    with pytest.warns(UserWarning, match="interrupted after 3 epochs"):
+    with pytest.warns(UserWarning, match="interrupted after 3 epochs") as record:
         model.fit(X, _targets(kind))
+    assert record[0].filename == __file__  # the line that called fit
     assert model.n_iter_ == 3 and len(model.loss_curve_) == 3
     assert np.isfinite(model._params).all()
     assert model.predict(X).shape == (60,)

@@ -4,11 +4,12 @@ import numpy as np
 import pytest
 import sklearn.model_selection
 from sklearn.datasets import load_digits, make_classification
-from sklearn.exceptions import ConvergenceWarning
+from sklearn.exceptions import ConvergenceWarning, DataConversionWarning
+from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 import skann._classifier
-from skann import ANNClassifier
+from skann import ANNClassifier, ANNRegressor
 from skann._base import resolve_auto
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
@@ -185,6 +186,48 @@ def test_partial_fit_prints_no_closing_line(capsys):
     ANNClassifier(verbose=1, random_state=0).partial_fit(X, y, classes=[0, 1])
     lines = capsys.readouterr().out.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("Iteration 1, loss = ")
+
+
+def _fits_that_warn():
+    X, y = make_classification(60, 4, random_state=0)
+    column = y[:, np.newaxis].astype(float)
+    return {
+        "max_iter": (
+            ConvergenceWarning,
+            lambda: ANNClassifier(max_iter=2, random_state=0).fit(X, y),
+        ),
+        "lbfgs": (
+            ConvergenceWarning,
+            lambda: ANNClassifier(solver="lbfgs", max_iter=2).fit(X, y),
+        ),
+        "regressor": (
+            ConvergenceWarning,
+            lambda: ANNRegressor(max_iter=2, random_state=0).fit(X, y),
+        ),
+        "batch_size": (
+            UserWarning,
+            lambda: ANNClassifier(batch_size=100).partial_fit(X, y, [0, 1]),
+        ),
+        "column y": (
+            DataConversionWarning,
+            lambda: ANNRegressor(max_iter=2).fit(X, column),
+        ),
+        "pipeline": (
+            ConvergenceWarning,
+            lambda: make_pipeline(StandardScaler(), ANNClassifier(max_iter=2)).fit(
+                X, y
+            ),
+        ),
+    }
+
+
+@pytest.mark.parametrize("case", list(_fits_that_warn()))
+def test_warnings_point_at_the_line_that_called_fit(case):
+    # not at skann's own code, nor at the Pipeline that called fit for us
+    category, fit = _fits_that_warn()[case]
+    with pytest.warns(category) as record:
+        fit()
+    assert {w.filename for w in record} == {__file__}
 
 
 def test_quiet_by_default(capsys):
