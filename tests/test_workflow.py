@@ -153,6 +153,27 @@ def test_class_weight_equals_the_matching_sample_weight():
         np.testing.assert_allclose(a._params, b._params, rtol=1e-6, atol=1e-9)
 
 
+def test_balanced_class_weight_of_multilabel_targets_is_scikit_learns():
+    # Each label's positives and negatives balanced, a sample's weight the
+    # product over its labels: compute_sample_weight's multi-output meaning.
+    X, Y = make_multilabel_classification(150, 5, n_classes=4, random_state=0)
+    balanced = compute_sample_weight("balanced", Y)
+    assert balanced.std() > 0.1  # the labels are unbalanced
+    a = ANNClassifier(solver="lbfgs", class_weight="balanced", random_state=0)
+    b = ANNClassifier(solver="lbfgs", random_state=0)
+    a.fit(X, Y)
+    b.fit(X, Y, sample_weight=balanced)
+    np.testing.assert_allclose(a._params, b._params, rtol=1e-6, atol=1e-9)
+
+
+def test_a_class_weight_dict_with_multilabel_targets_is_refused():
+    X, Y = make_multilabel_classification(40, 5, n_classes=3, random_state=0)
+    clf = ANNClassifier(class_weight={0: 1.0, 1: 2.0})
+    with pytest.raises(ValueError, match="multilabel.*'balanced' or sample_weight"):
+        clf.fit(X, Y)
+    assert not hasattr(clf, "n_features_in_")
+
+
 def test_balanced_class_weight_improves_the_minority_class():
     X, y = make_classification(
         600, 5, weights=[0.95], flip_y=0, class_sep=0.5, random_state=1
