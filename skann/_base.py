@@ -30,7 +30,7 @@ from sklearn.exceptions import ConvergenceWarning, DataConversionWarning
 from sklearn.utils import check_random_state, column_or_1d
 from sklearn.utils._param_validation import Interval, Options, StrOptions
 from sklearn.utils.extmath import row_norms
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import check_is_fitted
 
 from ._activations import HIDDEN, SOLVERS, names
 from ._blas import blas_threads_for
@@ -48,7 +48,7 @@ from ._training import (
     stopping_line,
     train,
 )
-from ._validation import ACCEPT_SPARSE, FLOATS, plain_array
+from ._validation import ACCEPT_SPARSE, FLOATS, plain_array, validate
 
 # partial_fit keeps its scratch memory for the next call unless its batch
 # buffers take more than this: re-allocating them matters for calls on a few
@@ -361,7 +361,7 @@ class BaseANN(*CALLBACK_BASES, BaseEstimator):
                 f"{type(self).__name__} requires y to be passed, but the target "
                 "y is None."
             )
-        X, y = validate_data(
+        X, y = validate(
             self,
             X,
             y,
@@ -816,7 +816,7 @@ class BaseANN(*CALLBACK_BASES, BaseEstimator):
             check_is_fitted(self)
         self._sync_weights()
         if plain_array(self, X) is None:
-            X = validate_data(
+            X = validate(
                 self, X, accept_sparse=ACCEPT_SPARSE, dtype=FLOATS, reset=False
             )
         with np.errstate(over="ignore", invalid="ignore"):

@@ -141,6 +141,21 @@ def test_pandas_dataframe_keeps_feature_names():
         clf.predict(X)
 
 
+def test_text_columns_get_a_pointer_to_the_recipe_that_encodes_them():
+    pd = pytest.importorskip("pandas")
+    X = pd.DataFrame({"size": [1.0, 2.0, 3.0, 4.0], "colour": list("rgbr")})
+    y = [0, 1, 0, 1]
+    recipe = r"could not convert string to float: 'r'\. .*OneHotEncoder.*"
+    recipe += "'Categorical and text columns' in skann's user guide"
+    with pytest.raises(ValueError, match=recipe):
+        ANNClassifier().fit(X, y)
+    with pytest.raises(ValueError, match=recipe):  # categories too
+        ANNClassifier().fit(X.astype({"colour": "category"}), y)
+    fitted = ANNClassifier(max_iter=2).fit(X[["size"]].assign(c=0.0), y)
+    with pytest.raises(ValueError, match=recipe):  # and at predict time
+        fitted.predict(X.rename(columns={"colour": "c"}))
+
+
 def test_class_weight_equals_the_matching_sample_weight():
     X, y = make_classification(120, 5, weights=[0.8], random_state=0)
     for class_weight in ["balanced", {0: 1.0, 1: 4.0}]:
