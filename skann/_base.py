@@ -118,11 +118,9 @@ def curvature_scaled(base):
 
 
 def _mean_square_norm(X, sample_weight, transform=None, chunk=4096):
-    """The (weighted) mean over the rows of ``|x|^2``, or of ``|transform(x)|^2``
-    computed ``chunk`` rows at a time: weighted and repeated rows give the
-    same value."""
-    if transform is None:
-        transform, chunk = (lambda rows: rows), X.shape[0]
+    """The (weighted) mean over the rows of ``|x|^2``, or of ``|transform(x)|^2``,
+    ``chunk`` rows at a time: weighted and repeated rows give the same value."""
+    transform = transform or (lambda rows: rows)
     total = 0.0
     for start in range(0, X.shape[0], chunk):
         squares = row_norms(transform(X[start : start + chunk]), squared=True)

@@ -137,8 +137,9 @@ class LossGrowth:
     more at every step, and the loss climbs by a factor at each epoch; it may
     stay finite for hundreds of epochs (dead ReLU units, saturated outputs)
     while the model becomes useless.  Training that works brings its loss
-    down from where it started, with setbacks of a few times at most.  So an
-    epoch's loss is measured against the fit's *loss scale*: the larger of
+    down from where it started, and its setbacks stay orders of magnitude
+    short of that.  So an epoch's loss is measured against the fit's *loss
+    scale*: the larger of
     the loss at chance -- that of a network whose outputs are all zero, which
     predicts uniform probabilities, or zero in the regressor's standardised
     units -- and the loss training started from.  An epoch whose loss exceeds
@@ -376,8 +377,7 @@ def stopping_line(history, config):
     """The closing line of a ``verbose`` fit: why training stopped, and which
     epoch's weights the network keeps (as MLPClassifier's last line)."""
     patience = (
-        f"more than tol={config.tol:g} for {config.n_iter_no_change} consecutive "
-        "epochs"
+        f"more than tol={config.tol:g} for {config.n_iter_no_change} consecutive epochs"
     )
     why = {
         "plateau": f"Training loss did not improve {patience}",

@@ -51,9 +51,7 @@ def _house_prices(n=400, seed=0):
 
 
 @pytest.mark.parametrize("solver, base", [("gd", 0.5), ("sgd", 0.03)])
-def test_auto_step_of_plain_gradient_solvers_follows_the_output_curvature(
-    solver, base
-):
+def test_auto_step_of_plain_gradient_solvers_follows_the_output_curvature(solver, base):
     # The squared error curves in the output weights as the last hidden
     # layer's outputs square: 1 + mean(|a|^2) at the initial weights (wider
     # and larger ones, a smaller step), which the "auto" step divides.
