@@ -12,6 +12,7 @@ import sys
 
 from setuptools import Extension, setup
 from setuptools.command.build_ext import build_ext
+from setuptools.errors import BaseError, CCompilerError
 
 REQUIRED = os.environ.get("SKANN_REQUIRE_COMPILED") == "1"
 
@@ -25,6 +26,16 @@ FLAGS = {
 }
 
 
+def numpy_only(reason):
+    """The one line a build without the compiled loop prints."""
+    print(
+        "warning: skann's compiled loop was not built, so skann will run on numpy "
+        "alone, at about half the speed (install a C compiler and reinstall to "
+        f"build it); the build failed with: {reason}",
+        file=sys.stderr,
+    )
+
+
 class BuildExt(build_ext):
     def build_extensions(self):
         flags = FLAGS.get(self.compiler.compiler_type, [])
@@ -32,24 +43,35 @@ class BuildExt(build_ext):
             ext.extra_compile_args = flags
         super().build_extensions()
 
+    def build_extension(self, ext):
+        # What setuptools itself catches for an optional extension, reported
+        # in one line that says what it means for the user.
+        try:
+            super().build_extension(ext)
+        except (CCompilerError, BaseError) as error:
+            if not ext.optional:
+                raise
+            numpy_only(error)
+
 
 def extensions():
     try:
         from Cython.Build import cythonize
 
-        return cythonize(
-            [Extension("skann._loop", ["skann/_loop.pyx"], optional=not REQUIRED)],
+        modules = cythonize(
+            [Extension("skann._loop", ["skann/_loop.pyx"])],
             compiler_directives={"language_level": 3},
         )
     except Exception as error:  # no Cython, or it failed: numpy alone
         if REQUIRED:
             raise
-        print(
-            f"warning: skann's compiled loop is not built ({error!r}); "
-            "skann will run on numpy",
-            file=sys.stderr,
-        )
+        numpy_only(repr(error))
         return []
+    # cythonize returns new Extension objects, without the flags of those it
+    # was given: optional must be set on what it returns.
+    for module in modules:
+        module.optional = not REQUIRED
+    return modules
 
 
 setup(ext_modules=extensions(), cmdclass={"build_ext": BuildExt})

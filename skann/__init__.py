@@ -5,7 +5,7 @@ from ._preprocessing import SmoothClipScaler
 from ._regressor import ANNRegressor
 from ._show_versions import show_versions
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 __all__ = [
     "ANNClassifier",
     "ANNRegressor",

@@ -19,17 +19,18 @@ pickling.  A subclass states its contract through a few hooks:
 """
 
 import math
+import sys
 import warnings
 from dataclasses import replace
 from numbers import Integral, Real
 
 import numpy as np
 from sklearn.base import BaseEstimator
-from sklearn.exceptions import ConvergenceWarning
+from sklearn.exceptions import ConvergenceWarning, DataConversionWarning
 from sklearn.utils import check_random_state, column_or_1d
 from sklearn.utils._param_validation import Interval, Options, StrOptions
 from sklearn.utils.extmath import row_norms
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import check_is_fitted
 
 from ._activations import HIDDEN, SOLVERS, names
 from ._blas import blas_threads_for
@@ -38,13 +39,16 @@ from ._network import Network, Workspace
 from ._optimizers import copy_state, init_state, lbfgs
 from ._training import (
     DivergenceError,
+    LossGrowth,
+    OverflowDivergence,
     Plateau,
     Scratch,
     TrainingConfig,
     check_weights,
+    stopping_line,
     train,
 )
-from ._validation import ACCEPT_SPARSE, FLOATS, plain_array
+from ._validation import ACCEPT_SPARSE, FLOATS, plain_array, validate
 
 # partial_fit keeps its scratch memory for the next call unless its batch
 # buffers take more than this: re-allocating them matters for calls on a few
@@ -54,64 +58,119 @@ _KEPT_SCRATCH_BYTES = 4 << 20
 # many rows: on fewer, picking an epoch by their score is mostly noise, and
 # the rows are worth more as training data.
 MIN_RESTORE_ROWS = 20
+# What to do about inputs too large to train on.
+SCALE_INPUTS = (
+    "The input data may contain very large values and need to be scaled "
+    "(e.g. with StandardScaler)."
+)
 
 
-def input_scaled(base):
-    """A default step size for the plain gradient solvers: ``base`` divided by
-    the inputs' mean square ``mean(X ** 2)`` when that exceeds 1.
+# The packages between a user's line and skann's warnings: a Pipeline, a
+# search or joblib may call fit for the user.
+_CALLERS_OF_FIT = ("skann", "sklearn", "joblib")
 
-    Their stable step shrinks as the square of the input scale (the first
-    layer's curvature grows with it): ``base`` suits standardised inputs, and
-    raw features of size 100 get a step 10,000 times smaller instead of
-    diverging.  Inputs smaller than standardised ones keep ``base``.
+
+def warn(message, category=UserWarning):
+    """``warnings.warn`` pointing at the user's line: the first frame of the
+    stack outside skann and the scikit-learn and joblib code that calls it."""
+    level, frame = 2, sys._getframe(1)  # level 2: warn's caller
+    while frame is not None and (
+        frame.f_globals.get("__name__", "").partition(".")[0] in _CALLERS_OF_FIT
+    ):
+        level += 1
+        frame = frame.f_back
+    warnings.warn(message, category, stacklevel=level)
+
+
+def curvature_scaled(base):
+    """A default step size for the plain gradient solvers ("gd", "sgd"):
+    ``base`` divided by how sharply the loss curves at the start, when that
+    exceeds 1.
+
+    Their stable step shrinks as the curvature grows.  For the classifier's
+    cross-entropy, whose curvature in the logits is bounded, it grows as the
+    square of the input scale (through the first layer): ``base`` is divided
+    by the inputs' mean square ``mean(X ** 2)``, so raw features of size 100
+    get a step 10,000 times smaller instead of diverging.  The regressor's
+    squared error and Poisson deviance are not bounded so: their curvature in
+    the output layer's weights, ``1 + mean(|a|^2)`` over the last hidden
+    layer's outputs ``a`` at the initial weights (the trace of that layer's
+    Hessian, which bounds its largest eigenvalue), grows with the hidden
+    width as well as with the input scale, and divides ``base`` instead.
     """
 
-    def learning_rate(X, activation):
-        mean_square = float(row_norms(X, squared=True).mean()) / X.shape[1]
-        return base / max(1.0, mean_square)
+    def learning_rate(X, activation, net=None, sample_weight=None):
+        with np.errstate(over="ignore", invalid="ignore"):
+            if net is not None and net.output in ("identity", "exp"):
+                curvature = 1.0 + _mean_square_norm(
+                    X, sample_weight, lambda rows: net.forward(rows)[-2]
+                )
+            else:
+                curvature = _mean_square_norm(X, sample_weight) / X.shape[1]
+        if not math.isfinite(curvature):  # a step of 0 would learn nothing
+            raise ValueError(
+                "The inputs' squares overflow the floating-point range, so "
+                f"learning_rate='auto' has no step size to give. {SCALE_INPUTS}"
+            )
+        return base / max(1.0, curvature)
 
     return learning_rate
+
+
+def _mean_square_norm(X, sample_weight, transform=None, chunk=4096):
+    """The (weighted) mean over the rows of ``|x|^2``, or of ``|transform(x)|^2``,
+    ``chunk`` rows at a time: weighted and repeated rows give the same value."""
+    transform = transform or (lambda rows: rows)
+    total = 0.0
+    for start in range(0, X.shape[0], chunk):
+        squares = row_norms(transform(X[start : start + chunk]), squared=True)
+        if sample_weight is None:
+            total += float(squares.sum())
+        else:
+            total += float(squares @ sample_weight[start : start + chunk])
+    weight = X.shape[0] if sample_weight is None else float(sample_weight.sum())
+    return total / weight
 
 
 def per_activation(default, **exceptions):
     """A default that depends on the hidden activation: ``default``, or
     ``exceptions[activation]``."""
 
-    def value(X, activation):
+    def value(X, activation, net=None, sample_weight=None):
         return exceptions.get(activation, default)
 
     return value
 
 
 # What a parameter left at "auto" means, per solver: one table to extend, with
-# a value or a function of the training inputs ``X`` and the hidden
-# activation.  A step size that suits one solver is far off for another --
-# full-batch "gd" takes one step per epoch, Adam's steps are normalised per
-# weight (so need no input scaling) -- and no single value trains every solver
-# in max_iter=200 epochs.  Adam's 0.001 (MLPClassifier's), its penalty (0.1,
-# where MLPClassifier has 0.0001) and its initialisation come from the tabular
-# and regression benchmarks (docs/good_defaults.rst; steps of 0.003 and 0.01
-# overfit there); logistic networks get 0.01, as deep ones learn too slowly at
-# 0.001 (a (4, 3) network reached 68 % training accuracy on scikit-learn's
-# check_classifiers_train blobs in 200 epochs).  The benchmarks measured Adam
-# only: the other solvers keep skann 0.1's He weights and alpha=0.0001 -- for
-# "gd", the lesson's algorithm, the lesson's cost falls at every epoch;
-# full-batch "sgd" without momentum learns slower from Glorot's smaller
-# weights; L-BFGS with alpha=0.01 ends its fits on weighted and on repeated
-# rows in different minima (check_sample_weight_equivalence failed in 5 of 16
-# configurations).
+# a value or a function of the training inputs ``X``, the hidden activation
+# and the network training starts from.  A step size that suits one solver is
+# far off for another -- full-batch "gd" takes one step per epoch, Adam's
+# steps are normalised per weight (so need no input scaling) -- and no single
+# value trains every solver in max_iter=200 epochs.  Adam's 0.001
+# (MLPClassifier's), its penalty (0.1, where MLPClassifier has 0.0001) and its
+# initialisation come from the tabular and regression benchmarks
+# (docs/good_defaults.rst; steps of 0.003 and 0.01 overfit there); logistic
+# networks get 0.01, as deep ones learn too slowly at 0.001 (a (4, 3) network
+# reached 68 % training accuracy on scikit-learn's check_classifiers_train
+# blobs in 200 epochs).  The benchmarks measured Adam only: the other solvers
+# keep skann 0.1's He weights and alpha=0.0001 -- for "gd", the lesson's
+# algorithm, the lesson's cost falls at every epoch; full-batch "sgd" without
+# momentum learns slower from Glorot's smaller weights; L-BFGS with alpha=0.01
+# ends its fits on weighted and on repeated rows in different minima
+# (check_sample_weight_equivalence failed in 5 of 16 configurations).
 # The classifier's label_smoothing="auto" smooths the minibatch solvers'
 # targets only: "gd" and "lbfgs" minimise the plain cross-entropy, as the
 # lesson does.
 SOLVER_DEFAULTS = {
     "gd": {
-        "learning_rate": input_scaled(0.5),
+        "learning_rate": curvature_scaled(0.5),
         "alpha": 0.0001,
         "weight_init": "he",
         "label_smoothing": 0.0,
     },
     "sgd": {
-        "learning_rate": input_scaled(0.03),
+        "learning_rate": curvature_scaled(0.03),
         "alpha": 0.0001,
         "weight_init": "he",
         "label_smoothing": 0.1,
@@ -131,13 +190,18 @@ SOLVER_DEFAULTS = {
 }
 
 
-def resolve_auto(solver, name, value, X=None, activation=None):
+def resolve_auto(
+    solver, name, value, X=None, activation=None, net=None, sample_weight=None
+):
     """``value``, or the default of ``solver`` for ``name`` (on the training
-    inputs ``X`` and the hidden ``activation``) when ``value`` is ``"auto"``."""
+    inputs ``X`` and their ``sample_weight``, the hidden ``activation`` and
+    the network ``net`` training starts from) when ``value`` is ``"auto"``."""
     if not (isinstance(value, str) and value == "auto"):
         return value
     default = SOLVER_DEFAULTS[solver][name]
-    return default(X, activation) if callable(default) else default
+    if callable(default):
+        return default(X, activation, net, sample_weight)
+    return default
 
 
 def is_stochastic(estimator):
@@ -251,7 +315,9 @@ class BaseANN(*CALLBACK_BASES, BaseEstimator):
             self,
             batch_size=batch_size,
             max_iter=1 if incremental else self.max_iter,
-            learning_rate=self._resolved_learning_rate(X, incremental, fitted),
+            learning_rate=self._resolved_learning_rate(
+                X, sample_weight, net, incremental, fitted
+            ),
             alpha=self._alpha(),
         )
         state = self._start_optimizer(net, config, incremental, fitted)
@@ -262,7 +328,9 @@ class BaseANN(*CALLBACK_BASES, BaseEstimator):
             hooks = EpochHooks(self, net, targets, incremental, continuing)
             hooks.fit_begin(X, y, sample_weight)
             if config.solver == "lbfgs":
-                result = self._fit_lbfgs(net, X, Y, sample_weight, config, scratch)
+                result = self._fit_lbfgs(
+                    net, X, Y, sample_weight, config, scratch, hooks
+                )
             else:
                 result = self._fit_stochastic(
                     net, X, Y, y, sample_weight, state, config, scratch, rng, hooks
@@ -291,7 +359,7 @@ class BaseANN(*CALLBACK_BASES, BaseEstimator):
                 f"{type(self).__name__} requires y to be passed, but the target "
                 "y is None."
             )
-        X, y = validate_data(
+        X, y = validate(
             self,
             X,
             y,
@@ -302,7 +370,12 @@ class BaseANN(*CALLBACK_BASES, BaseEstimator):
             reset=not continuing,
         )
         if y.ndim == 2 and y.shape[1] == 1:
-            y = column_or_1d(y, warn=True)
+            warn(  # scikit-learn's words (column_or_1d's), at the user's line
+                "A column-vector y was passed when a 1d array was expected. Please "
+                "change the shape of y to (n_samples, ), for example using ravel().",
+                DataConversionWarning,
+            )
+            y = column_or_1d(y)
         return X, y
 
     def _start_network(self, X, Y, output, sample_weight, rng, continuing, incremental):
@@ -374,7 +447,7 @@ class BaseANN(*CALLBACK_BASES, BaseEstimator):
         )
         vars(self).update(self._weight_attributes(net))
 
-    def _resolved_learning_rate(self, X, incremental, fitted):
+    def _resolved_learning_rate(self, X, sample_weight, net, incremental, fitted):
         """The step size to train with: ``learning_rate``, or the solver's
         default on ``X`` (:data:`SOLVER_DEFAULTS`) for ``"auto"``; None for
         ``"lbfgs"``.  Resolved by ``fit`` and by the first ``partial_fit``,
@@ -392,7 +465,13 @@ class BaseANN(*CALLBACK_BASES, BaseEstimator):
                 return previous["learning_rate_init"]
         return float(
             resolve_auto(
-                self.solver, "learning_rate", self.learning_rate, X, self.activation
+                self.solver,
+                "learning_rate",
+                self.learning_rate,
+                X,
+                net.activation,
+                net,
+                sample_weight,
             )
         )
 
@@ -462,13 +541,13 @@ class BaseANN(*CALLBACK_BASES, BaseEstimator):
         if self.batch_size == "auto":
             return min(200, n_samples)
         if self.batch_size > n_samples:
-            warnings.warn(
+            warn(
                 f"batch_size={self.batch_size} is larger than the {n_samples} "
                 "samples; using every sample in one batch."
             )
         return min(self.batch_size, n_samples)
 
-    def _fit_lbfgs(self, net, X, Y, sample_weight, config, scratch):
+    def _fit_lbfgs(self, net, X, Y, sample_weight, config, scratch, hooks):
         workspace = scratch.workspace(net, X.shape[0])  # one for every evaluation
         # tol and n_iter_no_change stop L-BFGS as they stop the other solvers,
         # once the loss has stalled (MLPClassifier's L-BFGS ignores
@@ -481,6 +560,7 @@ class BaseANN(*CALLBACK_BASES, BaseEstimator):
             return plateau.exhausted
 
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            growth = LossGrowth(net, Y, sample_weight, config.alpha, n_batches=1)
             result = lbfgs(
                 lambda params: net.loss_grad(
                     X, Y, config.alpha, sample_weight, workspace
@@ -490,16 +570,22 @@ class BaseANN(*CALLBACK_BASES, BaseEstimator):
                 stop=stalled,
             )
         try:
+            for loss in [*result.loss_curve, result.fun]:
+                growth.check(loss)
             check_weights(net.params)
         except DivergenceError as exc:
-            raise self._divergence(str(exc), None) from None
+            raise self._divergence(exc, None) from None
         if result.status != 0:
-            warnings.warn(
+            warn(
                 f"lbfgs failed to converge after {result.nit} iterations "
                 f"(status={result.status}): {result.message}. Increase max_iter "
                 "or max_fun, or scale the data.",
                 ConvergenceWarning,
             )
+        hooks.training_end(
+            f"L-BFGS stopped after {result.nit} iterations ({result.message}), "
+            "keeping the weights of the last one."
+        )
         return {
             "n_iter": max(result.nit, 1),
             "t": max(result.nit, 1) * X.shape[0],
@@ -544,11 +630,11 @@ class BaseANN(*CALLBACK_BASES, BaseEstimator):
                 period=self.max_iter,
             )
         except DivergenceError as exc:
-            raise self._divergence(str(exc), state["learning_rate_init"]) from None
+            raise self._divergence(exc, state["learning_rate_init"]) from None
         if restore is not None:
             self._calibrate(net, *restore.held_out, hooks.targets)
         if history.interrupted:
-            warnings.warn(
+            warn(
                 f"Training interrupted after {history.n_iter} epochs: keeping the "
                 "weights learned so far.",
                 UserWarning,
@@ -556,11 +642,13 @@ class BaseANN(*CALLBACK_BASES, BaseEstimator):
             if history.n_iter == 0:
                 raise KeyboardInterrupt
         elif not incremental and not history.converged:
-            warnings.warn(
+            warn(
                 f"Stochastic optimizer: maximum iterations ({self.max_iter}) reached "
                 "and the optimization hasn't converged yet.",
                 ConvergenceWarning,
             )
+        if not incremental:  # a partial_fit call is one epoch, not a run
+            hooks.training_end(stopping_line(history, config))
         return {
             "n_iter": history.n_iter,
             "t": history.t,
@@ -641,15 +729,21 @@ class BaseANN(*CALLBACK_BASES, BaseEstimator):
         by default the early-stopping score alone."""
         return (self._validation_score(net, X, y, sample_weight, targets),)
 
-    def _divergence(self, what, learning_rate):
-        advice = (
-            "Scale the inputs (e.g. with StandardScaler), or try a larger alpha."
-            if learning_rate is None
-            else f"Try a lower learning_rate (now {learning_rate}), scale the "
-            "inputs (e.g. with StandardScaler), or a larger alpha."
-        )
+    def _divergence(self, error, learning_rate):
+        """The ValueError a user sees for a :class:`DivergenceError`."""
+        if isinstance(error, OverflowDivergence):
+            advice = SCALE_INPUTS
+        elif learning_rate is None:
+            advice = (
+                "Scale the inputs (e.g. with StandardScaler), or try a larger alpha."
+            )
+        else:
+            advice = (
+                f"Try a lower learning_rate (now {learning_rate}), scale the "
+                "inputs (e.g. with StandardScaler), or a larger alpha."
+            )
         return ValueError(
-            f"Training diverged: {what}. The model was left as it was before this "
+            f"Training diverged: {error}. The model was left as it was before this "
             f"call. {advice}"
         )
 
@@ -720,7 +814,7 @@ class BaseANN(*CALLBACK_BASES, BaseEstimator):
             check_is_fitted(self)
         self._sync_weights()
         if plain_array(self, X) is None:
-            X = validate_data(
+            X = validate(
                 self, X, accept_sparse=ACCEPT_SPARSE, dtype=FLOATS, reset=False
             )
         with np.errstate(over="ignore", invalid="ignore"):

@@ -104,6 +104,12 @@ class EpochHooks:
             reconstruction_attributes=lambda: self._snapshot(),
         )
 
+    def training_end(self, line):
+        """The closing ``verbose`` line: why training stopped, and which
+        epoch's weights were kept."""
+        if self.estimator.verbose:
+            print(line, flush=True)
+
     def _snapshot(self):
         net = Network(
             self.net.layer_sizes,

@@ -100,7 +100,15 @@ class ANNClassifier(ClassifierMixin, BaseANN):
 
     class_weight : dict, "balanced" or None, default=None
         Weights of the classes, multiplied into ``sample_weight``.
-        ``"balanced"`` uses ``n_samples / (n_classes * np.bincount(y))``.
+        ``"balanced"`` uses ``n_samples / (n_classes * np.bincount(y))``
+        (counted with the sample weights; in ``partial_fit``, over every call
+        so far).  For multilabel targets, ``"balanced"`` balances each label's
+        positives against its negatives so, and a sample's weight is the
+        product over its labels: what scikit-learn's
+        ``compute_sample_weight("balanced", Y)`` and its multi-output forests
+        do.  With many rare labels these products span orders of magnitude;
+        ``sample_weight`` sets any other weighting.  A dict weighs the classes
+        of 1-D labels only.
 
     warm_start : bool, default=False
         Continue ``fit`` from the current weights instead of starting anew.
@@ -435,6 +443,12 @@ class ANNClassifier(ClassifierMixin, BaseANN):
             )
             sw = sw * _targets.balanced_weight(Y, class_counts, output).astype(X.dtype)
         elif self.class_weight is not None:
+            if y.ndim == 2:
+                raise ValueError(
+                    "class_weight as a dict weighs the classes of 1-D labels, but "
+                    "y is a multilabel indicator matrix. Use class_weight="
+                    "'balanced' or sample_weight instead."
+                )
             sw = sw * compute_sample_weight(self.class_weight, y).astype(X.dtype)
         if not np.any(sw > 0):
             raise ValueError(

@@ -63,10 +63,13 @@ class ANNRegressor(RegressorMixin, BaseANN):
 
     learning_rate : float or "auto", default="auto"
         Step size of ``"gd"``, ``"sgd"`` and ``"adam"``.  ``"auto"`` picks
-        one that suits the solver, as :class:`ANNClassifier` does: 0.001 for
-        ``"adam"`` (0.01 with logistic units); for ``"gd"`` 0.5 and for
-        ``"sgd"`` 0.03, each divided by the inputs' mean square when it
-        exceeds 1.  The value used is the fitted attribute ``learning_rate_``.
+        one that suits the solver: 0.001 for ``"adam"`` (0.01 with logistic
+        units), as :class:`ANNClassifier`; for ``"gd"`` 0.5 and for ``"sgd"``
+        0.03, each divided by the curvature of the loss in the output layer
+        at the initial weights, ``1 + mean(|a|^2)`` over the last hidden
+        layer's outputs ``a`` (it grows with the hidden width and the input
+        scale; a larger step diverges).  The value used is the fitted
+        attribute ``learning_rate_``.
 
     alpha : float or "auto", default="auto"
         Strength of the L2 penalty on the weights (not on the biases).

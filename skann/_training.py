@@ -115,7 +115,89 @@ class Scratch:
 
 
 class DivergenceError(ValueError):
-    """Training produced a non-finite loss or blown-up weights."""
+    """Training produced a non-finite loss, a loss that grew without bound or
+    blown-up weights."""
+
+
+class OverflowDivergence(DivergenceError):
+    """Training overflowed the floating-point range on inputs too large for
+    it, whatever the step size."""
+
+
+#: How many times its loss scale an epoch's loss may reach (see
+#: :class:`LossGrowth`) before training is deemed to have diverged.
+GROWTH_LIMIT = 1e4
+
+
+class LossGrowth:
+    """Catches a training loss that grows without bound, as a non-finite loss
+    is caught.
+
+    A step size too large for the problem makes gradient descent overshoot by
+    more at every step, and the loss climbs by a factor at each epoch; it may
+    stay finite for hundreds of epochs (dead ReLU units, saturated outputs)
+    while the model becomes useless.  Training that works brings its loss
+    down from where it started, and its setbacks stay orders of magnitude
+    short of that.  So an epoch's loss is measured against the fit's *loss
+    scale*: the larger of
+    the loss at chance -- that of a network whose outputs are all zero, which
+    predicts uniform probabilities, or zero in the regressor's standardised
+    units -- and the loss training started from.  An epoch whose loss exceeds
+    the scale :data:`GROWTH_LIMIT` times has diverged.
+
+    The starting loss of a fresh network is known before its first epoch: its
+    output layer's weights are zero, so it outputs its output biases whatever
+    the inputs (the classes' prior, the targets' mean), and its loss is that
+    of those constant outputs plus the penalty on its first weights.  A network
+    that continues training (``warm_start``, ``partial_fit`` after the first
+    call, assigned weights) starts from a loss only its first epoch measures:
+    that epoch sets the scale and is not judged, as a few rows it gets wrong
+    may rightly cost much more than chance.  The loss at chance is computed
+    once it is needed.
+    """
+
+    def __init__(self, net, Y, sample_weight, alpha, n_batches):
+        self.net, self.Y, self.sample_weight = net, Y, sample_weight
+        self.scale = None
+        self.start = None
+        if not net.coefs[-1].any():  # constant outputs: the starting loss is known
+            weight = Y.shape[0] if sample_weight is None else sample_weight.sum()
+            # the penalty as an epoch loss counts it, once per batch
+            penalty = net.penalty(alpha, float(weight) / n_batches)
+            outputs = np.broadcast_to(net.intercepts[-1], Y.shape)
+            self.start = net.loss(outputs, Y, sample_weight) + penalty
+            self.scale = max(self.start, self.chance())
+
+    def chance(self):
+        """The loss of a network whose outputs are all zero."""
+        return self.net.loss(np.zeros_like(self.Y), self.Y, self.sample_weight)
+
+    def check(self, loss):
+        """Raise :class:`DivergenceError` if ``loss``, an epoch's, has grown
+        beyond the limit; the first epoch of a continuing network sets the
+        scale instead."""
+        if not math.isfinite(loss):
+            raise DivergenceError(f"the training loss became {loss}")
+        if self.scale is None:
+            self.start = loss
+            self.scale = max(loss, self.chance())
+        elif loss > GROWTH_LIMIT * self.scale:
+            raise DivergenceError(
+                f"the training loss grew from {self.start:.3g} to {loss:.3g}"
+            )
+
+
+def check_moments(state):
+    """Raise :class:`OverflowDivergence` when Adam's second moment estimates
+    (running means of squared gradients) have overflowed.  Adam's steps divide
+    by their square root, so from then on its steps are zero: training would
+    go on without learning."""
+    v = state.get("v")
+    if v is not None and not v.max(initial=0) < np.inf:  # NaN fails too
+        raise OverflowDivergence(
+            "Adam's running mean of squared gradients overflowed, so its steps "
+            "became zero"
+        )
 
 
 def weight_bound(dtype):
@@ -249,16 +331,20 @@ class BestWeights:
 
     def __init__(self):
         self.params = None
+        self.epoch = None  # the epoch (1-based) whose weights are kept
 
-    def keep(self, net):
+    def keep(self, net, epoch):
         if self.params is None:
             self.params = net.params.copy()
         else:
             self.params[...] = net.params
+        self.epoch = epoch
 
     def restore(self, net):
+        """Put the kept weights back; their epoch, or None if none were kept."""
         if self.params is not None:
             net.params[...] = self.params
+        return self.epoch
 
 
 def cosine_learning_rate(initial, epoch, period):
@@ -281,6 +367,35 @@ class History:
     validation_scores: list = field(default_factory=list)
     converged: bool = False
     interrupted: bool = False
+    # why training stopped: "plateau" (of the training loss), "validation"
+    # (early stopping's plateau), "callback", "interrupted" or "max_iter"
+    stopped: str = "max_iter"
+    kept_epoch: int = None  # the epoch whose weights the network ends with
+
+
+def stopping_line(history, config):
+    """The closing line of a ``verbose`` fit: why training stopped, and which
+    epoch's weights the network keeps (as MLPClassifier's last line)."""
+    patience = (
+        f"more than tol={config.tol:g} for {config.n_iter_no_change} consecutive epochs"
+    )
+    why = {
+        "plateau": f"Training loss did not improve {patience}",
+        "validation": f"Validation score did not improve {patience}",
+        "callback": "A callback asked to stop",
+        "interrupted": "Training was interrupted",
+        "max_iter": f"Reached max_iter={config.max_iter} epochs before converging",
+    }[history.stopped]
+    n, kept = history.n_iter, history.kept_epoch
+    if kept == n:
+        keeping = "keeping the weights of that last epoch"
+    else:
+        score = history.validation_scores[kept - 1]
+        keeping = (
+            f"keeping the weights of epoch {kept}, whose validation score "
+            f"({score:.6f}) was the best"
+        )
+    return f"{why}: stopped after epoch {n}, {keeping}."
 
 
 class NoHooks:
@@ -326,6 +441,8 @@ def train(net, X, Y, sample_weight, state, config, scratch, *, rng=None, t=0,
     # Overflow is detected (a non-finite loss or weights) and reported as a
     # DivergenceError, so numpy's own floating-point warnings are noise.
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        n_batches = -(-n_samples // config.batch_size)
+        growth = LossGrowth(net, Y, sample_weight, config.alpha, n_batches)
         for _ in range(config.max_iter):
             started = time.perf_counter()
             try:
@@ -340,7 +457,10 @@ def train(net, X, Y, sample_weight, state, config, scratch, *, rng=None, t=0,
                 )
             except KeyboardInterrupt:
                 history.interrupted = True
+                history.stopped = "interrupted"
                 break
+            check_moments(state)
+            growth.check(loss)
             history.n_iter += 1
             history.t += n_samples
             history.loss_curve.append(loss)
@@ -351,20 +471,23 @@ def train(net, X, Y, sample_weight, state, config, scratch, *, rng=None, t=0,
                     history.validation_scores.append(value[0])
                     if best_score is None or value > best_score:
                         best_score = value
-                        best.keep(net)
+                        best.keep(net, history.n_iter)
             else:
                 history.validation_scores.append(score(net))
                 if plateau.update(history.validation_scores[-1]):
-                    best.keep(net)
+                    best.keep(net, history.n_iter)
             state["learning_rate"] = scheduled_learning_rate(
                 config, state["learning_rate"], t + history.t
             )
             stop = hooks.epoch_end(history, time.perf_counter() - started)
+            if stop:
+                history.stopped = "callback"
             if plateau.exhausted and on_plateau(plateau, state, config):
                 history.converged = stop = True
+                history.stopped = "plateau" if score is None else "validation"
             if stop:
                 break
-    best.restore(net)
+    history.kept_epoch = best.restore(net) or history.n_iter
     # Non-finite weights already show as a non-finite loss in the next batch;
     # this also catches weights that grew huge but stayed finite.
     check_weights(net.params)

@@ -9,9 +9,40 @@ everything else takes the full path and its error messages.
 
 import numpy as np
 from sklearn.utils.multiclass import unique_labels
+from sklearn.utils.validation import validate_data
 
 FLOATS = (np.float64, np.float32)
 ACCEPT_SPARSE = ("csr", "csc")
+
+# What to do about inputs with text or categories in them.
+TEXT_COLUMNS = (
+    "skann's networks take numbers only: encode text and categorical columns "
+    "first, e.g. with make_column_transformer((OneHotEncoder(handle_unknown="
+    "'ignore'), text_columns), remainder=StandardScaler()) in a pipeline before "
+    "the network (see 'Categorical and text columns' in skann's user guide)."
+)
+
+
+def validate(estimator, X, *args, **kwargs):
+    """``validate_data``; where ``X`` holds text, numpy's "could not convert
+    string to float" comes with the recipe that encodes it."""
+    try:
+        return validate_data(estimator, X, *args, **kwargs)
+    except ValueError as error:
+        if "could not convert string to float" in str(error) and _has_text(X):
+            raise ValueError(f"{error}. {TEXT_COLUMNS}") from error
+        raise
+
+
+def _has_text(X):
+    """Whether ``X`` (a DataFrame, an array or nested lists) holds strings or
+    other objects."""
+    dtypes = getattr(X, "dtypes", None)  # a DataFrame's columns
+    if dtypes is None:
+        dtype = getattr(X, "dtype", None)
+        dtypes = [np.asarray(X).dtype if dtype is None else dtype]
+    # pandas' string and categorical dtypes have kind "O", as numpy's objects
+    return any(getattr(dtype, "kind", "O") in "OSU" for dtype in dtypes)
 
 
 def plain_array(estimator, X):
@@ -101,9 +132,8 @@ def new_classes(y, classes, name):
         classes_ = unique_labels(y)
     if y.ndim == 1 and classes_.size < 2:
         raise ValueError(
-            f"{name} can't train when only one class is "
-            f"present: got the single class {classes_.tolist()}. Classifier "
-            "can't train when only one class is present."
+            f"{name} can't train when only one class is present: got the single "
+            f"class {classes_.tolist()[0]!r}."
         )
     return classes_
 

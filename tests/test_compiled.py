@@ -397,6 +397,7 @@ def test_identity_output_epochs_follow_the_numpy_trajectory(solver, monkeypatch)
     np.testing.assert_allclose(runs[1][1], runs[0][1], rtol=1e-9, atol=1e-12)
 
 
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")  # 5 epochs
 @pytest.mark.parametrize("dtype, rtol", [(np.float64, 1e-8), (np.float32, 2e-3)])
 @pytest.mark.parametrize("solver", ["sgd", "adam"])
 def test_the_numpy_path_alone_fits_the_same_regressor(dtype, rtol, solver, monkeypatch):

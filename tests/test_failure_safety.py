@@ -12,11 +12,18 @@ import threading
 import numpy as np
 import pytest
 from _problems import assert_same
-from sklearn.datasets import make_classification
+from sklearn.base import clone
+from sklearn.datasets import (
+    load_breast_cancer,
+    load_digits,
+    make_blobs,
+    make_classification,
+)
 from sklearn.exceptions import ConvergenceWarning
 
-from skann import ANNClassifier, ANNRegressor
+from skann import ANNClassifier, ANNRegressor, _compiled
 from skann._activations import HIDDEN, names
+from skann._training import GROWTH_LIMIT
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 
@@ -409,6 +416,123 @@ def test_diverging_fit_from_scratch_leaves_the_estimator_unfitted(kind):
     assert not hasattr(model, "coefs_") and not hasattr(model, "n_features_in_")
 
 
+# Both training paths: the compiled loop (where it was built) and numpy.
+PATHS = [
+    pytest.param(
+        True,
+        id="compiled",
+        marks=pytest.mark.skipif(
+            not _compiled.COMPILED, reason="skann._loop was not compiled"
+        ),
+    ),
+    pytest.param(False, id="numpy"),
+]
+
+
+def _blobs():
+    """scikit-learn's estimator checks' unscaled blobs (features up to ~9)."""
+    X, y = make_blobs(n_samples=21, random_state=0)
+    return X - X.min(), y
+
+
+# Steps far too large for unscaled inputs: the loss climbs by orders of
+# magnitude yet stays finite (before this was caught, each fit returned a
+# useless model without a word).
+GROWING = {
+    "digits, gd": lambda: (
+        ANNClassifier(solver="gd", learning_rate=50),
+        *load_digits(return_X_y=True),
+    ),
+    "breast cancer, sgd": lambda: (
+        ANNClassifier(solver="sgd", learning_rate=50),
+        *load_breast_cancer(return_X_y=True),
+    ),
+    "blobs, regressor, gd": lambda: (
+        ANNRegressor(solver="gd", learning_rate=0.01),
+        *_blobs(),
+    ),
+}
+
+
+@pytest.mark.parametrize("compiled", PATHS)
+@pytest.mark.parametrize("case", list(GROWING))
+def test_a_loss_growing_without_bound_is_a_divergence(case, compiled, monkeypatch):
+    monkeypatch.setattr(_compiled, "enabled", compiled)
+    model, X_raw, target = GROWING[case]()
+    model.set_params(random_state=0)
+    fitted = clone(model).set_params(max_iter=1, learning_rate=1e-6)
+    fitted.fit(X_raw, target)
+    before = copy.deepcopy(vars(fitted))
+    fitted.set_params(max_iter=200, learning_rate=model.learning_rate)
+    with pytest.raises(
+        ValueError,
+        match=r"Training diverged: the training loss grew from .* to .*\. The "
+        r"model was left as it was before this call\. Try a lower learning_rate",
+    ):
+        fitted.fit(X_raw, target)
+    before.update(max_iter=200, learning_rate=model.learning_rate)
+    assert_same(before, vars(fitted))
+
+
+@pytest.mark.parametrize("compiled", PATHS)
+def test_inputs_that_overflow_adam_raise_and_say_to_scale_them(
+    kind, fitted, compiled, monkeypatch
+):
+    # Adam's running mean of squared gradients overflows to inf, its steps
+    # become zero, and the network would keep predicting the prior.
+    monkeypatch.setattr(_compiled, "enabled", compiled)
+    before = copy.deepcopy(vars(fitted))
+    fitted.set_params(solver="adam")
+    with pytest.raises(
+        ValueError,
+        match=r"Adam's running mean of squared gradients overflowed.*left as it "
+        r"was.*input data may contain very large values and need to be scaled",
+    ):
+        fitted.fit(X * 1e300, _targets(kind))
+    before.update(solver="adam")
+    assert_same(before, vars(fitted))
+
+
+@pytest.mark.parametrize("solver", ["gd", "sgd", "lbfgs"])
+def test_inputs_that_overflow_raise_with_every_solver(kind, solver):
+    # gd and sgd: their "auto" step, divided by the overflowing squares,
+    # would be zero; L-BFGS finds no step that keeps its loss finite.
+    model = ESTIMATORS[kind](hidden_size=5, solver=solver, random_state=0)
+    with pytest.raises(ValueError, match=r"[Ss]cale"):
+        model.fit(X * 1e300, _targets(kind))
+    assert not hasattr(model, "coefs_")
+
+
+def test_rows_far_worse_than_chance_are_no_divergence(kind):
+    # Rows far from the training data, which the model gets wrong by
+    # thousands of nats (classifier) or whose targets sit at the mean, where
+    # chance costs nothing (regressor): a continuing fit starts from a loss
+    # that only its first epoch measures, so that epoch sets the scale and
+    # is not judged.
+    model = ESTIMATORS[kind](hidden_size=16, random_state=0)
+    model.fit(X, _targets(kind))
+    far = X[:3] * 1e5
+    if kind == "classifier":
+        target, chance = 2 - y[:3], np.log(3)
+    else:
+        target, chance = np.full(3, model.target_mean_[0]), 0.0
+    for _ in range(3):
+        model.partial_fit(far, target)
+    assert model.loss_curve_[-3] > GROWTH_LIMIT * chance  # as far as it says
+
+
+def test_a_jump_from_a_converged_model_to_below_chance_is_no_divergence(kind):
+    # Adam's first steps from an L-BFGS optimum multiply its tiny loss many
+    # times over, but stay below chance: that is learning, not divergence.
+    model = ESTIMATORS[kind](hidden_size=16, solver="lbfgs", alpha=0.0)
+    model.set_params(random_state=0, max_iter=1000).fit(X, _targets(kind))
+    n_lbfgs = len(model.loss_curve_)
+    model.set_params(solver="adam", warm_start=True, learning_rate=1.0)
+    model.set_params(max_iter=50).fit(X, _targets(kind))
+    adam = model.loss_curve_[n_lbfgs:]
+    assert max(adam) > GROWTH_LIMIT * adam[0]  # as far as it says
+
+
 def test_keyboard_interrupt_keeps_the_last_good_weights(kind, monkeypatch):
     import skann._training as training
 
@@ -423,8 +547,9 @@ def test_keyboard_interrupt_keeps_the_last_good_weights(kind, monkeypatch):
 
     monkeypatch.setattr(training, "run_epoch", interrupted_on_the_fourth_epoch)
     model = ESTIMATORS[kind](hidden_size=5, max_iter=50, random_state=0)
-    with pytest.warns(UserWarning, match="interrupted after 3 epochs"):
+    with pytest.warns(UserWarning, match="interrupted after 3 epochs") as record:
         model.fit(X, _targets(kind))
+    assert record[0].filename == __file__  # the line that called fit
     assert model.n_iter_ == 3 and len(model.loss_curve_) == 3
     assert np.isfinite(model._params).all()
     assert model.predict(X).shape == (60,)

@@ -22,10 +22,10 @@ pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceW
 
 CONFIGURATIONS = [
     ANNRegressor(),
-    # The checks' data are not scaled (features up to ~10): full-batch and
-    # plain SGD steps on the (unbounded) squared error need smaller rates
-    # than the classifier's there.
-    ANNRegressor(solver="gd", learning_rate=0.01),
+    # The checks' data are not scaled (features up to ~10): a fixed step of
+    # 0.01 diverges there on the (unbounded) squared error; "auto" divides
+    # the step by the output layer's curvature, which grows with that scale.
+    ANNRegressor(solver="gd"),
     ANNRegressor(solver="sgd"),
     ANNRegressor(solver="lbfgs"),
     ANNRegressor(hidden_size=(32, 32)),
@@ -42,6 +42,23 @@ def test_sklearn_compatible_estimator(estimator, check):
 
 def test_check_estimator_passes_whole():
     check_estimator(ANNRegressor())
+
+
+@pytest.mark.parametrize("solver, base", [("gd", 0.5), ("sgd", 0.03)])
+def test_auto_step_of_plain_gradient_solvers_follows_the_output_curvature(solver, base):
+    # The squared error curves in the output weights as the last hidden
+    # layer's outputs square: 1 + mean(|a|^2) at the initial weights (wider
+    # and larger ones, a smaller step), which the "auto" step divides.
+    X, y = house_prices(300)
+    X = X * 10  # unscaled inputs
+    reg = ANNRegressor(solver=solver, hidden_size=(8, 64), random_state=0)
+    Y = ((y - y.mean()) / y.std())[:, np.newaxis]
+    rng = np.random.RandomState(0)  # what random_state=0 draws the weights from
+    net = reg._start_network(X, Y, "identity", None, rng, False, False)
+    curvature = 1 + np.mean(np.sum(net.forward(X)[-2] ** 2, axis=1))
+    reg.fit(X, y)
+    assert reg.learning_rate_ == pytest.approx(base / curvature, rel=1e-12)
+    assert curvature > 100 and reg.score(X, y) > 0.5  # trains, not diverges
 
 
 def test_unscaled_targets_train_well_by_default():
@@ -244,7 +261,8 @@ def test_verbose_prints_one_line_per_epoch(capsys):
     X, y = house_prices(50)
     ANNRegressor(max_iter=3, verbose=1, random_state=0).fit(X, y)
     lines = capsys.readouterr().out.splitlines()
-    assert len(lines) == 3 and lines[0].startswith("Iteration 1, loss = ")
+    assert len(lines) == 4 and lines[0].startswith("Iteration 1, loss = ")
+    assert lines[-1].startswith("Reached max_iter=3 epochs before converging")
 
 
 def test_score_is_r2():

@@ -1,5 +1,8 @@
 """skann.show_versions(): versions, BLAS, and plainly whether the compiled loop runs."""
 
+import re
+from pathlib import Path
+
 import numpy as np
 import scipy
 import sklearn
@@ -41,3 +44,10 @@ def test_it_says_whether_the_compiled_loop_runs(capsys, monkeypatch):
     assert "NOT in use" in line and "numpy core" in line
     assert "No module named 'skann._loop'" in line
     assert "SKANN_REQUIRE_COMPILED=1" in line
+
+
+def test_the_version_is_the_changelogs_latest_release():
+    # (CI's runs of the installed package copy CHANGELOG.md beside the tests)
+    changelog = Path(__file__).parents[1] / "CHANGELOG.md"
+    releases = re.findall(r"^## \[(\d+\.\d+\.\d+)\]", changelog.read_text(), re.M)
+    assert releases[0] == skann.__version__

@@ -4,10 +4,11 @@ import numpy as np
 import pytest
 from _problems import capture_validation_split
 from sklearn.datasets import load_digits, make_classification
-from sklearn.exceptions import ConvergenceWarning
+from sklearn.exceptions import ConvergenceWarning, DataConversionWarning
+from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from skann import ANNClassifier
+from skann import ANNClassifier, ANNRegressor
 from skann._base import resolve_auto
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
@@ -131,9 +132,87 @@ def test_verbose_prints_one_line_per_epoch(capsys):
         X, y
     )
     lines = capsys.readouterr().out.strip().splitlines()
-    assert len(lines) == clf.n_iter_ == 4
+    assert len(lines) == clf.n_iter_ + 1 == 5  # and a closing line
     assert lines[0].startswith("Iteration 1, loss = ")  # as MLPClassifier
-    assert "validation score = " in lines[-1] and lines[-1].endswith(" s")
+    assert "validation score = " in lines[-2] and lines[-2].endswith(" s")
+    best = int(np.argmax(clf.validation_scores_)) + 1
+    assert lines[-1] == (
+        "Reached max_iter=4 epochs before converging: stopped after epoch 4, "
+        f"keeping the weights of epoch {best}, whose validation score "
+        f"({clf.best_validation_score_:.6f}) was the best."
+    )
+
+
+@pytest.mark.parametrize(
+    "params, closing",
+    [
+        (
+            {"tol": 1.0, "n_iter_no_change": 2},
+            "Training loss did not improve more than tol=1 for 2 consecutive "
+            "epochs: stopped after epoch 4, keeping the weights of that last epoch.",
+        ),
+        (
+            {"solver": "lbfgs", "max_iter": 3},
+            "L-BFGS stopped after 3 iterations (STOP: TOTAL NO. OF ITERATIONS "
+            "REACHED LIMIT), keeping the weights of the last one.",
+        ),
+    ],
+)
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+def test_verbose_ends_with_why_training_stopped(capsys, params, closing):
+    X, y = make_classification(100, 5, random_state=0)
+    ANNClassifier(verbose=1, random_state=0, **params).fit(X, y)
+    assert capsys.readouterr().out.strip().splitlines()[-1] == closing
+
+
+def test_partial_fit_prints_no_closing_line(capsys):
+    # one epoch per call: nothing decides to stop it
+    X, y = make_classification(100, 5, random_state=0)
+    ANNClassifier(verbose=1, random_state=0).partial_fit(X, y, classes=[0, 1])
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("Iteration 1, loss = ")
+
+
+def _fits_that_warn():
+    X, y = make_classification(60, 4, random_state=0)
+    column = y[:, np.newaxis].astype(float)
+    return {
+        "max_iter": (
+            ConvergenceWarning,
+            lambda: ANNClassifier(max_iter=2, random_state=0).fit(X, y),
+        ),
+        "lbfgs": (
+            ConvergenceWarning,
+            lambda: ANNClassifier(solver="lbfgs", max_iter=2).fit(X, y),
+        ),
+        "regressor": (
+            ConvergenceWarning,
+            lambda: ANNRegressor(max_iter=2, random_state=0).fit(X, y),
+        ),
+        "batch_size": (
+            UserWarning,
+            lambda: ANNClassifier(batch_size=100).partial_fit(X, y, [0, 1]),
+        ),
+        "column y": (
+            DataConversionWarning,
+            lambda: ANNRegressor(max_iter=2).fit(X, column),
+        ),
+        "pipeline": (
+            ConvergenceWarning,
+            lambda: make_pipeline(StandardScaler(), ANNClassifier(max_iter=2)).fit(
+                X, y
+            ),
+        ),
+    }
+
+
+@pytest.mark.parametrize("case", list(_fits_that_warn()))
+def test_warnings_point_at_the_line_that_called_fit(case):
+    # not at skann's own code, nor at the Pipeline that called fit for us
+    category, fit = _fits_that_warn()[case]
+    with pytest.warns(category) as record:
+        fit()
+    assert {w.filename for w in record} == {__file__}
 
 
 def test_quiet_by_default(capsys):

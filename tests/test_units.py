@@ -15,10 +15,15 @@ from skann._callbacks import EpochHooks
 from skann._network import Network
 from skann._optimizers import STEPS, init_state
 from skann._training import (
+    GROWTH_LIMIT,
     BestWeights,
+    DivergenceError,
+    LossGrowth,
+    OverflowDivergence,
     Plateau,
     Scratch,
     TrainingConfig,
+    check_moments,
     iter_batches,
     on_plateau,
     scheduled_learning_rate,
@@ -104,20 +109,69 @@ def test_other_schedules_converge_on_a_plateau(name):
     assert state["learning_rate"] == 0.1
 
 
+# ------------------------------------------------------------- divergence
+def _fresh_network(n_classes=3):
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(30, 4))
+    Y = np.eye(n_classes)[np.arange(30) % n_classes]
+    net = Network((4, 5, n_classes), "relu", "softmax").initialize(rng, Y)
+    return net, X, Y
+
+
+def test_loss_growth_knows_a_fresh_networks_starting_loss():
+    # Output weights at zero: the network's loss before the first step is
+    # known without the inputs; for one batch, exactly the first epoch's loss.
+    net, X, Y = _fresh_network()
+    growth = LossGrowth(net, Y, None, alpha=0.5, n_batches=1)
+    assert growth.start == pytest.approx(net.loss_grad(X, Y, 0.5)[0], rel=1e-12)
+    # balanced classes: the prior is chance (log 3), plus the penalty
+    assert growth.scale == growth.start > np.log(3)
+    growth.check(GROWTH_LIMIT * growth.scale)  # up to the limit: training
+    with pytest.raises(DivergenceError, match="grew from .* to "):
+        growth.check(GROWTH_LIMIT * growth.scale * 1.01)
+    with pytest.raises(DivergenceError, match="loss became nan"):
+        growth.check(float("nan"))
+
+
+def test_loss_growth_of_a_continuing_network_waits_for_its_first_epoch():
+    net, X, Y = _fresh_network()
+    net.coefs[-1][...] = 1.0  # trained: its starting loss is not known
+    growth = LossGrowth(net, Y, None, alpha=0.0, n_batches=1)
+    assert growth.scale is None
+    growth.check(1e9)  # the first epoch sets the scale, unjudged
+    assert growth.start == growth.scale == 1e9
+    growth.check(1e12)
+    with pytest.raises(DivergenceError):
+        growth.check(1e14)
+    # a tiny first loss: the scale is chance's, log 3
+    growth = LossGrowth(net, Y, None, alpha=0.0, n_batches=1)
+    growth.check(1e-6)
+    assert growth.scale == pytest.approx(np.log(3))
+
+
+def test_overflowing_adam_moments_are_reported():
+    state = init_state("adam", np.zeros(3), 0.001)
+    check_moments(state)
+    state["v"][1] = np.inf
+    with pytest.raises(OverflowDivergence, match="steps became zero"):
+        check_moments(state)
+    check_moments(init_state("sgd", np.zeros(3), 0.1))  # no moments
+
+
 # ---------------------------------------------------------- best-weights keeper
 def test_best_weights_are_kept_in_one_copy_and_restored():
     net = Network((2, 2, 1), "relu", "logistic")
     keeper = BestWeights()
-    keeper.restore(net)  # nothing kept: nothing changes
+    assert keeper.restore(net) is None  # nothing kept: nothing changes
     assert (net.params == 0).all()
     net.params[...] = 1.0
-    keeper.keep(net)
+    keeper.keep(net, 1)
     kept = keeper.params
     net.params[...] = 2.0
-    keeper.keep(net)
+    keeper.keep(net, 4)
     assert keeper.params is kept  # the same buffer, refilled
     net.params[...] = 3.0
-    keeper.restore(net)
+    assert keeper.restore(net) == 4  # the epoch of the weights put back
     assert (net.params == 2.0).all()
 
 

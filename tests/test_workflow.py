@@ -141,6 +141,21 @@ def test_pandas_dataframe_keeps_feature_names():
         clf.predict(X)
 
 
+def test_text_columns_get_a_pointer_to_the_recipe_that_encodes_them():
+    pd = pytest.importorskip("pandas")
+    X = pd.DataFrame({"size": [1.0, 2.0, 3.0, 4.0], "colour": list("rgbr")})
+    y = [0, 1, 0, 1]
+    recipe = r"could not convert string to float: 'r'\. .*OneHotEncoder.*"
+    recipe += "'Categorical and text columns' in skann's user guide"
+    with pytest.raises(ValueError, match=recipe):
+        ANNClassifier().fit(X, y)
+    with pytest.raises(ValueError, match=recipe):  # categories too
+        ANNClassifier().fit(X.astype({"colour": "category"}), y)
+    fitted = ANNClassifier(max_iter=2).fit(X[["size"]].assign(c=0.0), y)
+    with pytest.raises(ValueError, match=recipe):  # and at predict time
+        fitted.predict(X.rename(columns={"colour": "c"}))
+
+
 def test_class_weight_equals_the_matching_sample_weight():
     X, y = make_classification(120, 5, weights=[0.8], random_state=0)
     for class_weight in ["balanced", {0: 1.0, 1: 4.0}]:
@@ -151,6 +166,27 @@ def test_class_weight_equals_the_matching_sample_weight():
             X, y, sample_weight=compute_sample_weight(class_weight, y)
         )
         np.testing.assert_allclose(a._params, b._params, rtol=1e-6, atol=1e-9)
+
+
+def test_balanced_class_weight_of_multilabel_targets_is_scikit_learns():
+    # Each label's positives and negatives balanced, a sample's weight the
+    # product over its labels: compute_sample_weight's multi-output meaning.
+    X, Y = make_multilabel_classification(150, 5, n_classes=4, random_state=0)
+    balanced = compute_sample_weight("balanced", Y)
+    assert balanced.std() > 0.1  # the labels are unbalanced
+    a = ANNClassifier(solver="lbfgs", class_weight="balanced", random_state=0)
+    b = ANNClassifier(solver="lbfgs", random_state=0)
+    a.fit(X, Y)
+    b.fit(X, Y, sample_weight=balanced)
+    np.testing.assert_allclose(a._params, b._params, rtol=1e-6, atol=1e-9)
+
+
+def test_a_class_weight_dict_with_multilabel_targets_is_refused():
+    X, Y = make_multilabel_classification(40, 5, n_classes=3, random_state=0)
+    clf = ANNClassifier(class_weight={0: 1.0, 1: 2.0})
+    with pytest.raises(ValueError, match="multilabel.*'balanced' or sample_weight"):
+        clf.fit(X, Y)
+    assert not hasattr(clf, "n_features_in_")
 
 
 def test_balanced_class_weight_improves_the_minority_class():
