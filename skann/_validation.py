@@ -19,7 +19,7 @@ TEXT_COLUMNS = (
     "skann's networks take numbers only: encode text and categorical columns "
     "first, e.g. with make_column_transformer((OneHotEncoder(handle_unknown="
     "'ignore'), text_columns), remainder=StandardScaler()) in a pipeline before "
-    "the network (see 'Categorical and text columns' in skann's user guide)."
+    "the network (see 'Categorical and text columns' in skann's tuning guide)."
 )
 
 

@@ -146,7 +146,7 @@ def test_text_columns_get_a_pointer_to_the_recipe_that_encodes_them():
     X = pd.DataFrame({"size": [1.0, 2.0, 3.0, 4.0], "colour": list("rgbr")})
     y = [0, 1, 0, 1]
     recipe = r"could not convert string to float: 'r'\. .*OneHotEncoder.*"
-    recipe += "'Categorical and text columns' in skann's user guide"
+    recipe += "'Categorical and text columns' in skann's tuning guide"
     with pytest.raises(ValueError, match=recipe):
         ANNClassifier().fit(X, y)
     with pytest.raises(ValueError, match=recipe):  # categories too
