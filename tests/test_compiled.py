@@ -101,6 +101,56 @@ def test_loss_and_gradient_match_the_numpy_core(
     np.testing.assert_allclose(grad, expected_grad, rtol=1e-9, atol=1e-14)
 
 
+@pytest.mark.parametrize(
+    "activation, target, weighted, fortran",
+    list(itertools.product(ACTIVATIONS, TARGETS, [False, True], [False, True])),
+)
+def test_batches_in_chunks_match_the_numpy_core(activation, target, weighted, fortran):
+    """A batch larger than the stepper's chunk is computed chunk by chunk (the
+    last one shorter), in place or gathered (Fortran order), and its weight
+    gradients summed over the chunks: the same loss and gradient as whole."""
+    X, Y, output, sw = problem(target, 9)
+    sw = sw if weighted else None
+    net = network(X, Y, output, activation, (5, 4, 5))
+    expected_loss, expected_grad = net.loss_grad(X, Y, 0.3, sw)
+    stepper = _loop.Stepper(
+        net.layer_sizes,
+        _loop.ACTIVATIONS[activation],
+        _loop.OUTPUTS[output],
+        False,
+        9,
+        chunk=4,
+    )
+    assert stepper.chunk == 4
+    grad = np.empty_like(net.params)
+    X = np.asfortranarray(X) if fortran else X
+    loss = stepper.loss_grad(X, Y, sw, net.params, 0.3, grad)
+    np.testing.assert_allclose(loss, expected_loss, rtol=1e-12)
+    np.testing.assert_allclose(grad, expected_grad, rtol=1e-9, atol=1e-14)
+
+
+def test_an_epoch_in_chunks_follows_the_numpy_trajectory(monkeypatch):
+    """Shuffled, weighted batches of 50 rows in chunks of 16: Adam's epoch
+    ends where the numpy core's does."""
+    X, Y, output, sw = problem("multiclass", 230)
+    order = np.random.RandomState(3).permutation(230)
+    net = network(X, Y, output, "tanh", (8, 6))
+    params = net.params.copy()
+    state = init_state("adam", net.params, 0.05)
+    loss_np = epoch(net, X, Y, sw, order, 50, state, False, monkeypatch)
+    m, v = np.zeros_like(params), np.zeros_like(params)
+    codes = _loop.ACTIVATIONS["tanh"], _loop.OUTPUTS["softmax"]
+    stepper = _loop.Stepper(net.layer_sizes, *codes, False, 50, chunk=16)
+    loss_sum, weight_sum, t, diverged = run(
+        stepper, X, Y, sw, order, params, 50, alpha=1e-3, solver=2,
+        learning_rate=0.05, a=0.9, b=0.999, c=1e-8, buf1=m, buf2=v,
+    )  # fmt: skip
+    assert t == state["t"] == 5 and not diverged
+    np.testing.assert_allclose(loss_sum / weight_sum, loss_np, rtol=1e-10)
+    np.testing.assert_allclose(params, net.params, rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(m, state["m"], rtol=1e-9, atol=1e-15)
+
+
 @pytest.mark.parametrize("target", TARGETS)
 def test_float32_loss_and_gradient_match_the_numpy_core(target):
     X, Y, output, sw = problem(target, 40, dtype=np.float32)
@@ -265,6 +315,8 @@ def test_bad_arguments_are_refused():
         _loop.Stepper(net.layer_sizes, 4, 0, False, 10)
     with pytest.raises(ValueError, match="invalid network"):
         _loop.Stepper(net.layer_sizes, 1, 3, False, 10)
+    with pytest.raises(ValueError, match="invalid network"):
+        _loop.Stepper(net.layer_sizes, 1, 0, False, 10, chunk=0)
 
 
 def test_any_layout_gives_the_same_bits_and_sparse_takes_the_numpy_path(
