@@ -5,7 +5,7 @@ bare numpy loop, at the sizes of the getting-started examples.
     python benchmarks/bench.py --quick      # fewer repeats, noisier
     python benchmarks/bench.py --only w1core,predict
     python benchmarks/bench.py --only w1core --cpu-time  # steadier when shared
-    python benchmarks/bench.py --out benchmarks/results  # also write bench.txt
+    python benchmarks/bench.py --out benchmarks/results  # also write the table
 
 Scaling (batch sizes, widths, rows, threads, parallel fits) is
 ``benchmarks/scale.py``'s.  The table is a reStructuredText simple table.
@@ -504,7 +504,9 @@ def main():
         action="store_true",
         help="time by CPU time (steadier on a shared machine; for one-thread runs)",
     )
-    parser.add_argument("--out", metavar="DIR", help="also write DIR/bench.txt")
+    parser.add_argument(
+        "--out", metavar="DIR", help="also write DIR/bench.txt (bench_<only>.txt)"
+    )
     parser.add_argument("--memory-child", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.memory_child:
@@ -519,7 +521,8 @@ def main():
         start = time.perf_counter()
         rows += MEASURES[name](opts)
         print(f"[{name}: {time.perf_counter() - start:.0f} s]", file=sys.stderr)
-    report(f"{header}\n\n{rows_table(rows)}", args.out, "bench")
+    name = "_".join(["bench"] + (names if args.only else []))
+    report(f"{header}\n\n{rows_table(rows)}", args.out, name)
 
 
 if __name__ == "__main__":
