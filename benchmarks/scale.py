@@ -28,7 +28,7 @@ drift     The defaults for 200 epochs on 100,000 x 50 rows, float32 and
           and the subnormal weights at the end.
 grid      GridSearchCV on each ``--n-jobs`` count: 12 candidates x 3 folds
           on the digits, and 96 fits of 20 epochs on 20,000 x 50 rows
-          (5,000 with ``--quick``).
+          (5 epochs on 5,000 rows with ``--quick``).
 startup   What one short fit spends besides its epochs (validation,
           set-up), and the same fits sent through joblib, the first time
           (the workers start) and again.
@@ -255,13 +255,14 @@ def searches(opts):
     """The two searches, skann against MLPClassifier, on every n_jobs."""
     X, y = load_digits(return_X_y=True)
     X = X / 16
-    wide = 5_000 if opts.quick else 20_000
+    wide, wide_epochs = (5_000, 5) if opts.quick else (20_000, 20)
     Xw, yw = classification(wide, 50, np.float64)
     epochs = 20 if opts.quick else 100
     problems = [
         (f"digits, 12 x 3 folds, {epochs} epochs", X, y, GRID, epochs),
-        (f"{wide:,} x 50, 32 x 3 folds, 20 epochs", Xw, yw, WIDE_GRID, 20),
-    ]
+        (f"{wide:,} x 50, 32 x 3 folds, {wide_epochs} epochs", Xw, yw, WIDE_GRID,
+         wide_epochs),
+    ]  # fmt: skip
     lines = []
     for label, X, y, grid, max_iter in problems:
         for name, make in FACTORIES.items():
