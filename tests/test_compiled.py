@@ -70,13 +70,14 @@ def network(X, Y, output, activation, hidden, seed=0):
     return net
 
 
-def make_stepper(net, rows):
+def make_stepper(net, rows, chunk=_loop.CHUNK if _loop else None):
     return _loop.Stepper(
         net.layer_sizes,
         _loop.ACTIVATIONS[net.activation],
         _loop.OUTPUTS[net.output],
         net.params.dtype == np.float32,
         rows,
+        chunk,
     )
 
 
@@ -113,14 +114,7 @@ def test_batches_in_chunks_match_the_numpy_core(activation, target, weighted, fo
     sw = sw if weighted else None
     net = network(X, Y, output, activation, (5, 4, 5))
     expected_loss, expected_grad = net.loss_grad(X, Y, 0.3, sw)
-    stepper = _loop.Stepper(
-        net.layer_sizes,
-        _loop.ACTIVATIONS[activation],
-        _loop.OUTPUTS[output],
-        False,
-        9,
-        chunk=4,
-    )
+    stepper = make_stepper(net, 9, chunk=4)
     assert stepper.chunk == 4
     grad = np.empty_like(net.params)
     X = np.asfortranarray(X) if fortran else X
@@ -139,8 +133,7 @@ def test_an_epoch_in_chunks_follows_the_numpy_trajectory(monkeypatch):
     state = init_state("adam", net.params, 0.05)
     loss_np = epoch(net, X, Y, sw, order, 50, state, False, monkeypatch)
     m, v = np.zeros_like(params), np.zeros_like(params)
-    codes = _loop.ACTIVATIONS["tanh"], _loop.OUTPUTS["softmax"]
-    stepper = _loop.Stepper(net.layer_sizes, *codes, False, 50, chunk=16)
+    stepper = make_stepper(net, 50, chunk=16)
     loss_sum, weight_sum, t, diverged = run(
         stepper, X, Y, sw, order, params, 50, alpha=1e-3, solver=2,
         learning_rate=0.05, a=0.9, b=0.999, c=1e-8, buf1=m, buf2=v,
@@ -228,9 +221,10 @@ def test_epochs_follow_the_numpy_trajectory(
             )
 
 
+@pytest.mark.parametrize("chunk", [100, 32])
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 @pytest.mark.parametrize("target", TARGETS)
-def test_runs_give_bit_identical_results(dtype, target):
+def test_runs_give_bit_identical_results(dtype, target, chunk):
     X, Y, output, sw = problem(target, 1000, n_features=30, dtype=dtype)
     order = np.random.RandomState(0).permutation(1000)
     results = []
@@ -238,7 +232,7 @@ def test_runs_give_bit_identical_results(dtype, target):
         net = network(X, Y, output, "relu", (64,))
         m, v = np.zeros_like(net.params), np.zeros_like(net.params)
         out = run(
-            make_stepper(net, 100),
+            make_stepper(net, 100, chunk),
             X,
             Y,
             sw,
