@@ -1,29 +1,23 @@
-"""skann against MLPClassifier, the BLAS floor and the lesson's bare numpy loop.
+"""skann against MLPClassifier, the matrix-product floor and the lesson's
+bare numpy loop, at the sizes of the getting-started examples.
 
-    python benchmarks/bench.py              # everything (~4 minutes on 2 cores)
-    python benchmarks/bench.py --quick      # fewer repeats (~2.5 minutes), noisier
-    python benchmarks/bench.py --only w1,predict
-    python benchmarks/bench.py --no-memory  # skip the 1,000,000 x 100 peak-memory run
-    python benchmarks/old_loop.py 88a389e /tmp/old   # build an earlier release ...
-    python benchmarks/bench.py --old /tmp/old         # ... and race it in w1core
-    python benchmarks/bench.py --only w1core --cpu-time  # CPU time: for a busy machine
+    python benchmarks/bench.py              # everything (a few minutes on 2 cores)
+    python benchmarks/bench.py --quick      # fewer repeats, noisier
+    python benchmarks/bench.py --only w1core,predict
+    python benchmarks/bench.py --only w1core --cpu-time  # steadier when shared
+    python benchmarks/bench.py --out benchmarks/results  # also write the table
 
-Competitors run interleaved in one process (the order rotates each repeat) and
-every number is a median, because a shared machine is noisy.  The table is an
-reStructuredText simple table: paste it into ``docs/performance.rst`` as is.
+Scaling (batch sizes, widths, rows, threads, parallel fits) is
+``benchmarks/scale.py``'s.  The table is a reStructuredText simple table.
 
 Measures
 --------
 w1        ``make_classification(50_000, 100)``, binary, hidden 100, adam, batch
-          200: ms per epoch in float64 and float32, at equal epochs (``tol=0``),
-          against MLPClassifier and the "GEMM floor" (the five matrix products
-          of one minibatch step, timed alone, times the number of batches);
+          200, ms per epoch at equal epochs (``tol=0``), float64 and float32,
+          against MLPClassifier and the product floor (the five matrix
+          products of one step on one batch in cache, times the batches);
           held-out accuracy of both after the same number of epochs.
-w1core    W1 on one core: skann, MLPClassifier and the GEMM floor each on one
-          BLAS thread (and, with ``--old``, an earlier skann, e.g. the
-          hand-written C loop of 88a389e, kept off its own helper thread).
-grid      GridSearchCV, 12 candidates x 3 folds on the digits, 100 epochs
-          each: ``n_jobs=2`` against ``n_jobs=1`` (parallel fits via joblib).
+w1core    W1 with every contender on one BLAS thread.
 and       The lesson's AND gate, 10,000 full-batch epochs of ``solver="gd"``,
           against the tutorial's bare numpy loop (written out below).
 partial   ``partial_fit`` on 10 rows, per call.
@@ -31,447 +25,142 @@ predict   ``predict`` on 1 row, per call; and on 100,000 rows.
 lbfgs     L-BFGS on the digits: time and held-out accuracy.
 memory    Peak memory of ``fit`` on 1,000,000 x 100 float32 (one epoch), in a
           subprocess, measured with tracemalloc over the fit only.
-load      W1 float64 epochs while a busy loop occupies the other core.
+load      W1 float64 epochs while a busy loop occupies another core.
 
-Run it under ``nice -n 10`` on a shared machine: the ratios are measured
-within one process, interleaved, so they hold up while absolute times move.
+Run it under ``nice -n 10`` on a shared machine.
 """
 
 import argparse
 import multiprocessing
 import os
-import platform
-import statistics
 import subprocess
 import sys
 import time
-import warnings
 from dataclasses import dataclass
 
 import numpy as np
-import scipy
-import sklearn
-from sklearn.datasets import load_digits, make_classification
-from sklearn.exceptions import ConvergenceWarning
-from sklearn.model_selection import GridSearchCV, train_test_split
+from harness import (
+    Row,
+    classification,
+    fit_seconds_per_epoch,
+    fmt,
+    gemm_floor,
+    interleaved,
+    machine,
+    medians,
+    mlp_model,
+    on_threads,
+    paired,
+    quiet_fit,
+    report,
+    rows_table,
+    skann_model,
+    timed,
+)
+from sklearn.datasets import load_digits
+from sklearn.model_selection import train_test_split
 from sklearn.neural_network import MLPClassifier
 from sklearn.preprocessing import StandardScaler
-from threadpoolctl import threadpool_info, threadpool_limits
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
-from skann import ANNClassifier, _compiled  # noqa: E402
+from skann import ANNClassifier
 
-warnings.simplefilter("ignore", ConvergenceWarning)
-
-OLD = None  # an earlier skann (package ``skann_old``), see --old
+W1_ROWS = 50_000
+W1_BATCHES = W1_ROWS // 200
+MEMORY_ROWS = 1_000_000
 
 
-# ---------------------------------------------------------------- reporting
-@dataclass
-class Row:
-    measure: str
-    skann: str
-    reference: str
-    ref_value: str
-    ratio: str
-    goal: str
-    met: object = None  # True / False / None (informative only)
+@dataclass(frozen=True)
+class Options:
+    quick: bool = False
+    clock: object = time.perf_counter  # or time.process_time (--cpu-time)
 
 
-def fmt(value, unit):
-    if unit == "ms":
-        return f"{value:.1f} ms" if value < 1000 else f"{value / 1000:.2f} s"
-    if unit == "us":
-        return f"{value:.0f} µs"
-    if unit == "s":
-        return f"{value:.2f} s"
-    if unit == "%":
-        return f"{100 * value:.2f} %"
-    if unit == "MB":
-        return f"{value:.0f} MB"
-    return f"{value:g} {unit}"
-
-
-def print_table(rows):
-    header = Row(
-        "Measure", "skann", "Reference", "Reference value", "Ratio", "Goal", "Met"
-    )
-    cells = [
-        [
-            r.measure,
-            r.skann,
-            r.reference,
-            r.ref_value,
-            r.ratio,
-            r.goal,
-            {True: "yes", False: "NO", None: "—"}.get(r.met, r.met),
-        ]
-        for r in [header, *rows]
-    ]
-    widths = [max(len(str(c[i])) for c in cells) for i in range(len(cells[0]))]
-    rule = "  ".join("=" * w for w in widths)
-    lines = [rule]
-    for i, c in enumerate(cells):
-        lines.append("  ".join(str(x).ljust(w) for x, w in zip(c, widths)).rstrip())
-        if i == 0:
-            lines.append(rule)
-    lines.append(rule)
-    print("\n".join(lines), flush=True)
-
-
-def machine():
-    model = platform.processor() or "unknown"
-    try:
-        for line in subprocess.run(
-            ["lscpu"], capture_output=True, text=True
-        ).stdout.splitlines():
-            if line.startswith("Model name:"):
-                model = line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    blas = [
-        f"{i['internal_api']} {i['version']} ({i.get('architecture', '?')}, "
-        f"{i['num_threads']} threads)"
-        for i in threadpool_info()
-        if i["user_api"] == "blas"
-    ]
-    return (
-        f"CPU: {model}, {os.cpu_count()} cores; Python {platform.python_version()}, "
-        f"numpy {np.__version__}, scipy {scipy.__version__}, scikit-learn "
-        f"{sklearn.__version__}; BLAS: {', '.join(blas) or 'unknown'}; skann: "
-        f"{'compiled loop' if _compiled.COMPILED else 'numpy only (not compiled)'}"
-        f"{'' if OLD is None else f', against {OLD.LABEL}'}; "
-        f"load average before the run: {os.getloadavg()[0]:.2f}"
-    )
-
-
-SETTLE = 0.2  # seconds between two runs
-
-
-def interleaved(contenders, repeats):
-    """Run each ``name -> fn()`` ``repeats`` times, rotating the order; return the
-    list of results per name.
-
-    Each run starts :data:`SETTLE` seconds after the previous one: after a
-    multi-threaded product, OpenBLAS keeps its idle worker threads spinning on
-    the other cores for ~0.12 s, and whoever runs next would share a core
-    with them."""
-    names = list(contenders)
-    results = {name: [] for name in names}
-    for r in range(repeats):
-        for name in names[r % len(names) :] + names[: r % len(names)]:
-            time.sleep(SETTLE)
-            results[name].append(contenders[name]())
-    return results
-
-
-# The clock of timed() and gemm_floor(): wall time, or with --cpu-time in
-# w1core (where every contender runs on one thread) the process's CPU time,
-# which other processes on a shared machine disturb much less.
-clock = time.perf_counter
-CPU_TIME = False
-
-
-def timed(fn):
-    def run():
-        start = clock()
-        fn()
-        return clock() - start
-
-    return run
-
-
-def median(values):
-    return statistics.median(values)
-
-
-# ---------------------------------------------------------------- contenders
-def skann_w1(max_iter, seed=0):
-    return ANNClassifier(
-        hidden_size=100,
-        solver="adam",
-        batch_size=200,
-        max_iter=max_iter,
-        tol=0,
-        n_iter_no_change=10**6,
-        random_state=seed,
-    )
-
-
-def mlp_w1(max_iter, seed=0):
-    return MLPClassifier(
-        hidden_layer_sizes=(100,),
-        solver="adam",
-        batch_size=200,
-        max_iter=max_iter,
-        tol=0,
-        n_iter_no_change=10**6,
-        random_state=seed,
-    )
-
-
-def w1_data(dtype):
-    X, y = make_classification(60_000, 100, random_state=0)
-    X = X.astype(dtype)
-    return X[:50_000], y[:50_000], X[50_000:], y[50_000:]
-
-
-def gemm_floor(dtype, n_batches=250, batch=200, n_features=100, hidden=100):
-    """Seconds for ``n_batches`` x the five matrix products of one minibatch step:
-    ``X @ W1``, ``A1 @ W2``, ``A1.T @ dZ2``, ``dZ2 @ W2.T``, ``X.T @ dZ1``."""
-    rng = np.random.default_rng(0)
-    X = rng.standard_normal((batch, n_features)).astype(dtype)
-    W1 = rng.standard_normal((n_features, hidden)).astype(dtype)
-    W2 = rng.standard_normal((hidden, 1)).astype(dtype)
-    A1, Z2 = np.empty((batch, hidden), dtype), np.empty((batch, 1), dtype)
-    dW1, dW2, dZ1 = np.empty_like(W1), np.empty_like(W2), np.empty_like(A1)
-
-    def run():
-        start = clock()
-        for _ in range(n_batches):
-            np.matmul(X, W1, out=A1)
-            np.matmul(A1, W2, out=Z2)
-            np.matmul(A1.T, Z2, out=dW2)
-            np.matmul(Z2, W2.T, out=dZ1)
-            np.matmul(X.T, dZ1, out=dW1)
-        return clock() - start
-
-    return run
+def w1(dtype, test=0):
+    return classification(W1_ROWS, 100, dtype, test=test)
 
 
 # ---------------------------------------------------------------- measures
-def bench_w1(quick):
+def bench_w1(opts, threads=None):
+    """W1: skann, MLPClassifier and the floor, on ``threads`` BLAS threads
+    (None: as configured, the floor also on one thread)."""
     rows = []
-    # 5 epochs even when quick: fit's fixed costs are spread over the epochs
-    epochs, repeats = (5, 3) if quick else (5, 5)
+    epochs, repeats = 5, 3 if opts.quick else 5
+    where = "" if threads is None else ", one core"
     for dtype in (np.float64, np.float32):
-        X, y, X_test, y_test = w1_data(dtype)
-        n_batches = -(-X.shape[0] // 200)
-
-        def fit(make):
-            return timed(lambda: make(epochs).fit(X, y))
-
-        def floor_threads(n):
-            run = gemm_floor(dtype, n_batches)
-
-            def limited():
-                with threadpool_limits(n, "blas"):
-                    return run()
-
-            return limited
-
+        X, y = w1(dtype)
         contenders = {
-            "skann": fit(skann_w1),
-            "mlp": fit(mlp_w1),
-            "floor1": floor_threads(1),
-            "floor_default": floor_threads(None),
+            name: on_threads(
+                fit_seconds_per_epoch(make, X, y, epochs, opts.clock), threads
+            )
+            for name, make in (("skann", skann_model), ("mlp", mlp_model))
         }
+        contenders["floor"] = on_threads(
+            gemm_floor(dtype, W1_BATCHES, clock=opts.clock), 1
+        )
+        if threads is None:
+            contenders["floor_all"] = gemm_floor(dtype, W1_BATCHES, clock=opts.clock)
         res = interleaved(contenders, repeats)
-        ms = {k: 1000 * median(v) for k, v in res.items()}
-        for key in ("skann", "mlp"):
-            if key in ms:
-                ms[key] /= epochs
-        floor = min(ms["floor1"], ms["floor_default"])
-        name = np.dtype(dtype).name
-        speedup = ms["mlp"] / ms["skann"]
-        rows.append(
+        ms = medians(res, 1000)
+        floor = min(ms["floor"], ms.get("floor_all", np.inf))
+        name = f"W1 {np.dtype(dtype).name}{where}"
+        over = ms["skann"] / floor
+        rows += [
             Row(
-                f"W1 {name}, ms/epoch",
+                f"{name}, vs MLPClassifier",
                 fmt(ms["skann"], "ms"),
                 "MLPClassifier",
                 fmt(ms["mlp"], "ms"),
-                f"{speedup:.1f}x faster",
+                f"{ms['mlp'] / ms['skann']:.1f}x faster "
+                f"({paired(res, 'mlp', 'skann')})",
                 ">= 3x faster",
-                speedup >= 3,
-            )
-        )
-        over = ms["skann"] / floor
-        rows.append(
+                ms["mlp"] / ms["skann"] >= 3,
+            ),
             Row(
-                f"W1 {name}, vs GEMM floor",
+                f"{name}, vs product floor",
                 fmt(ms["skann"], "ms"),
-                f"floor (1 thread {ms['floor1']:.0f}, "
-                f"default {ms['floor_default']:.0f})",
+                "floor, 1 BLAS thread" if threads else "floor, best of 1 / all",
                 fmt(floor, "ms"),
-                f"{over:.2f}x floor",
-                "<= 1.5x floor",
-                over <= 1.5,
-            )
-        )
-    rows.extend(bench_w1_accuracy(quick))
-    return rows
-
-
-def old_w1(max_iter, seed=0):
-    """W1's model in the earlier skann given by ``--old``."""
-    return OLD.ANNClassifier(
-        hidden_size=100,
-        solver="adam",
-        batch_size=200,
-        max_iter=max_iter,
-        tol=0,
-        n_iter_no_change=10**6,
-        random_state=seed,
-    )
-
-
-def bench_w1_core(quick):
-    """W1 on one core: every contender on one BLAS thread, no other thread.
-
-    skann's loop runs on the calling thread; the earlier release's C loop had
-    a helper thread of its own, kept off here (its ``_CORES`` set to 1), so
-    that both compute on one core.  With ``--cpu-time`` the times are the
-    process's CPU time."""
-    global clock
-    clock = time.process_time if CPU_TIME else time.perf_counter
-    try:
-        return _bench_w1_core(quick)
-    finally:
-        clock = time.perf_counter
-
-
-def _bench_w1_core(quick):
-    rows = []
-    epochs, repeats = (5, 3) if quick else (5, 5)
-    for dtype in (np.float64, np.float32):
-        X, y, _, _ = w1_data(dtype)
-        n_batches = -(-X.shape[0] // 200)
-        floor = gemm_floor(dtype, n_batches)
-
-        def one_thread(fn):
-            def run():
-                with threadpool_limits(1, "blas"):
-                    return fn()
-
-            return run
-
-        def fit(make):
-            return one_thread(timed(lambda: make(epochs).fit(X, y)))
-
-        contenders = {
-            "skann": fit(skann_w1),
-            "mlp": fit(mlp_w1),
-            "floor": one_thread(floor),
-        }
-        if OLD is not None:
-            contenders["old"] = fit(old_w1)
-        res = interleaved(contenders, repeats)
-        for key in ("skann", "mlp", "old"):  # seconds per epoch, as the floor
-            if key in res:
-                res[key] = [seconds / epochs for seconds in res[key]]
-        ms = {k: 1000 * median(v) for k, v in res.items()}
-        name = np.dtype(dtype).name
-
-        def paired(a, b):
-            """min-max over the repeats of a/b, each repeat's runs side by side
-            (the machine's load moves both)."""
-            ratios = [x / y for x, y in zip(res[a], res[b])]
-            return f"{min(ratios):.2f}-{max(ratios):.2f}"
-
-        over = ms["skann"] / ms["floor"]
-        rows.append(
-            Row(
-                f"W1 {name}, one core, vs GEMM floor",
-                fmt(ms["skann"], "ms"),
-                "floor, 1 BLAS thread",
-                fmt(ms["floor"], "ms"),
-                f"{over:.2f}x floor ({paired('skann', 'floor')})",
+                f"{over:.2f}x floor ({paired(res, 'skann', 'floor')})",
                 "<= 1.15x floor",
                 over <= 1.15,
-            )
-        )
-        if "old" in ms:
-            gain = ms["old"] / ms["skann"]
-            rows.append(
-                Row(
-                    f"W1 {name}, one core, vs the C loop",
-                    fmt(ms["skann"], "ms"),
-                    f"{OLD.LABEL}, 1 thread",
-                    fmt(ms["old"], "ms"),
-                    f"{gain:.2f}x as fast ({paired('old', 'skann')})",
-                    ">= 1x (no slower)",
-                    gain >= 1.0,
-                )
-            )
-        rows.append(
-            Row(
-                f"W1 {name}, one core, vs MLPClassifier",
-                fmt(ms["skann"], "ms"),
-                "MLPClassifier, 1 BLAS thread",
-                fmt(ms["mlp"], "ms"),
-                f"{ms['mlp'] / ms['skann']:.1f}x faster",
-                "—",
-                None,
-            )
-        )
+            ),
+        ]
+    if threads is None:
+        rows += bench_w1_accuracy(opts)
     return rows
 
 
-GRID = {
-    "hidden_size": [32, 64, 128],
-    "alpha": [1e-4, 1e-3],
-    "learning_rate": [1e-3, 3e-3],
-}  # 12 candidates
+def bench_w1_core(opts):
+    return bench_w1(opts, threads=1)
 
 
-def bench_grid(quick):
-    """GridSearchCV over :data:`GRID` x 3 folds on the digits, 100 epochs per
-    fit, with ``n_jobs=1`` and ``n_jobs=2``: the parallelism skann leaves to
-    joblib.  ``refit=False``: the search alone, 36 fits."""
-    X, y = load_digits(return_X_y=True)
-    X = X / 16
-    model = ANNClassifier(  # skann 0.1's default width: the numbers stay comparable
-        hidden_size=100, max_iter=100, tol=0, n_iter_no_change=10**6, random_state=0
-    )
-
-    def search(n_jobs):
-        return timed(
-            lambda: GridSearchCV(model, GRID, cv=3, n_jobs=n_jobs, refit=False).fit(
-                X, y
-            )
-        )
-
-    search(2)()  # start joblib's worker processes before timing
-    res = interleaved({"1": search(1), "2": search(2)}, 2 if quick else 3)
-    s = {k: median(v) for k, v in res.items()}
-    speedup = s["1"] / s["2"]
-    spread = {k: f"{min(v):.1f}-{max(v):.1f}" for k, v in res.items()}
-    return [
-        Row(
-            "GridSearchCV 12 x 3 folds, digits, 100 epochs",
-            f"{s['2']:.2f} s (n_jobs=2; {spread['2']})",
-            "n_jobs=1",
-            f"{s['1']:.2f} s ({spread['1']})",
-            f"{speedup:.2f}x faster",
-            ">= 1.8x faster",
-            speedup >= 1.8,
-        )
-    ]
-
-
-def bench_w1_accuracy(quick):
-    epochs = 5 if quick else 20
+def bench_w1_accuracy(opts):
+    """Held-out accuracy after the same epochs, 3 seeds: speed is not bought
+    by learning less."""
+    epochs = 5 if opts.quick else 20
     rows = []
     for dtype in (np.float64, np.float32):
-        X, y, X_test, y_test = w1_data(dtype)
-        acc = {}
-        for seed in (0, 1, 2):
-            for name, make in (("skann", skann_w1), ("mlp", mlp_w1)):
-                acc.setdefault(name, []).append(
-                    make(epochs, seed).fit(X, y).score(X_test, y_test)
-                )
-        a, b = np.mean(acc["skann"]), np.mean(acc["mlp"])
+        X, y, X_test, y_test = w1(dtype, test=10_000)
+        acc = {
+            name: np.mean(
+                [
+                    quiet_fit(make(epochs=epochs, seed=seed), X, y).score(
+                        X_test, y_test
+                    )
+                    for seed in (0, 1, 2)
+                ]
+            )
+            for name, make in (("skann", skann_model), ("mlp", mlp_model))
+        }
         rows.append(
             Row(
                 f"W1 {np.dtype(dtype).name}, accuracy after {epochs} epochs (3 seeds)",
-                fmt(a, "%"),
+                fmt(acc["skann"], "%"),
                 "MLPClassifier",
-                fmt(b, "%"),
-                f"{100 * (a - b):+.2f} points",
-                # the speed is not bought with learning less; learning more
-                # (skann's own defaults, issue #12) is no failure
+                fmt(acc["mlp"], "%"),
+                f"{100 * (acc['skann'] - acc['mlp']):+.2f} points",
                 ">= MLP - 0.5 point",
-                a - b >= -0.005,
+                acc["skann"] - acc["mlp"] >= -0.005,
             )
         )
     return rows
@@ -505,39 +194,17 @@ def bare_and_gate(epochs=10_000, lr=0.1):
         b2 -= lr * db2
 
 
-def bench_and(quick):
+def bench_and(opts):
     X = np.array([[0, 0], [0, 1], [1, 0], [1, 1]])
     y = np.array([0, 0, 0, 1])
-    contenders = {
-        "skann": timed(
-            lambda: ANNClassifier(
-                hidden_size=4,
-                solver="gd",
-                learning_rate=0.1,
-                max_iter=10_000,
-                tol=0,
-                n_iter_no_change=10**6,
-                random_state=42,
-            ).fit(X, y)
-        ),
-        "bare": timed(bare_and_gate),
-    }
-    if not quick:
-        contenders["mlp"] = timed(
-            lambda: MLPClassifier(
-                hidden_layer_sizes=(4,),
-                solver="sgd",
-                batch_size=4,
-                learning_rate_init=0.1,
-                momentum=0,
-                max_iter=10_000,
-                tol=0,
-                n_iter_no_change=10**6,
-                random_state=42,
-            ).fit(X, y)
+    skann = skann_model(4, "auto", 10_000, 42, solver="gd", learning_rate=0.1)
+    contenders = {"skann": timed(lambda: skann.fit(X, y)), "bare": timed(bare_and_gate)}
+    if not opts.quick:
+        mlp = mlp_model(
+            4, 4, 10_000, 42, solver="sgd", learning_rate_init=0.1, momentum=0
         )
-    res = interleaved(contenders, 3 if quick else 5)
-    s = {k: median(v) for k, v in res.items()}
+        contenders["mlp"] = timed(lambda: mlp.fit(X, y))
+    s = medians(interleaved(contenders, 3 if opts.quick else 5))
     ratio = s["skann"] / s["bare"]
     rows = [
         Row(
@@ -558,25 +225,26 @@ def bench_and(quick):
                 "MLPClassifier sgd batch 4",
                 fmt(s["mlp"], "s"),
                 f"{s['mlp'] / s['skann']:.1f}x faster",
-                "—",
-                None,
             )
         )
     return rows
 
 
 def per_call(fn, calls):
-    start = time.perf_counter()
-    for i in range(calls):
-        fn(i)
-    return (time.perf_counter() - start) / calls
+    """A function timing ``calls`` calls ``fn(i)``: seconds per call."""
+
+    def run():
+        start = time.perf_counter()
+        for i in range(calls):
+            fn(i)
+        return (time.perf_counter() - start) / calls
+
+    return run
 
 
 def partial_fit_arithmetic(model, X, y):
     """The arithmetic one 10-row partial_fit must do: one forward/backward pass
-    and one Adam step over every parameter, timed alone with skann's core (the
-    compiled loop when it is built; MLPClassifier does the same arithmetic, in
-    more steps)."""
+    and one Adam step over every parameter, with skann's core alone."""
     from skann._optimizers import copy_state
     from skann._training import Scratch, TrainingConfig, run_epoch
 
@@ -592,35 +260,26 @@ def partial_fit_arithmetic(model, X, y):
         learning_rate=model.learning_rate_,
     )
     scratch = Scratch()
-
-    def step(i):
-        run_epoch(net, X, Y, None, None, state, config, scratch)
-
-    return step
+    return lambda i: run_epoch(net, X, Y, None, None, state, config, scratch)
 
 
-def bench_partial_fit(quick):
-    X, y, _, _ = w1_data(np.float64)
+def bench_partial_fit(opts):
+    X, y = w1(np.float64)
     models = {"skann": ANNClassifier(hidden_size=100), "mlp": MLPClassifier((100,))}
     for model in models.values():
         model.partial_fit(X[:10], y[:10], classes=[0, 1])
-    calls = 200 if quick else 1000
-    n_chunks = X.shape[0] // 10
+    calls, n_chunks = 200 if opts.quick else 1000, X.shape[0] // 10
 
-    def run(model):
-        return lambda: per_call(
-            lambda i: model.partial_fit(
-                X[10 * (i % n_chunks) : 10 * (i % n_chunks) + 10],
-                y[10 * (i % n_chunks) : 10 * (i % n_chunks) + 10],
-            ),
-            calls,
+    def chunk(model):
+        return lambda i: model.partial_fit(
+            X[10 * (i % n_chunks) : 10 * (i % n_chunks) + 10],
+            y[10 * (i % n_chunks) : 10 * (i % n_chunks) + 10],
         )
 
-    contenders = {k: run(m) for k, m in models.items()}
+    contenders = {k: per_call(chunk(m), calls) for k, m in models.items()}
     arithmetic = partial_fit_arithmetic(models["skann"], X[:10], y[:10])
-    contenders["arithmetic"] = lambda: per_call(arithmetic, calls)
-    res = interleaved(contenders, 5 if quick else 9)
-    us = {k: 1e6 * median(v) for k, v in res.items()}
+    contenders["arithmetic"] = per_call(arithmetic, calls)
+    us = medians(interleaved(contenders, 5 if opts.quick else 9), 1e6)
     ratio = us["mlp"] / us["skann"]
     overhead = {k: us[k] - us["arithmetic"] for k in ("skann", "mlp")}
     overhead_ratio = overhead["mlp"] / overhead["skann"]
@@ -640,9 +299,7 @@ def bench_partial_fit(quick):
             "—",
             "—",
             "—",
-            "—",
-            None,
-        ),
+        ),  # fmt: skip
         Row(
             "  per-call overhead beyond it",
             fmt(overhead["skann"], "us"),
@@ -655,88 +312,76 @@ def bench_partial_fit(quick):
     ]
 
 
-def bench_predict(quick):
-    X, y, X_test, _ = w1_data(np.float64)
-    models = {"skann": skann_w1(1).fit(X, y), "mlp": mlp_w1(1).fit(X, y)}
-    rows_1 = [np.ascontiguousarray(X_test[i : i + 1]) for i in range(1000)]
-    calls = 500 if quick else 2000
-
-    def one_row(model):
-        return lambda: per_call(lambda i: model.predict(rows_1[i % 1000]), calls)
-
-    res = interleaved({k: one_row(m) for k, m in models.items()}, 5 if quick else 9)
-    us = {k: 1e6 * median(v) for k, v in res.items()}
-    ratio = us["mlp"] / us["skann"]
-    rows = [
+def bench_predict(opts):
+    X, y, X_test, _ = w1(np.float64, test=10_000)
+    models = {
+        "skann": quiet_fit(skann_model(epochs=1), X, y),
+        "mlp": quiet_fit(mlp_model(epochs=1), X, y),
+    }
+    one_rows = [np.ascontiguousarray(X_test[i : i + 1]) for i in range(1000)]
+    calls, repeats = (500, 5) if opts.quick else (2000, 9)
+    us = medians(
+        interleaved(
+            {
+                k: per_call(lambda i, m=m: m.predict(one_rows[i % 1000]), calls)
+                for k, m in models.items()
+            },
+            repeats,
+        ),
+        1e6,
+    )
+    X_big = np.concatenate([X, X])  # 100,000 rows
+    ms = medians(
+        interleaved(
+            {k: timed(lambda m=m: m.predict(X_big)) for k, m in models.items()},
+            repeats,
+        ),
+        1000,
+    )
+    return [
         Row(
             "predict, 1 row, per call",
             fmt(us["skann"], "us"),
             "MLPClassifier",
             fmt(us["mlp"], "us"),
-            f"{ratio:.1f}x faster",
+            f"{us['mlp'] / us['skann']:.1f}x faster",
             ">= 3x faster",
-            ratio >= 3,
-        )
-    ]
-    X_big = np.concatenate([X, X])  # 100,000 rows
-    res = interleaved(
-        {k: timed(lambda m=m: m.predict(X_big)) for k, m in models.items()},
-        5 if quick else 9,
-    )
-    ms = {k: 1000 * median(v) for k, v in res.items()}
-    rows.append(
+            us["mlp"] / us["skann"] >= 3,
+        ),
         Row(
             "predict, 100,000 rows",
             fmt(ms["skann"], "ms"),
             "MLPClassifier",
             fmt(ms["mlp"], "ms"),
             f"{ms['mlp'] / ms['skann']:.1f}x faster",
-            "—",
-            None,
-        )
-    )
-    return rows
+        ),
+    ]
 
 
-def bench_lbfgs(quick):
+def bench_lbfgs(opts):
     X, y = load_digits(return_X_y=True)
     X_train, X_test, y_train, y_test = train_test_split(
         X, y, test_size=0.25, stratify=y, random_state=0
     )
     scaler = StandardScaler().fit(X_train)
     X_train, X_test = scaler.transform(X_train), scaler.transform(X_test)
-    fitted = {}
-
-    def fit(name, make):
-        def run():
-            model = make()
-            start = time.perf_counter()
-            model.fit(X_train, y_train)
-            fitted[name] = model
-            return time.perf_counter() - start
-
-        return run
-
-    res = interleaved(
-        {
-            "skann": fit(
-                "skann",
-                lambda: ANNClassifier(  # MLPClassifier's width, as before 0.2
-                    hidden_size=100, solver="lbfgs", max_iter=200, tol=0, random_state=0
-                ),
-            ),
-            "mlp": fit(
-                "mlp",
-                lambda: MLPClassifier(
-                    solver="lbfgs", max_iter=200, tol=0, random_state=0
-                ),
-            ),
-        },
-        3 if quick else 5,
+    models = {  # skann at MLPClassifier's width
+        "skann": ANNClassifier(
+            hidden_size=100, solver="lbfgs", max_iter=200, tol=0, random_state=0
+        ),
+        "mlp": MLPClassifier(solver="lbfgs", max_iter=200, tol=0, random_state=0),
+    }
+    s = medians(
+        interleaved(
+            {
+                k: timed(lambda m=m: quiet_fit(m, X_train, y_train))
+                for k, m in models.items()
+            },
+            3 if opts.quick else 5,
+        )
     )
-    s = {k: median(v) for k, v in res.items()}
-    acc = {k: m.score(X_test, y_test) for k, m in fitted.items()}
-    its = {k: m.n_iter_ for k, m in fitted.items()}
+    acc = {k: m.score(X_test, y_test) for k, m in models.items()}
+    its = {k: m.n_iter_ for k, m in models.items()}
     return [
         Row(
             f"lbfgs, digits, time ({its['skann']} vs {its['mlp']} iterations)",
@@ -744,8 +389,6 @@ def bench_lbfgs(quick):
             "MLPClassifier lbfgs",
             fmt(s["mlp"], "s"),
             f"{s['mlp'] / s['skann']:.1f}x faster",
-            "—",
-            None,
         ),
         Row(
             "lbfgs, digits, held-out accuracy",
@@ -753,13 +396,8 @@ def bench_lbfgs(quick):
             "MLPClassifier lbfgs",
             fmt(acc["mlp"], "%"),
             f"{100 * (acc['skann'] - acc['mlp']):+.2f} points",
-            "—",
-            None,
         ),
     ]
-
-
-MEMORY_ROWS = 1_000_000
 
 
 def memory_child(which):
@@ -769,16 +407,16 @@ def memory_child(which):
     rng = np.random.default_rng(0)
     X = rng.standard_normal((MEMORY_ROWS, 100), dtype=np.float32)
     y = (X[:, :10].sum(axis=1) > 0).astype(np.int64)
-    model = skann_w1(1) if which == "skann" else mlp_w1(1)
+    model = (skann_model if which == "skann" else mlp_model)(epochs=1)
     tracemalloc.start()
-    model.fit(X, y)
+    quiet_fit(model, X, y)
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
     print(peak, X.nbytes)
 
 
-def bench_memory(quick):
-    out = {}
+def bench_memory(opts):
+    peak = {}
     for which in ("skann", "mlp"):
         proc = subprocess.run(
             [sys.executable, os.path.abspath(__file__), "--memory-child", which],
@@ -786,16 +424,15 @@ def bench_memory(quick):
             text=True,
             check=True,
         )
-        peak, nbytes = map(int, proc.stdout.split())
-        out[which] = peak
-    extra = out["skann"] / nbytes
+        peak[which], nbytes = map(int, proc.stdout.split())
+    extra = peak["skann"] / nbytes
     return [
         Row(
             "fit on 1,000,000 x 100 float32, peak memory beyond X",
-            f"{out['skann'] / 2**20:.0f} MB ({extra:.2f}x X)",
+            f"{peak['skann'] / 2**20:.0f} MB ({extra:.2f}x X)",
             "MLPClassifier",
-            f"{out['mlp'] / 2**20:.0f} MB ({out['mlp'] / nbytes:.2f}x X)",
-            f"{out['mlp'] / max(out['skann'], 1):.0f}x less",
+            f"{peak['mlp'] / 2**20:.0f} MB ({peak['mlp'] / nbytes:.2f}x X)",
+            f"{peak['mlp'] / max(peak['skann'], 1):.0f}x less",
             "<= 0.2x X (+ batch buffers)",
             extra <= 0.2,
         )
@@ -807,25 +444,21 @@ def busy():
         pass
 
 
-def bench_load(quick):
-    """W1 float64 with a busy loop on the other core, against the same quiet.
-
-    The goal is that nothing collapses: skann (whose loop runs on the calling
-    thread, BLAS on one thread) must stay within 1.5x of its own quiet time;
-    MLPClassifier's slowdown (default BLAS threads) is shown next to it."""
-    X, y, _, _ = w1_data(np.float64)
-    epochs, repeats = (3, 3) if quick else (3, 5)
-
-    def fit(make):
-        return lambda: timed(lambda: make(epochs).fit(X, y))() / epochs * 1000
-
-    contenders = {"skann": fit(skann_w1), "mlp": fit(mlp_w1)}
-    quiet = {k: median(v) for k, v in interleaved(contenders, repeats).items()}
+def bench_load(opts):
+    """W1 float64 with a busy loop on another core, against the same quiet:
+    skann must stay within 1.5x of its own quiet time."""
+    X, y = w1(np.float64)
+    epochs, repeats = 3, 3 if opts.quick else 5
+    contenders = {
+        name: fit_seconds_per_epoch(make, X, y, epochs)
+        for name, make in (("skann", skann_model), ("mlp", mlp_model))
+    }
+    quiet = medians(interleaved(contenders, repeats), 1000)
     hog = multiprocessing.Process(target=busy, daemon=True)
     hog.start()
     try:
         time.sleep(0.5)
-        loaded = {k: median(v) for k, v in interleaved(contenders, repeats).items()}
+        loaded = medians(interleaved(contenders, repeats), 1000)
     finally:
         hog.terminate()
         hog.join()
@@ -837,8 +470,6 @@ def bench_load(quick):
             "MLPClassifier",
             f"{loaded['mlp']:.1f} ms ({loaded['mlp'] / quiet['mlp']:.2f}x)",
             f"{loaded['mlp'] / loaded['skann']:.1f}x faster",
-            "—",
-            None,
         ),
         Row(
             "  against skann's quiet time",
@@ -852,27 +483,9 @@ def bench_load(quick):
     ]
 
 
-def load_old(directory):
-    """Import the earlier skann in ``directory`` as :data:`OLD`, on one core."""
-    global OLD
-    sys.path.insert(0, os.path.abspath(directory))
-    import skann_old
-    import skann_old._compiled as old_compiled
-
-    if not old_compiled.COMPILED:
-        raise SystemExit(f"{directory}: skann_old has no compiled loop")
-    if hasattr(old_compiled, "_CORES"):  # 0.1's C loop: no helper thread
-        old_compiled._CORES = 1
-    built_from = os.path.join(os.path.dirname(skann_old.__file__), "BUILT_FROM")
-    with open(built_from) as f:
-        skann_old.LABEL = f"skann {f.read().strip()}"
-    OLD = skann_old
-
-
 MEASURES = {
     "w1": bench_w1,
     "w1core": bench_w1_core,
-    "grid": bench_grid,
     "and": bench_and,
     "partial": bench_partial_fit,
     "predict": bench_predict,
@@ -884,48 +497,32 @@ MEASURES = {
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--quick", action="store_true", help="fewer repeats and epochs")
-    parser.add_argument(
-        "--only", help=f"comma-separated subset of {','.join(MEASURES)}"
-    )
-    parser.add_argument(
-        "--no-memory", action="store_true", help="skip the 1M-row memory run"
-    )
-    parser.add_argument(
-        "--old",
-        metavar="DIR",
-        help="a directory holding an earlier skann built as package skann_old "
-        "(benchmarks/old_loop.py), raced on one core in w1core",
-    )
+    parser.add_argument("--quick", action="store_true", help="fewer repeats")
+    parser.add_argument("--only", help=f"a comma-separated subset of {list(MEASURES)}")
     parser.add_argument(
         "--cpu-time",
         action="store_true",
-        help="time w1core (all on one thread) by CPU time: steadier when shared",
+        help="time by CPU time (steadier on a shared machine; for one-thread runs)",
+    )
+    parser.add_argument(
+        "--out", metavar="DIR", help="also write DIR/bench.txt (bench_<only>.txt)"
     )
     parser.add_argument("--memory-child", help=argparse.SUPPRESS)
     args = parser.parse_args()
-    global CPU_TIME
-    CPU_TIME = args.cpu_time
     if args.memory_child:
         return memory_child(args.memory_child)
-    if args.old:
-        load_old(args.old)
+    clock = time.process_time if args.cpu_time else time.perf_counter
+    opts = Options(args.quick, clock)
     names = args.only.split(",") if args.only else list(MEASURES)
-    if args.no_memory and "memory" in names:
-        names.remove("memory")
-    print(machine(), flush=True)
+    header = machine()
+    print(header, flush=True)
     rows = []
     for name in names:
         start = time.perf_counter()
-        new = MEASURES[name](args.quick)
-        print(
-            f"[{name}: {time.perf_counter() - start:.0f} s]",
-            file=sys.stderr,
-            flush=True,
-        )
-        rows.extend(new)
-    print()
-    print_table(rows)
+        rows += MEASURES[name](opts)
+        print(f"[{name}: {time.perf_counter() - start:.0f} s]", file=sys.stderr)
+    name = "_".join(["bench"] + (names if args.only else []))
+    report(f"{header}\n\n{rows_table(rows)}", args.out, name)
 
 
 if __name__ == "__main__":

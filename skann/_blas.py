@@ -5,8 +5,10 @@ A minibatch step multiplies small matrices (a batch of 200 rows by layers of
 elements, over every core; when another process keeps a core busy, waking
 the second thread costs up to a scheduler tick, far more than the product
 itself (measurements in docs/performance.rst).  With one thread the cost
-stays steady.  Large products (full-batch solvers on big
-data, very wide layers) still get every thread.
+stays steady.  Large batches and very wide layers (full-batch solvers on
+big data) get the threads the user allows (threadpoolctl,
+``OMP_NUM_THREADS``); the compiled loop then multiplies each chunk of a
+batch with them (see ``skann/_loop.pyx``).
 """
 
 from contextlib import nullcontext

@@ -17,12 +17,12 @@ from sklearn.model_selection import train_test_split
 from sklearn.utils import compute_sample_weight
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.metaestimators import available_if
-from sklearn.utils.multiclass import check_classification_targets, unique_labels
+from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import _check_sample_weight
 
 from . import _targets
 from ._base import BaseANN, is_stochastic, resolve_auto
-from ._validation import check_labels, new_classes, plain_targets
+from ._validation import check_labels, labels_of, new_classes, plain_targets
 
 
 class ANNClassifier(ClassifierMixin, BaseANN):
@@ -413,7 +413,7 @@ class ANNClassifier(ClassifierMixin, BaseANN):
             if not incremental and not multilabel:
                 # A warm-start fit trains on the whole problem: a class missing
                 # from y would be unlearned, so MLPClassifier refuses it too.
-                present = unique_labels(y)
+                present = labels_of(y)
                 if not np.array_equal(present, self.classes_):
                     raise ValueError(
                         "warm_start can only be used where `y` has the same "

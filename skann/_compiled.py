@@ -27,6 +27,9 @@ else:
 
 COMPILED = _loop is not None
 enabled = COMPILED  # tests switch it off to run the numpy path
+# Rows per chunk of a batch (see skann._loop.CHUNK); benchmarks/scale.py's
+# --chunk sets it to measure other sizes.
+chunk_rows = _loop.CHUNK if COMPILED else None
 
 # name -> code of what the loop implements (see skann._activations; the
 # tests check that skann/_loop.pyx numbers them alike)
@@ -57,7 +60,7 @@ def stepper(net, rows, scratch=None):
     and batches of up to ``rows`` rows, kept in the fit's ``scratch``
     (:class:`skann._training.Scratch`), so that ``partial_fit`` calls one
     after another do not allocate it anew."""
-    key = (net.layer_sizes, net.activation, net.output, net.params.dtype)
+    key = (net.layer_sizes, net.activation, net.output, net.params.dtype, chunk_rows)
     cached = None if scratch is None else scratch.stepper
     if cached is not None and cached[0] == key and cached[1].rows >= rows:
         return cached[1]
@@ -67,6 +70,7 @@ def stepper(net, rows, scratch=None):
         _OUTPUTS[net.output],
         net.params.dtype == np.float32,
         rows,
+        chunk_rows,
     )
     if scratch is not None:
         scratch.stepper = (key, made)

@@ -7,7 +7,8 @@ small arrays (bias, activation, masks, the optimizer's dozen vector
 expressions) as in its matrix products.  Here one call runs a block of
 batches: each is gathered, pushed forward and back with BLAS (scipy's, by
 ``cimport`` from :mod:`scipy.linalg.cython_blas`, whose signatures Cython
-checks when this module is imported) and stepped, with the bias and
+checks when this module is imported), a chunk of rows at a time for large
+batches, and stepped, with the bias and
 activation, the output error, the penalty and the optimizer each fused into
 one pass over memory.
 
@@ -69,10 +70,10 @@ ctypedef struct Net:  # the network's shape and the scratch memory of a step
     int *sizes  # n_layers + 1 layer widths
     Py_ssize_t *coef_at  # offsets of W_k and b_k in params
     Py_ssize_t *bias_at
-    Py_ssize_t n_params, rows
-    void **outputs  # per layer, rows x width
+    Py_ssize_t n_params, rows, chunk  # rows of a batch, of a chunk (at most)
+    void **outputs  # per layer, chunk x width
     void **deltas
-    void *X  # the gathered batch
+    void *X  # the gathered chunk
     void *Y
     void *sw
     void *grad
@@ -98,48 +99,68 @@ ctypedef struct Optimizer:  # an optimizer state of skann/_optimizers.py
 
 
 # ------------------------------------------------------------------ kernels
-# Multiply-adds per BLAS call, at most.  A minibatch product is small; BLAS
-# libraries multiply small products without first packing them into
-# cache-sized blocks (OpenBLAS takes that path up to 100 x 100 x 100), and
-# packing costs about as much as the multiplication at these sizes.  Cutting
-# a product into row blocks changes no value: each row of the result is
-# computed alone, by the same kernel whatever the cut.
+# Multiply-adds per BLAS call, at most, where cutting pays.  A minibatch
+# product is small; BLAS libraries multiply small products without first
+# packing them into cache-sized blocks (OpenBLAS takes that path up to
+# 100 x 100 x 100), and packing costs about as much as the multiplication at
+# these sizes.  Cutting a product into blocks of rows (or, for dW = A.T @ dZ,
+# of columns) changes no value: each element of the result is computed alone,
+# by the same kernel whatever the cut.  A block thinner than MIN_PIECE rows or
+# columns keeps the kernels from their full width: such a product is left
+# whole, for BLAS's large kernels (and its threads, where the user allows
+# them).
 cdef double PIECE = 1e6
+cdef int MIN_PIECE = 32
+# Rows per chunk of a large batch, by default.  A batch is pushed forward and
+# back one chunk of rows at a time, so that each chunk's activations stay in
+# cache between the passes over them, and its weight gradients are summed
+# over the chunks (dW += A.T @ dZ); a batch of at most CHUNK rows is one
+# chunk, computed as a whole.  The chunk is the same whatever the number of
+# BLAS threads, so that the results are too.
+CHUNK = 256
 
 
 cdef inline void gemm(char ta, char tb, int m, int n, int k, const floating *A,
-                      int lda, const floating *B, int ldb, floating *C,
-                      int ldc) noexcept nogil:
-    cdef floating one = 1, zero = 0
+                      int lda, const floating *B, int ldb, floating beta,
+                      floating *C, int ldc) noexcept nogil:
+    cdef floating one = 1
     if floating is double:
         dgemm(&tb, &ta, &n, &m, &k, &one, <double *>B, &ldb, <double *>A, &lda,
-              &zero, C, &ldc)
+              &beta, C, &ldc)
     else:
         sgemm(&tb, &ta, &n, &m, &k, &one, <float *>B, &ldb, <float *>A, &lda,
-              &zero, C, &ldc)
+              &beta, C, &ldc)
 
 
 cdef void matmul(char ta, char tb, int m, int n, int k, const floating *A, int lda,
-                 const floating *B, int ldb, floating *C, int ldc) noexcept nogil:
-    """C (m x n, rows ldc apart) = op(A) @ op(B), row-major; ta, tb: 'N' or
-    'T' as in numpy's A.T; lda, ldb: the row lengths of A and B as stored.
-    Computed in blocks of rows of C of at most PIECE multiply-adds each."""
+                 const floating *B, int ldb, floating beta, floating *C,
+                 int ldc) noexcept nogil:
+    """C (m x n, rows ldc apart) = op(A) @ op(B) + beta * C, row-major; ta, tb:
+    'N' or 'T' as in numpy's A.T; lda, ldb: the row lengths of A and B as
+    stored; beta: 0 or 1.  Computed in blocks of rows (or columns) of C of at
+    most PIECE multiply-adds each, unless a block would be thinner than
+    MIN_PIECE."""
     cdef int pieces, rows, cols, i0
     if m == 0 or n == 0:
         return
     pieces = <int>((<double>m * n * k + PIECE - 1) // PIECE)
     if ta == c'T' and tb == c'N':  # dW = A.T @ dZ: blocks of columns of dZ
         cols = (n + pieces - 1) // pieces
+        if cols < MIN_PIECE:
+            cols = n
         i0 = 0
         while i0 < n:
-            gemm(ta, tb, m, min(cols, n - i0), k, A, lda, B + i0, ldb, C + i0, ldc)
+            gemm(ta, tb, m, min(cols, n - i0), k, A, lda, B + i0, ldb, beta, C + i0,
+                 ldc)
             i0 += cols
         return
     rows = (m + pieces - 1) // pieces
+    if rows < MIN_PIECE:
+        rows = m
     i0 = 0
     while i0 < m:  # blocks of rows of A
         gemm(ta, tb, min(rows, m - i0), n, k, A + <Py_ssize_t>i0 * lda, lda, B, ldb,
-             C + <Py_ssize_t>i0 * ldc, ldc)
+             beta, C + <Py_ssize_t>i0 * ldc, ldc)
         i0 += rows
 
 
@@ -204,10 +225,12 @@ cdef void bias_activation(floating *Z, const floating *b, Py_ssize_t m, int n,
 
 
 cdef void activation_derivative(const floating *A, floating *delta, Py_ssize_t m,
-                                int n, int activation, floating *db) noexcept nogil:
+                                int n, int activation, floating *db,
+                                bint adds) noexcept nogil:
     """delta *= f'(Z), with f' written through A = f(Z) (_activations.py); and
-    db = delta.sum(axis=0), row after row as numpy sums it, in the same pass
-    while each row is in cache."""
+    db = delta.sum(axis=0) (db += ... when ``adds``, for the chunks after a
+    batch's first), row after row as numpy sums it, in the same pass while
+    each row is in cache."""
     cdef Py_ssize_t i
     cdef int j
     cdef const floating *a
@@ -224,7 +247,7 @@ cdef void activation_derivative(const floating *A, floating *delta, Py_ssize_t m
         elif activation == ACT_LOGISTIC:
             for j in range(n):
                 d[j] = d[j] * ((1 - a[j]) * a[j])
-        if i == 0:
+        if i == 0 and not adds:
             for j in range(n):
                 db[j] = d[j]
         else:
@@ -250,16 +273,17 @@ cdef inline floating log1pexp(floating z) noexcept nogil:
 
 
 cdef double output_error(floating *Z, const floating *Y, const floating *sw,
-                         Py_ssize_t m, int n, int output, double sw_sum) noexcept nogil:
+                         Py_ssize_t m, int n, int output, double sw_sum,
+                         double total) noexcept nogil:
     """The output layer (Network.loss_and_output_error): the summed per-sample
     losses of the logits Z (m x n) weighted by sw, and Z turned into the
-    scaled output error (A_out - Y) * w_i / sw_sum in place.  Returns the
-    weighted loss sum (to be divided by sw_sum).
+    scaled output error (A_out - Y) * w_i / sw_sum in place.  Returns
+    ``total`` plus the weighted loss sum (to be divided by sw_sum), added
+    row after row.
 
     logistic: sum_k log(1 + e^z_k) - y_k z_k; softmax: -sum_k y_k log_softmax(z)_k;
     identity: 1/2 sum_k (z_k - y_k)^2.  The output error is A_out - Y for all
     three (each loss is its output's matching one)."""
-    cdef double total = 0
     cdef floating weight = <floating>sw_sum
     cdef floating per_sample, z_max, total_exp, log_sum, shifted, d, scale
     cdef floating *z
@@ -332,17 +356,18 @@ cdef int gather(const Source *src, const Batch *bt, int width,
     return 0
 
 
-cdef double rows_pass(Net *s, Batch *bt, floating *params) noexcept nogil:
-    """Gather the batch's rows (in shuffled epochs, or from data not in C
+cdef double rows_pass(Net *s, Batch *bt, floating *params, double loss,
+                      bint adds) noexcept nogil:
+    """Gather the chunk's rows (in shuffled epochs, or from data not in C
     order), push them forward, turn the logits into the output error and
-    backpropagate it to every hidden layer's dZ (deltas).  Returns the rows'
-    weighted loss sum, or NaN with bt.m = -1 on a row index out of range."""
+    backpropagate it to every hidden layer's dZ (deltas), and sum the hidden
+    layers' db (into them when ``adds``).  Returns ``loss`` plus the rows'
+    weighted loss sum, or 0 with bt.m = -1 on a row index out of range."""
     cdef int L = s.n_layers, n0 = s.sizes[0], n_out = s.sizes[L]
     cdef int m = <int>bt.m, k, n_in, width
     cdef floating *Z
     cdef const floating *A
     cdef const floating *dZ
-    cdef double loss
     if bt.gather:
         if (gather(bt.X, bt, n0, <floating *>s.X) < 0
                 or gather(bt.Y, bt, n_out, <floating *>s.Y) < 0):
@@ -354,38 +379,33 @@ cdef double rows_pass(Net *s, Batch *bt, floating *params) noexcept nogil:
         width = s.sizes[k + 1]
         Z = <floating *>s.outputs[k]
         matmul(c'N', c'N', m, width, n_in, A, n_in, params + s.coef_at[k], width,
-               Z, width)
+               0, Z, width)
         bias_activation(Z, params + s.bias_at[k], m, width,
                         s.activation if k < L - 1 else ACT_IDENTITY)
         A = Z
     loss = output_error(<floating *>s.outputs[L - 1], <const floating *>bt.Yb,
-                        <const floating *>bt.sw, m, n_out, s.output, bt.sw_sum)
+                        <const floating *>bt.sw, m, n_out, s.output, bt.sw_sum, loss)
     for k in range(L - 1, 0, -1):  # dZ_prev = (dZ @ W.T) * f'(Z_prev)
         n_in = s.sizes[k]
         width = s.sizes[k + 1]
         dZ = <const floating *>(s.outputs[k] if k == L - 1 else s.deltas[k])
         matmul(c'N', c'T', m, n_in, width, dZ, width, params + s.coef_at[k], width,
-               <floating *>s.deltas[k - 1], n_in)
+               0, <floating *>s.deltas[k - 1], n_in)
         activation_derivative(<const floating *>s.outputs[k - 1],
                               <floating *>s.deltas[k - 1], m, n_in, s.activation,
-                              <floating *>s.grad + s.bias_at[k - 1])
+                              <floating *>s.grad + s.bias_at[k - 1], adds)
     return loss
 
 
-cdef double columns_pass(Net *s, Batch *bt, const floating *params) noexcept nogil:
+cdef void columns_pass(Net *s, Batch *bt, floating *grad, bint adds) noexcept nogil:
     """dW = A_prev.T @ dZ of every layer and the output layer's db =
-    dZ.sum(axis=0), plus the L2 term alpha / sw_sum * W.  Returns sum(W ** 2)."""
+    dZ.sum(axis=0), over the chunk the rows pass left, into ``grad``
+    (s.grad); added to the batch's earlier chunks' sums when ``adds``."""
     cdef int L = s.n_layers, m = <int>bt.m, k, n_in, width, j
-    cdef floating *grad = <floating *>s.grad
-    cdef floating decay = <floating>(bt.alpha / bt.sw_sum), w0, w1, w2, w3
     cdef const floating *A_prev
     cdef const floating *dZ
-    cdef const floating *W
-    cdef floating *dW
     cdef floating *db
-    cdef double squares = 0
-    cdef double l0, l1, l2, l3
-    cdef Py_ssize_t i, size
+    cdef Py_ssize_t i
     for k in range(L):
         n_in = s.sizes[k]
         width = s.sizes[k + 1]
@@ -394,18 +414,38 @@ cdef double columns_pass(Net *s, Batch *bt, const floating *params) noexcept nog
         else:
             A_prev = <const floating *>bt.Xb
         dZ = <const floating *>(s.outputs[k] if k == L - 1 else s.deltas[k])
+        matmul(c'T', c'N', n_in, width, m, A_prev, n_in, dZ, width, <floating>adds,
+               grad + s.coef_at[k], width)
+    # the output layer's db (the hidden layers' are summed by the rows pass)
+    width = s.sizes[L]
+    dZ = <const floating *>s.outputs[L - 1]
+    db = grad + s.bias_at[L - 1]
+    i = 0
+    if not adds:
+        for j in range(width):
+            db[j] = dZ[j]
+        i = 1
+    for i in range(i, m):
+        for j in range(width):
+            db[j] += dZ[i * width + j]
+
+
+cdef double penalty_pass(Net *s, const floating *params, double decay_) noexcept nogil:
+    """The L2 term decay_ * W (decay_ = alpha / sw_sum) added to every dW.
+    Returns sum(W ** 2)."""
+    cdef floating *grad = <floating *>s.grad
+    cdef floating decay = <floating>decay_, w0, w1, w2, w3
+    cdef const floating *W
+    cdef floating *dW
+    cdef double squares = 0
+    cdef double l0, l1, l2, l3
+    cdef Py_ssize_t i, size
+    cdef int k
+    for k in range(s.n_layers):
         W = params + s.coef_at[k]
         dW = grad + s.coef_at[k]
-        db = grad + s.bias_at[k]
-        matmul(c'T', c'N', n_in, width, m, A_prev, n_in, dZ, width, dW, width)
-        if k == L - 1:  # (the hidden layers' db are summed by the rows pass)
-            for j in range(width):
-                db[j] = dZ[j]
-            for i in range(1, m):
-                for j in range(width):
-                    db[j] += dZ[i * width + j]
         # four sums in turn, written out so that the compiler vectorises them
-        size = <Py_ssize_t>n_in * width
+        size = <Py_ssize_t>s.sizes[k] * s.sizes[k + 1]
         l0 = l1 = l2 = l3 = 0
         i = 0
         while i + 4 <= size:
@@ -512,12 +552,29 @@ cdef double set_batch(Net *s, Batch *bt, const Source *sw, Py_ssize_t start,
 
 
 cdef double loss_grad_(Net *s, Batch *bt, floating *params) noexcept nogil:
-    """Loss and gradient (into s.grad) of the batch set by set_batch."""
-    cdef double loss = rows_pass(s, bt, params)
-    if bt.m < 0:
-        return 0
+    """Loss and gradient (into s.grad) of the batch set by set_batch, one
+    chunk of at most s.chunk rows after another.  Returns 0 with bt.m = -1
+    on a row index out of range."""
+    cdef Batch chunk = bt[0]
+    cdef Py_ssize_t done = 0
+    cdef double loss = 0
+    while done < bt.m:
+        chunk.start = bt.start + done
+        chunk.m = min(s.chunk, bt.m - done)
+        if not bt.gather:
+            chunk.Xb = <const char *>bt.Xb + done * bt.X.row_stride
+            chunk.Yb = <const char *>bt.Yb + done * bt.Y.row_stride
+        if bt.sw != NULL:
+            chunk.sw = <const floating *>bt.sw + done
+        loss = rows_pass(s, &chunk, params, loss, done > 0)
+        if chunk.m < 0:
+            bt.m = -1
+            return 0
+        columns_pass(s, &chunk, <floating *>s.grad, done > 0)
+        done += chunk.m
     loss /= bt.sw_sum
-    return loss + 0.5 * bt.alpha * columns_pass(s, bt, params) / bt.sw_sum
+    return loss + 0.5 * bt.alpha * penalty_pass(s, params, bt.alpha / bt.sw_sum) / (
+        bt.sw_sum)
 
 
 cdef int run_batches(Net *s, Batch *bt, const Source *sw, Optimizer *o,
@@ -574,26 +631,28 @@ cdef inline Py_ssize_t line(Py_ssize_t nbytes) noexcept nogil:
 
 
 cdef class Stepper:
-    """Stepper(layer_sizes, activation, output, float32, rows)
+    """Stepper(layer_sizes, activation, output, float32, rows, chunk=CHUNK)
 
     Scratch memory for batches of up to ``rows`` rows of a network with
-    ``layer_sizes``; ``activation``, ``output`` are codes of :data:`ACTIVATIONS`
-    and :data:`OUTPUTS`, as in :class:`skann._network.Network`.
+    ``layer_sizes``, computed in chunks of up to ``chunk`` rows (see
+    :data:`CHUNK`); ``activation``, ``output`` are codes of
+    :data:`ACTIVATIONS` and :data:`OUTPUTS`, as in
+    :class:`skann._network.Network`.
     """
 
     cdef Net net
     cdef char *memory
     cdef readonly object dtype
-    cdef readonly Py_ssize_t rows
+    cdef readonly Py_ssize_t rows, chunk
 
     def __cinit__(self, layer_sizes, int activation, int output, bint float32,
-                  Py_ssize_t rows):
+                  Py_ssize_t rows, Py_ssize_t chunk=CHUNK):
         sizes = [int(v) for v in layer_sizes]
         cdef int L = len(sizes) - 1, k
         cdef Py_ssize_t at = 0, cells = 0, item, width, table
         cdef Net *n
         cdef char *p
-        if (L < 1 or rows < 1 or not 0 <= activation <= ACT_LOGISTIC
+        if (L < 1 or rows < 1 or chunk < 1 or not 0 <= activation <= ACT_LOGISTIC
                 or not 0 <= output <= OUT_IDENTITY
                 or not all(0 < v < 2**31 for v in sizes)):
             raise ValueError("invalid network specification")
@@ -605,6 +664,7 @@ cdef class Stepper:
         n.activation = activation
         n.output = output
         n.rows = rows
+        n.chunk = self.chunk = chunk = min(rows, chunk)
         # One block: the tables, then the buffers, each from a cache-line
         # boundary (BLAS kernels load aligned rows faster).
         table = 8 * (L + 1) + 8 * 4 * L
@@ -612,9 +672,9 @@ cdef class Stepper:
             at += <Py_ssize_t>sizes[k] * sizes[k + 1]
         for k in range(L):
             at += sizes[k + 1]
-            cells += 2 * line(rows * sizes[k + 1] * item)  # outputs and deltas
+            cells += 2 * line(chunk * sizes[k + 1] * item)  # outputs and deltas
         n.n_params = at
-        cells += (line(rows * sizes[0] * item) + line(rows * sizes[L] * item)
+        cells += (line(chunk * sizes[0] * item) + line(chunk * sizes[L] * item)
                   + line(rows * item) + line(at * item))
         self.memory = <char *>PyMem_Malloc(table + 64 + cells)
         if self.memory == NULL:
@@ -638,13 +698,13 @@ cdef class Stepper:
         for k in range(L):
             width = sizes[k + 1]
             n.outputs[k] = p
-            p += line(rows * width * item)
+            p += line(chunk * width * item)
             n.deltas[k] = p
-            p += line(rows * width * item)
+            p += line(chunk * width * item)
         n.X = p
-        p += line(rows * sizes[0] * item)
+        p += line(chunk * sizes[0] * item)
         n.Y = p
-        p += line(rows * sizes[L] * item)
+        p += line(chunk * sizes[L] * item)
         n.sw = p
         p += line(rows * item)
         n.grad = p

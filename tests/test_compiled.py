@@ -57,13 +57,14 @@ def network(X, Y, output, activation, hidden, seed=0):
     return net
 
 
-def make_stepper(net, rows):
+def make_stepper(net, rows, chunk=_loop.CHUNK if _loop else None):
     return _loop.Stepper(
         net.layer_sizes,
         _loop.ACTIVATIONS[net.activation],
         _loop.OUTPUTS[net.output],
         net.params.dtype == np.float32,
         rows,
+        chunk,
     )
 
 
@@ -86,6 +87,48 @@ def test_loss_and_gradient_match_the_numpy_core(
     loss = make_stepper(net, 9).loss_grad(X, Y, sw, net.params, alpha, grad)
     np.testing.assert_allclose(loss, expected_loss, rtol=1e-12)
     np.testing.assert_allclose(grad, expected_grad, rtol=1e-9, atol=1e-14)
+
+
+@pytest.mark.parametrize(
+    "activation, target, weighted, fortran",
+    list(itertools.product(ACTIVATIONS, TARGETS, [False, True], [False, True])),
+)
+def test_batches_in_chunks_match_the_numpy_core(activation, target, weighted, fortran):
+    """A batch larger than the stepper's chunk is computed chunk by chunk (the
+    last one shorter), in place or gathered (Fortran order), and its weight
+    gradients summed over the chunks: the same loss and gradient as whole."""
+    X, Y, output, sw = problem(target, 9)
+    sw = sw if weighted else None
+    net = network(X, Y, output, activation, (5, 4, 5))
+    expected_loss, expected_grad = net.loss_grad(X, Y, 0.3, sw)
+    stepper = make_stepper(net, 9, chunk=4)
+    assert stepper.chunk == 4
+    grad = np.empty_like(net.params)
+    X = np.asfortranarray(X) if fortran else X
+    loss = stepper.loss_grad(X, Y, sw, net.params, 0.3, grad)
+    np.testing.assert_allclose(loss, expected_loss, rtol=1e-12)
+    np.testing.assert_allclose(grad, expected_grad, rtol=1e-9, atol=1e-14)
+
+
+def test_an_epoch_in_chunks_follows_the_numpy_trajectory(monkeypatch):
+    """Shuffled, weighted batches of 50 rows in chunks of 16: Adam's epoch
+    ends where the numpy core's does."""
+    X, Y, output, sw = problem("multiclass", 230)
+    order = np.random.RandomState(3).permutation(230)
+    net = network(X, Y, output, "tanh", (8, 6))
+    params = net.params.copy()
+    state = init_state("adam", net.params, 0.05)
+    loss_np = epoch(net, X, Y, sw, order, 50, state, False, monkeypatch)
+    m, v = np.zeros_like(params), np.zeros_like(params)
+    stepper = make_stepper(net, 50, chunk=16)
+    loss_sum, weight_sum, t, diverged = run(
+        stepper, X, Y, sw, order, params, 50, alpha=1e-3, solver=2,
+        learning_rate=0.05, a=0.9, b=0.999, c=1e-8, buf1=m, buf2=v,
+    )  # fmt: skip
+    assert t == state["t"] == 5 and not diverged
+    np.testing.assert_allclose(loss_sum / weight_sum, loss_np, rtol=1e-10)
+    np.testing.assert_allclose(params, net.params, rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(m, state["m"], rtol=1e-9, atol=1e-15)
 
 
 @pytest.mark.parametrize("target", TARGETS)
@@ -165,9 +208,10 @@ def test_epochs_follow_the_numpy_trajectory(
             )
 
 
+@pytest.mark.parametrize("chunk", [100, 32])
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 @pytest.mark.parametrize("target", TARGETS)
-def test_runs_give_bit_identical_results(dtype, target):
+def test_runs_give_bit_identical_results(dtype, target, chunk):
     X, Y, output, sw = problem(target, 1000, n_features=30, dtype=dtype)
     order = np.random.RandomState(0).permutation(1000)
     results = []
@@ -175,7 +219,7 @@ def test_runs_give_bit_identical_results(dtype, target):
         net = network(X, Y, output, "relu", (64,))
         m, v = np.zeros_like(net.params), np.zeros_like(net.params)
         out = run(
-            make_stepper(net, 100),
+            make_stepper(net, 100, chunk),
             X,
             Y,
             sw,
@@ -252,6 +296,8 @@ def test_bad_arguments_are_refused():
         _loop.Stepper(net.layer_sizes, 4, 0, False, 10)
     with pytest.raises(ValueError, match="invalid network"):
         _loop.Stepper(net.layer_sizes, 1, 3, False, 10)
+    with pytest.raises(ValueError, match="invalid network"):
+        _loop.Stepper(net.layer_sizes, 1, 0, False, 10, chunk=0)
 
 
 def test_any_layout_gives_the_same_bits_and_sparse_takes_the_numpy_path(

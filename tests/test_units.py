@@ -402,3 +402,27 @@ def test_a_configuration_read_from_an_estimator_equals_one_built_field_by_field(
     assert hash(config) == hash(expected)
     with pytest.raises(TypeError, match="no such field"):
         TrainingConfig.from_estimator(clf, bogus=1)
+
+
+# ------------------------------------------------------------------ labels
+@pytest.mark.parametrize(
+    "y",
+    [
+        np.array([3, 1, 3, 2]),
+        np.array([3, 1, 3, 2], dtype=np.uint8),
+        np.array([True, False, True]),
+        np.array([1.0, 0.0, 1.0]),
+        np.array(["b", "a", "b"]),
+        np.array(["b", "a", "b"], dtype=object),
+        np.array([[1, 0, 1], [0, 1, 1]]),
+    ],
+)
+def test_labels_of_are_unique_labels(y):
+    from sklearn.utils.multiclass import unique_labels
+
+    from skann._validation import labels_of
+
+    expected = unique_labels(y)
+    got = labels_of(y)
+    np.testing.assert_array_equal(got, expected)
+    assert got.dtype == expected.dtype
