@@ -207,8 +207,11 @@ def preprocessing(scaler=None):
 # stays measurable after the defaults change.
 SKANN_01 = dict(hidden_size=100, weight_init="he", alpha=0.0001)
 # Parameters added since, at the value that turns them off (as in 0.1).
-SKANN_01_NEW = dict(label_smoothing=0.0, restore_best=False, calibrate=False)
-UNHASHED = dict(SKANN_01_NEW, weight_init="he")  # 0.1's hashes stay valid
+SKANN_01_NEW = dict(
+    label_smoothing=0.0, restore_best=False, calibrate=False, numerical_embedding=None
+)
+# 0.1's hashes stay valid (n_bins counts only with an embedding)
+UNHASHED = dict(SKANN_01_NEW, weight_init="he", n_bins=16)
 
 # The ablation.  Each ingredient of the new defaults, and the parameters that
 # remove it (back to skann 0.1's value) ...

@@ -29,6 +29,7 @@ from sklearn.utils._param_validation import Interval
 from sklearn.utils.validation import (
     FLOAT_DTYPES,
     _check_feature_names_in,
+    _check_sample_weight,
     check_is_fitted,
     validate_data,
 )
@@ -113,18 +114,31 @@ class SmoothClipScaler(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         return tags
 
 
-def fit_bins(X, n_bins):
+def fit_bins(X, n_bins, sample_weight=None):
     """The bin edges of each column of ``X``: its distinct quantiles at
-    ``0, 1 / n_bins, ..., 1`` (NaN ignored), or an empty array for a column
-    of at most two distinct values, which the encoding passes through."""
-    edges = []
+    ``0, 1 / n_bins, ..., 1`` (the smallest value whose rows, with those
+    below it, make up at least that fraction of the total ``sample_weight``,
+    so a weight of 2 counts as a row repeated and a weight of 0 as a row
+    removed; NaN ignored), or an empty array for a column of at most two
+    distinct values, which the encoding passes through."""
     levels = np.linspace(0.0, 1.0, n_bins + 1)
+    edges = []
     for column in X.T:
-        values = column[~np.isnan(column)]
-        if np.unique(values).size <= 2:
+        keep = ~np.isnan(column)
+        if sample_weight is not None:
+            keep &= sample_weight > 0
+        order = np.argsort(column[keep], kind="stable")
+        values = column[keep][order]
+        if np.count_nonzero(np.diff(values)) < 2:
             edges.append(np.empty(0))
+            continue
+        if sample_weight is None:
+            cumulative = np.arange(1.0, values.size + 1)
         else:
-            edges.append(np.unique(np.quantile(values.astype(np.float64), levels)))
+            cumulative = np.cumsum(sample_weight[keep][order], dtype=np.float64)
+        rows = np.searchsorted(cumulative, levels * cumulative[-1], side="left")
+        picked = values[np.minimum(rows, values.size - 1)]
+        edges.append(np.unique(picked).astype(np.float64))
     return edges
 
 
@@ -170,8 +184,9 @@ class PiecewiseLinearEncoder(TransformerMixin, BaseEstimator):
     The piecewise-linear encoding (PLE) of Gorishniy et al. (2022), with which
     TabM (Gorishniy et al., 2025) feeds numeric features to its network. In
     ``fit``, each column's bin edges ``e_0 < e_1 < ... < e_T`` are its
-    distinct quantiles at ``0, 1 / n_bins, ..., 1``. A value ``x`` then
-    becomes ``T`` numbers, one per bin,
+    distinct quantiles at ``0, 1 / n_bins, ..., 1``: training values, each the
+    smallest below or at which lies that fraction of the rows (of their
+    weight). A value ``x`` then becomes ``T`` numbers, one per bin,
 
     .. math::
 
@@ -225,14 +240,14 @@ class PiecewiseLinearEncoder(TransformerMixin, BaseEstimator):
     --------
     >>> import numpy as np
     >>> from skann import PiecewiseLinearEncoder
-    >>> X = np.array([[0.0, 1.0], [1.0, 0.0], [2.0, 1.0], [4.0, 1.0]])
+    >>> X = np.array([[0.0, 1.0], [1.0, 0.0], [2.0, 1.0], [5.0, 1.0]])
     >>> encoder = PiecewiseLinearEncoder(n_bins=2).fit(X)
     >>> encoder.bin_edges_[0]
-    array([0. , 1.5, 4. ])
-    >>> encoder.transform([[0.75, 0.0], [3.0, 1.0], [8.0, 1.0]])
+    array([0., 1., 5.])
+    >>> encoder.transform([[0.5, 0.0], [3.0, 1.0], [9.0, 1.0]])
     array([[0.5, 0. , 0. ],
-           [1. , 0.6, 1. ],
-           [1. , 2.6, 1. ]])
+           [1. , 0.5, 1. ],
+           [1. , 2. , 1. ]])
     """
 
     _parameter_constraints = {"n_bins": [Interval(Integral, 2, None, closed="left")]}
@@ -240,13 +255,16 @@ class PiecewiseLinearEncoder(TransformerMixin, BaseEstimator):
     def __init__(self, n_bins=16):
         self.n_bins = n_bins
 
-    def fit(self, X, y=None):
+    def fit(self, X, y=None, sample_weight=None):
         """Learn each column's bin edges.
 
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
         y : ignored
+        sample_weight : array-like of shape (n_samples,), default=None
+            Weights of the rows in the quantiles: a weight of 2 counts as the
+            row repeated, 0 as the row left out.
 
         Returns
         -------
@@ -254,7 +272,11 @@ class PiecewiseLinearEncoder(TransformerMixin, BaseEstimator):
         """
         self._validate_params()
         X = validate_data(self, X, dtype=FLOAT_DTYPES, ensure_all_finite="allow-nan")
-        self.bin_edges_ = fit_bins(X, self.n_bins)
+        if sample_weight is not None:
+            sample_weight = _check_sample_weight(
+                sample_weight, X, ensure_non_negative=True
+            )
+        self.bin_edges_ = fit_bins(X, self.n_bins, sample_weight)
         self._bins = layout(self.bin_edges_)
         return self
 
