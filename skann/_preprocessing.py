@@ -171,7 +171,7 @@ def encode(X, bins):
     """The piecewise-linear encoding of ``X`` (dense, float) on the
     :func:`layout` ``bins``, in ``X``'s dtype; NaN stays NaN.  One gather
     and four passes over the output, whatever the number of features."""
-    Z = X[:, bins["feature"]]
+    Z = np.take(X, bins["feature"], axis=1)  # C order, as X[:, ...] is not
     for key, step in (
         ("left", np.subtract),
         ("width", np.divide),

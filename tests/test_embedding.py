@@ -236,6 +236,22 @@ def test_off_leaves_the_network_as_it_was():
     )
 
 
+@pytest.mark.parametrize("Estimator", ESTIMATORS)
+@pytest.mark.parametrize("solver", ["sgd", "adam", "lbfgs"])
+def test_on_binary_columns_the_embedding_is_the_identity_to_the_last_bit(
+    Estimator, solver
+):
+    # every column passes through: the same network as without the embedding
+    X, y = data(Estimator)
+    X = (X > 0).astype(float)
+    common = dict(solver=solver, random_state=0, max_iter=15)
+    plain = Estimator(**common).fit(X, y)
+    embedded = Estimator(numerical_embedding="ple", **common).fit(X, y)
+    assert all(e.size == 0 for e in embedded.bin_edges_)
+    np.testing.assert_array_equal(embedded._params, plain._params)
+    np.testing.assert_array_equal(embedded.predict(X), plain.predict(X))
+
+
 def _converse(y):
     return -y if y.dtype.kind == "f" else 1 - y
 
