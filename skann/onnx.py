@@ -113,15 +113,25 @@ def _proto_dtype(operator):
     )
 
 
-def calculate_ann_classifier_output_shapes(operator):
-    """skl2onnx shape calculator: a label tensor and a probability tensor."""
-    check_input_and_output_numbers(operator, input_count_range=1, output_count_range=2)
+def _checked(operator, n_outputs):
+    """Check the operator's one input and ``n_outputs`` outputs; the number of
+    rows and the float tensor type of the result (double for a double input)."""
+    check_input_and_output_numbers(
+        operator, input_count_range=1, output_count_range=n_outputs
+    )
     check_input_and_output_types(
         operator,
         good_input_types=[FloatTensorType, DoubleTensorType, Int64TensorType],
     )
-    model = operator.raw_operator
     N = operator.inputs[0].get_first_dimension()
+    double = _proto_dtype(operator) == onnx_proto.TensorProto.DOUBLE
+    return N, DoubleTensorType if double else FloatTensorType
+
+
+def calculate_ann_classifier_output_shapes(operator):
+    """skl2onnx shape calculator: a label tensor and a probability tensor."""
+    N, proba_type = _checked(operator, 2)
+    model = operator.raw_operator
     classes = get_label_classes(operator.scope_inst, model)
     if _is_multilabel(model):
         label = Int64TensorType(shape=[N, model.n_outputs_])
@@ -129,11 +139,6 @@ def calculate_ann_classifier_output_shapes(operator):
         label = Int64TensorType(shape=[N])
     else:
         label = StringTensorType(shape=[N])
-    proba_type = (
-        DoubleTensorType
-        if _proto_dtype(operator) == onnx_proto.TensorProto.DOUBLE
-        else FloatTensorType
-    )
     operator.outputs[0].set_type(label)
     operator.outputs[1].set_type(proba_type(shape=[N, len(classes)]))
 
@@ -226,17 +231,7 @@ def _encoding(scope, container, bins, X, proto_dtype, output=None):
 
 def calculate_piecewise_linear_encoder_output_shapes(operator):
     """skl2onnx shape calculator: one ``(N, n_encoded)`` tensor."""
-    check_input_and_output_numbers(operator, input_count_range=1, output_count_range=1)
-    check_input_and_output_types(
-        operator,
-        good_input_types=[FloatTensorType, DoubleTensorType, Int64TensorType],
-    )
-    N = operator.inputs[0].get_first_dimension()
-    tensor_type = (
-        DoubleTensorType
-        if _proto_dtype(operator) == onnx_proto.TensorProto.DOUBLE
-        else FloatTensorType
-    )
+    N, tensor_type = _checked(operator, 1)
     n = operator.raw_operator._bins["feature"].size
     operator.outputs[0].set_type(tensor_type(shape=[N, n]))
 
@@ -351,17 +346,7 @@ def convert_ann_classifier(scope, operator, container):
 
 def calculate_ann_regressor_output_shapes(operator):
     """skl2onnx shape calculator: one ``(N, n_outputs)`` tensor of predictions."""
-    check_input_and_output_numbers(operator, input_count_range=1, output_count_range=1)
-    check_input_and_output_types(
-        operator,
-        good_input_types=[FloatTensorType, DoubleTensorType, Int64TensorType],
-    )
-    N = operator.inputs[0].get_first_dimension()
-    tensor_type = (
-        DoubleTensorType
-        if _proto_dtype(operator) == onnx_proto.TensorProto.DOUBLE
-        else FloatTensorType
-    )
+    N, tensor_type = _checked(operator, 1)
     operator.outputs[0].set_type(
         tensor_type(shape=[N, operator.raw_operator.n_outputs_])
     )
