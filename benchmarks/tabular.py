@@ -54,11 +54,7 @@ from sklearn.pipeline import make_pipeline  # noqa: E402
 from sklearn.preprocessing import OneHotEncoder, StandardScaler  # noqa: E402
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
-from skann import (  # noqa: E402
-    ANNClassifier,
-    PiecewiseLinearEncoder,
-    SmoothClipScaler,
-)
+from skann import ANNClassifier, SmoothClipScaler  # noqa: E402
 from skann._base import resolve_auto  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -230,6 +226,7 @@ CANDIDATES = {
     "beta_2": dict(beta_2=0.95),
     "restore_best": dict(restore_best=True),
     "calibrate": dict(restore_best=True, calibrate=True),
+    "ple": dict(numerical_embedding="ple", n_bins=8),  # TabM's inputs
     "realmlp_recipe": dict(
         label_smoothing=0.1,
         learning_rate_schedule="cosine",
@@ -315,22 +312,12 @@ def make_model(model, seed):
     return MODELS[model](seed)
 
 
-# What ``skann@scaler=<name>`` puts in place of StandardScaler on the numeric
-# columns: RealMLP's scaling, or the piecewise-linear encoding on <n> bins.
-SCALERS = {
-    "smoothclip": SmoothClipScaler,
-    **{f"ple{n}": lambda n=n: PiecewiseLinearEncoder(n) for n in (4, 8, 16, 32, 48)},
-}
-
-
 def build(model, seed=0):
     estimator = make_model(model, seed)
     if model in RAW_INPUT:
         return estimator
-    name = "smoothclip" if model == "skann+smoothclip" else None
-    if "@scaler=" in model:
-        name = model.split("@scaler=")[1].split("@")[0]
-    scaler = SCALERS[name]() if name else None
+    smoothclip = "@scaler=smoothclip" in model or model == "skann+smoothclip"
+    scaler = SmoothClipScaler() if smoothclip else None
     return make_pipeline(preprocessing(scaler), estimator)
 
 
