@@ -207,7 +207,7 @@ SKANN_01_NEW = dict(
     label_smoothing=0.0, restore_best=False, calibrate=False, numerical_embedding=None
 )
 # 0.1's hashes stay valid (n_bins counts only with an embedding)
-UNHASHED = dict(SKANN_01_NEW, weight_init="he", n_bins=16)
+UNHASHED = dict(SKANN_01_NEW, weight_init="he", n_bins=8)
 
 # The ablation.  Each ingredient of the new defaults, and the parameters that
 # remove it (back to skann 0.1's value) ...

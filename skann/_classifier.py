@@ -178,7 +178,7 @@ class ANNClassifier(ClassifierMixin, BaseANN):
         and ``warm_start`` continue on them. Needs dense ``X``, and makes the
         first layer up to ``n_bins`` times wider.
 
-    n_bins : int, default=16
+    n_bins : int, default=8
         The most bins per column of ``numerical_embedding="ple"``.
 
     Attributes
@@ -296,7 +296,7 @@ class ANNClassifier(ClassifierMixin, BaseANN):
         calibrate=False,
         weight_init="auto",
         numerical_embedding=None,
-        n_bins=16,
+        n_bins=8,
     ):
         self.hidden_size = hidden_size
         self.activation = activation

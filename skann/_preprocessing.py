@@ -213,9 +213,10 @@ class PiecewiseLinearEncoder(TransformerMixin, BaseEstimator):
 
     Parameters
     ----------
-    n_bins : int, default=16
+    n_bins : int, default=8
         The most bins per column (at least 2). Columns with fewer distinct
-        quantiles get fewer.
+        quantiles get fewer. On the tabular benchmark, 16 bins overfit more
+        than 8 and cost twice as much (see the "Good defaults" page).
 
     Attributes
     ----------
@@ -256,7 +257,7 @@ class PiecewiseLinearEncoder(TransformerMixin, BaseEstimator):
 
     _parameter_constraints = {"n_bins": [Interval(Integral, 2, None, closed="left")]}
 
-    def __init__(self, n_bins=16):
+    def __init__(self, n_bins=8):
         self.n_bins = n_bins
 
     def fit(self, X, y=None, sample_weight=None):
