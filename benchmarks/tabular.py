@@ -101,6 +101,7 @@ SKANN_01 = dict(
     label_smoothing=0.0,
     restore_best=False,
     calibrate=False,
+    numerical_embedding=None,
 )
 
 # The ablation.  Each ingredient of the new defaults, and the parameters that
@@ -120,6 +121,7 @@ CANDIDATES = {
     "beta_2": dict(beta_2=0.95),
     "restore_best": dict(restore_best=True),
     "calibrate": dict(restore_best=True, calibrate=True),
+    "ple": dict(numerical_embedding="ple", n_bins=8),  # TabM's inputs
     "realmlp_recipe": dict(
         label_smoothing=0.1,
         learning_rate_schedule="cosine",

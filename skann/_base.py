@@ -25,6 +25,7 @@ from dataclasses import replace
 from numbers import Integral, Real
 
 import numpy as np
+from scipy.sparse import issparse
 from sklearn.base import BaseEstimator
 from sklearn.exceptions import ConvergenceWarning, DataConversionWarning
 from sklearn.utils import check_random_state, column_or_1d
@@ -37,6 +38,7 @@ from ._blas import blas_threads_for
 from ._callbacks import CALLBACK_ATTRIBUTES, CALLBACK_BASES, EpochHooks
 from ._network import Network, Workspace
 from ._optimizers import copy_state, init_state, lbfgs
+from ._preprocessing import encode, fit_bins, layout
 from ._training import (
     DivergenceError,
     LossGrowth,
@@ -260,6 +262,8 @@ class BaseANN(*CALLBACK_BASES, BaseEstimator):
         "restore_best": ["boolean"],
         "weight_init": [StrOptions({"auto", "he", "glorot"})],
         "power_t": [Interval(Real, 0, None, closed="left")],
+        "numerical_embedding": [StrOptions({"ple"}), None],
+        "n_bins": [Interval(Integral, 2, None, closed="left")],
     }
 
     # ------------------------------------------------------------------ fitting
@@ -299,6 +303,9 @@ class BaseANN(*CALLBACK_BASES, BaseEstimator):
         sample_weight, weight_attributes = self._sample_weight(
             X, y, Y, sample_weight, output, incremental, continuing
         )
+        # The input encoding joins the attributes that make the network predict.
+        targets = {**targets, **self._embedding(X, sample_weight, continuing)}
+        X_in, X = X, self._embed(X, targets["_bins"])
         Y = self._train_targets(Y, output)
         batch_size = self._batch_size(X.shape[0])
         # One random stream for the initial weights, the split and the shuffles;
@@ -326,7 +333,7 @@ class BaseANN(*CALLBACK_BASES, BaseEstimator):
         single_row_batch = batch_size == 1 or X.shape[0] % batch_size == 1
         with blas_threads_for(batch_size, net.layer_sizes, single_row_batch):
             hooks = EpochHooks(self, net, targets, incremental, continuing)
-            hooks.fit_begin(X, y, sample_weight)
+            hooks.fit_begin(X_in, y, sample_weight)
             if config.solver == "lbfgs":
                 result = self._fit_lbfgs(
                     net, X, Y, sample_weight, config, scratch, hooks
@@ -339,8 +346,39 @@ class BaseANN(*CALLBACK_BASES, BaseEstimator):
                 net, targets, state, weight_attributes, result, continuing, incremental
             )
             self._keep_scratch(scratch, net, config, incremental)
-            hooks.fit_end(X, y, sample_weight)
+            hooks.fit_end(X_in, y, sample_weight)
         return self
+
+    def _embedding(self, X, sample_weight, continuing):
+        """The fitted attributes of ``numerical_embedding``: the bins, fitted
+        on ``X`` (its rows weighted by ``sample_weight``) or, when continuing,
+        those already fitted (the first layer's weights belong to them);
+        ``None`` without an embedding."""
+        if continuing:
+            bins = self.__dict__.get("_bins")
+            fitted = None if bins is None else ("ple", bins["n_bins"])
+            asked = self.numerical_embedding and (self.numerical_embedding, self.n_bins)
+            if fitted != asked:
+                raise ValueError(
+                    f"Cannot continue training: the network was fitted "
+                    f"{_embedding_text(fitted)}, but the parameters ask for it "
+                    f"{_embedding_text(asked)}. Restore numerical_embedding and "
+                    "n_bins, or set warm_start=False to start anew."
+                )
+            return {"bin_edges_": self.__dict__.get("bin_edges_"), "_bins": bins}
+        if self.numerical_embedding is None:
+            return {"bin_edges_": None, "_bins": None}
+        _refuse_sparse(X)
+        edges = fit_bins(X, self.n_bins, sample_weight)
+        return {"bin_edges_": edges, "_bins": dict(layout(edges), n_bins=self.n_bins)}
+
+    @staticmethod
+    def _embed(X, bins):
+        """``X`` as the network sees it: encoded on ``bins``, if any."""
+        if bins is None:
+            return X
+        _refuse_sparse(X)
+        return encode(X, bins)
 
     def _keep_scratch(self, scratch, net, config, incremental):
         """partial_fit keeps its scratch memory for the next call, as the private
@@ -817,6 +855,7 @@ class BaseANN(*CALLBACK_BASES, BaseEstimator):
             X = validate(
                 self, X, accept_sparse=ACCEPT_SPARSE, dtype=FLOATS, reset=False
             )
+        X = self._embed(X, self.__dict__.get("_bins"))
         with np.errstate(over="ignore", invalid="ignore"):
             Z = self._network().logits(X)
         if not np.isfinite(Z).all():
@@ -837,7 +876,7 @@ class BaseANN(*CALLBACK_BASES, BaseEstimator):
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
-        tags.input_tags.sparse = True
+        tags.input_tags.sparse = self.numerical_embedding is None
         return tags
 
     def __getstate__(self):
@@ -855,6 +894,21 @@ class BaseANN(*CALLBACK_BASES, BaseEstimator):
         super().__setstate__(state)
         if "_params" in state:
             vars(self).update(self._weight_attributes(self._network()))
+
+
+def _refuse_sparse(X):
+    if issparse(X):
+        raise TypeError(
+            "numerical_embedding='ple' needs dense X: the encoding of 0 is not 0, "
+            "so sparse data would not stay sparse. Convert X with X.toarray(), or "
+            "set numerical_embedding=None."
+        )
+
+
+def _embedding_text(embedding):
+    if embedding is None:
+        return "without numerical_embedding"
+    return f"with numerical_embedding={embedding[0]!r} on n_bins={embedding[1]}"
 
 
 def _same_items(items, views):

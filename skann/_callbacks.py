@@ -117,4 +117,14 @@ class EpochHooks:
             self.net.output,
             self.net.params.copy(),
         )
-        return self.estimator._model_attributes(net, self.targets)
+        attributes = self.estimator._model_attributes(net, self.targets)
+        if attributes.get("_bins") is not None:
+            # An epoch's callbacks get the rows the network trains on, already
+            # encoded by numerical_embedding: the snapshot is the network alone.
+            attributes.update(
+                _bins=None,
+                bin_edges_=None,
+                n_features_in_=net.layer_sizes[0],
+                feature_names_in_=None,
+            )
+        return attributes

@@ -150,6 +150,21 @@ class ANNRegressor(RegressorMixin, BaseANN):
         for the others.  The output layer starts at zero, its biases at the
         (standardised) targets' mean.
 
+    numerical_embedding : {None, "ple"}, default=None
+        What the network gets for each input column. ``None``: the column as
+        given. ``"ple"``: its piecewise-linear encoding on its quantile bins,
+        fitted in ``fit`` (the encoding of
+        :class:`~skann.PiecewiseLinearEncoder`): up to ``n_bins`` inputs
+        that fill up bin by bin as the value rises, so that the first layer
+        can give every stretch of a feature its own slope. Columns of at most
+        two distinct values pass through. The bins of the first ``fit``
+        stay: ``partial_fit`` (whose first call fits them on its own rows)
+        and ``warm_start`` continue on them. Needs dense ``X``, and makes the
+        first layer up to ``n_bins`` times wider.
+
+    n_bins : int, default=8
+        The most bins per column of ``numerical_embedding="ple"``.
+
     Attributes
     ----------
     target_mean_ : ndarray of shape (n_outputs,)
@@ -163,9 +178,13 @@ class ANNRegressor(RegressorMixin, BaseANN):
         Number of features seen during fit.
     feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Names of features seen during fit, when ``X`` had string column names.
+    bin_edges_ : list of ndarray or None
+        With ``numerical_embedding="ple"``, the edges of each column's bins
+        (an empty array for a column passed through); otherwise None.
     coefs_ : list of ndarray
-        ``coefs_[i]`` has shape ``(n_in, n_out)``: the weights of layer ``i``.
-        Views into one flat parameter buffer.
+        ``coefs_[i]`` has shape ``(n_in, n_out)``: the weights of layer ``i``
+        (``coefs_[0]`` has a row per encoded input with
+        ``numerical_embedding``). Views into one flat parameter buffer.
     intercepts_ : list of ndarray
         ``intercepts_[i]`` has shape ``(n_out,)``: the biases of layer ``i``.
     n_iter_ : int
@@ -256,6 +275,8 @@ class ANNRegressor(RegressorMixin, BaseANN):
         power_t=0.5,
         restore_best=False,
         weight_init="auto",
+        numerical_embedding=None,
+        n_bins=8,
     ):
         self.hidden_size = hidden_size
         self.activation = activation
@@ -284,6 +305,8 @@ class ANNRegressor(RegressorMixin, BaseANN):
         self.power_t = power_t
         self.restore_best = restore_best
         self.weight_init = weight_init
+        self.numerical_embedding = numerical_embedding
+        self.n_bins = n_bins
 
     # ------------------------------------------------------------------ fitting
     @_fit_context(prefer_skip_nested_validation=True)

@@ -1,8 +1,8 @@
-"""ONNX export of :class:`~skann.ANNClassifier` and :class:`~skann.ANNRegressor`
-through skl2onnx.
+"""ONNX export of :class:`~skann.ANNClassifier`, :class:`~skann.ANNRegressor`
+and :class:`~skann.PiecewiseLinearEncoder` through skl2onnx.
 
 Importing this module registers a converter for each with skl2onnx, so that
-the estimators convert on their own or inside a Pipeline::
+they convert on their own or inside a Pipeline::
 
     import skann.onnx  # noqa: F401  (registers the converter)
     from skl2onnx import to_onnx
@@ -25,8 +25,11 @@ classes, strings otherwise.  The classifier parser options are honoured:
 :meth:`ANNRegressor.predict`: the same layers, ``exp`` for the Poisson loss,
 then the target scale (``* target_scale_ + target_mean_``); its one output,
 ``variable``, has shape ``(n_samples, n_outputs)`` as skl2onnx's regressors
-have.  The computation runs in double precision when the input is double, in
-single precision otherwise.
+have.  With ``numerical_embedding="ple"`` (and in the encoder's graph) the
+inputs are encoded first as ``transform`` does: ``Gather`` of each encoded
+column, ``Sub`` of its bin's left edge, ``Div`` by its width, ``Max`` / ``Min``
+against its bounds.  The computation runs in double precision when the input
+is double, in single precision otherwise.
 
 Requires skl2onnx, onnx and onnxruntime, the ``onnx`` extra: in a clone of
 skann, ``pip install -e ".[onnx]"``.  Without skl2onnx
@@ -39,6 +42,7 @@ import numpy as np
 
 from ._activations import HIDDEN, OUTPUT_LAYERS, row
 from ._classifier import ANNClassifier
+from ._preprocessing import PiecewiseLinearEncoder
 from ._regressor import ANNRegressor
 
 try:
@@ -66,11 +70,12 @@ except ImportError as exc:  # the module stays importable (e.g. by doctest
 else:
     _MISSING = None
 
-__all__ = ["ALIAS", "REGRESSOR_ALIAS", "register"]
+__all__ = ["ALIAS", "ENCODER_ALIAS", "REGRESSOR_ALIAS", "register"]
 
 #: The operator names under which the converters are registered with skl2onnx.
 ALIAS = "SkannANNClassifier"
 REGRESSOR_ALIAS = "SkannANNRegressor"
+ENCODER_ALIAS = "SkannPiecewiseLinearEncoder"
 
 # The hidden activations and output layers the converter covers: the rows of
 # skann's table that name an ONNX operator.
@@ -109,15 +114,25 @@ def _proto_dtype(operator):
     )
 
 
-def calculate_ann_classifier_output_shapes(operator):
-    """skl2onnx shape calculator: a label tensor and a probability tensor."""
-    check_input_and_output_numbers(operator, input_count_range=1, output_count_range=2)
+def _checked(operator, n_outputs):
+    """Check the operator's one input and ``n_outputs`` outputs; the number of
+    rows and the float tensor type of the result (double for a double input)."""
+    check_input_and_output_numbers(
+        operator, input_count_range=1, output_count_range=n_outputs
+    )
     check_input_and_output_types(
         operator,
         good_input_types=[FloatTensorType, DoubleTensorType, Int64TensorType],
     )
-    model = operator.raw_operator
     N = operator.inputs[0].get_first_dimension()
+    double = _proto_dtype(operator) == onnx_proto.TensorProto.DOUBLE
+    return N, DoubleTensorType if double else FloatTensorType
+
+
+def calculate_ann_classifier_output_shapes(operator):
+    """skl2onnx shape calculator: a label tensor and a probability tensor."""
+    N, proba_type = _checked(operator, 2)
+    model = operator.raw_operator
     classes = get_label_classes(operator.scope_inst, model)
     if _is_multilabel(model):
         label = Int64TensorType(shape=[N, model.n_outputs_])
@@ -125,11 +140,6 @@ def calculate_ann_classifier_output_shapes(operator):
         label = Int64TensorType(shape=[N])
     else:
         label = StringTensorType(shape=[N])
-    proba_type = (
-        DoubleTensorType
-        if _proto_dtype(operator) == onnx_proto.TensorProto.DOUBLE
-        else FloatTensorType
-    )
     operator.outputs[0].set_type(label)
     operator.outputs[1].set_type(proba_type(shape=[N, len(classes)]))
 
@@ -148,6 +158,9 @@ def _logits(scope, container, model, input_name, proto_dtype):
     last = len(model.coefs_) - 1
     A = scope.get_unique_variable_name("X")
     apply_cast(scope, input_name, A, container, to=proto_dtype)
+    bins = model.__dict__.get("_bins")
+    if bins is not None:  # numerical_embedding
+        A = _encoding(scope, container, bins, A, proto_dtype)
     for k, (W, b) in enumerate(zip(model.coefs_, model.intercepts_)):
         W_name = scope.get_unique_variable_name(f"W{k + 1}")
         b_name = scope.get_unique_variable_name(f"b{k + 1}")
@@ -174,6 +187,63 @@ def _logits(scope, container, model, input_name, proto_dtype):
         else:
             A = Z
     return A
+
+
+def _encoding(scope, container, bins, X, proto_dtype, output=None):
+    """The piecewise-linear encoding of ``X`` as :func:`skann._preprocessing.encode`
+    computes it: gather each output's column, subtract its bin's left edge,
+    divide by its width, then bound it below and above (``-inf`` / ``inf``
+    where a side is open)."""
+    np_dtype = (
+        np.float64 if proto_dtype == onnx_proto.TensorProto.DOUBLE else np.float32
+    )
+    n = bins["feature"].size
+    names = {}
+    for key in ("left", "width", "low", "high"):
+        names[key] = scope.get_unique_variable_name(f"ple_{key}")
+        container.add_initializer(
+            names[key], proto_dtype, [n], bins[key].astype(np_dtype)
+        )
+    index = scope.get_unique_variable_name("ple_feature")
+    container.add_initializer(
+        index, onnx_proto.TensorProto.INT64, [n], bins["feature"].astype(np.int64)
+    )
+    steps = [
+        ("Gather", [X, index], {"axis": 1}),
+        ("Sub", [names["left"]], {}),
+        ("Div", [names["width"]], {}),
+        ("Max", [names["low"]], {}),
+        ("Min", [names["high"]], {}),
+    ]
+    A = X
+    for k, (op, inputs, attributes) in enumerate(steps):
+        last = k == len(steps) - 1
+        out = output if last and output else scope.get_unique_variable_name("ple")
+        container.add_node(
+            op,
+            inputs if op == "Gather" else [A, *inputs],
+            out,
+            name=scope.get_unique_operator_name(op),
+            **attributes,
+        )
+        A = out
+    return A
+
+
+def calculate_piecewise_linear_encoder_output_shapes(operator):
+    """skl2onnx shape calculator: one ``(N, n_encoded)`` tensor."""
+    N, tensor_type = _checked(operator, 1)
+    n = operator.raw_operator._bins["feature"].size
+    operator.outputs[0].set_type(tensor_type(shape=[N, n]))
+
+
+def convert_piecewise_linear_encoder(scope, operator, container):
+    """skl2onnx converter: :meth:`PiecewiseLinearEncoder.transform`."""
+    proto_dtype = _proto_dtype(operator)
+    X = scope.get_unique_variable_name("X")
+    apply_cast(scope, operator.inputs[0].full_name, X, container, to=proto_dtype)
+    bins = operator.raw_operator._bins
+    _encoding(scope, container, bins, X, proto_dtype, operator.outputs[0].full_name)
 
 
 def _probabilities(scope, container, model, Z, proba_name, proto_dtype):
@@ -277,17 +347,7 @@ def convert_ann_classifier(scope, operator, container):
 
 def calculate_ann_regressor_output_shapes(operator):
     """skl2onnx shape calculator: one ``(N, n_outputs)`` tensor of predictions."""
-    check_input_and_output_numbers(operator, input_count_range=1, output_count_range=1)
-    check_input_and_output_types(
-        operator,
-        good_input_types=[FloatTensorType, DoubleTensorType, Int64TensorType],
-    )
-    N = operator.inputs[0].get_first_dimension()
-    tensor_type = (
-        DoubleTensorType
-        if _proto_dtype(operator) == onnx_proto.TensorProto.DOUBLE
-        else FloatTensorType
-    )
+    N, tensor_type = _checked(operator, 1)
     operator.outputs[0].set_type(
         tensor_type(shape=[N, operator.raw_operator.n_outputs_])
     )
@@ -365,6 +425,12 @@ def register():
         REGRESSOR_ALIAS,
         calculate_ann_regressor_output_shapes,
         convert_ann_regressor,
+    )
+    update_registered_converter(
+        PiecewiseLinearEncoder,
+        ENCODER_ALIAS,
+        calculate_piecewise_linear_encoder_output_shapes,
+        convert_piecewise_linear_encoder,
     )
 
 

@@ -32,6 +32,7 @@ CONFIGURATIONS = [
     ANNRegressor(activation="tanh"),
     ANNRegressor(loss="poisson"),
     ANNRegressor(standardize_target=False),
+    ANNRegressor(numerical_embedding="ple"),
 ]
 
 

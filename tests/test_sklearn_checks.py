@@ -26,6 +26,7 @@ MORE = [
     ANNClassifier(),
     ANNClassifier(hidden_size=(8, 8)),
     ANNClassifier(class_weight="balanced"),
+    ANNClassifier(numerical_embedding="ple"),
 ]
 
 
