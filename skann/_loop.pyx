@@ -92,6 +92,7 @@ ctypedef struct Optimizer:  # an optimizer state of skann/_optimizers.py
     int solver
     bint nesterov
     double learning_rate, a, b, c  # momentum | beta_1, beta_2, epsilon
+    double weight_decay  # decoupled, of the weight matrices (decay_weights)
     long long t
     void *buf1  # velocity | m
     void *buf2  # v
@@ -429,10 +430,12 @@ cdef double columns_pass(Net *s, Batch *bt, const floating *params) noexcept nog
 
 
 cdef void step_pass(Optimizer *o, floating *params, const floating *grad,
-                    Py_ssize_t n, double step) noexcept nogil:
-    """One optimizer step (_optimizers.py).  Adam's bias-corrected step size
-    ``step`` is computed once per batch by the caller."""
-    cdef floating lr = <floating>o.learning_rate, g, scaled
+                    Py_ssize_t n, Py_ssize_t n_weights, double step) noexcept nogil:
+    """One optimizer step (_optimizers.py), then the decoupled weight decay of
+    the first ``n_weights`` parameters, the weight matrices (decay_weights).
+    Adam's bias-corrected step size ``step`` is computed once per batch by
+    the caller."""
+    cdef floating lr = <floating>o.learning_rate, g, scaled, decay
     cdef floating momentum, beta_1, beta_2, epsilon, one_minus_1, one_minus_2, rate
     cdef floating *velocity
     cdef floating *mom
@@ -470,6 +473,10 @@ cdef void step_pass(Optimizer *o, floating *params, const floating *grad,
                 params[i] -= (mom[i] * rate) / (sqrt(vel[i]) + epsilon)
             else:
                 params[i] -= (mom[i] * rate) / (sqrtf(vel[i]) + epsilon)
+    if o.weight_decay != 0:
+        decay = <floating>(o.learning_rate * o.weight_decay)
+        for i in range(n_weights):
+            params[i] -= params[i] * decay
 
 
 # -------------------------------------------------------------- the batches
@@ -546,7 +553,8 @@ cdef int run_batches(Net *s, Batch *bt, const Source *sw, Optimizer *o,
             o.t += 1
             step = o.learning_rate * sqrt(1 - pow(o.b, <double>o.t)) / (
                 1 - pow(o.a, <double>o.t))
-        step_pass(o, params, <const floating *>s.grad, s.n_params, step)
+        step_pass(o, params, <const floating *>s.grad, s.n_params, s.bias_at[0],
+                  step)
         loss_sum[0] += loss * weight
         weight_sum[0] += weight
     return 0
@@ -691,18 +699,20 @@ cdef class Stepper:
                                          sample_weight is not None, params, alpha, grad)
 
     def run(self, X, Y, sample_weight, order, params, double alpha,
-            Py_ssize_t batch_size, int solver, double learning_rate, double a,
-            double b, double c, bint nesterov, long long t, buf1, buf2):
+            Py_ssize_t batch_size, int solver, double learning_rate,
+            double weight_decay, double a, double b, double c, bint nesterov,
+            long long t, buf1, buf2):
         """run(X, Y, sample_weight, order, params, alpha, batch_size, solver,
-        learning_rate, a, b, c, nesterov, t, buf1, buf2)
+        learning_rate, weight_decay, a, b, c, nesterov, t, buf1, buf2)
         -> (loss_sum, weight_sum, t, diverged)
 
         One epoch over ``X``: batches of rows
         ``order[i * batch_size:(i + 1) * batch_size]`` (or slices when
-        ``order`` is None), one optimizer step each.  ``solver`` is a code of
-        :data:`SOLVERS`; ``a, b, c`` are momentum or beta_1, beta_2, epsilon;
-        ``buf1, buf2`` the velocity or Adam's m, v (updated in place); ``t``
-        Adam's step count.  ``diverged`` is True when a batch loss was not
+        ``order`` is None), one optimizer step each, followed by the
+        decoupled ``weight_decay`` of the weight matrices.  ``solver`` is a
+        code of :data:`SOLVERS`; ``a, b, c`` are momentum or beta_1, beta_2,
+        epsilon; ``buf1, buf2`` the velocity or Adam's m, v (updated in
+        place); ``t`` Adam's step count.  ``diverged`` is True when a batch loss was not
         finite: ``loss_sum`` is then that loss, and that batch's step was not
         taken.
         """
@@ -722,12 +732,12 @@ cdef class Stepper:
             return _run[cython.float](
                 &self.net, X, Y, sample_weight, sample_weight is not None, order,
                 order is not None, params, alpha, batch_size, solver, learning_rate,
-                a, b, c, nesterov, t, buf1 if needs > 0 else params,
+                weight_decay, a, b, c, nesterov, t, buf1 if needs > 0 else params,
                 buf2 if needs > 1 else params)
         return _run[cython.double](
             &self.net, X, Y, sample_weight, sample_weight is not None, order,
             order is not None, params, alpha, batch_size, solver, learning_rate,
-            a, b, c, nesterov, t, buf1 if needs > 0 else params,
+            weight_decay, a, b, c, nesterov, t, buf1 if needs > 0 else params,
             buf2 if needs > 1 else params)
 
 
@@ -770,9 +780,9 @@ cdef double _loss_grad(Net *s, const floating[:, :] X, const floating[:, :] Y,
 cdef tuple _run(Net *s, const floating[:, :] X, const floating[:, :] Y,
                 const floating[:] sw, bint has_sw, const Py_ssize_t[::1] order,
                 bint has_order, floating[::1] params, double alpha,
-                Py_ssize_t batch_size, int solver, double learning_rate, double a,
-                double b, double c, bint nesterov, long long t,
-                floating[::1] buf1, floating[::1] buf2):
+                Py_ssize_t batch_size, int solver, double learning_rate,
+                double weight_decay, double a, double b, double c, bint nesterov,
+                long long t, floating[::1] buf1, floating[::1] buf2):
     cdef Source Xs, Ys, sws
     cdef Batch bt
     cdef Optimizer o
@@ -786,6 +796,7 @@ cdef tuple _run(Net *s, const floating[:, :] X, const floating[:, :] Y,
     o.solver = solver
     o.nesterov = nesterov
     o.learning_rate = learning_rate
+    o.weight_decay = weight_decay
     o.a = a
     o.b = b
     o.c = c
