@@ -58,6 +58,39 @@ SOLVERS = {"gd": SOLVER_GD, "sgd": SOLVER_SGD, "adam": SOLVER_ADAM}
 
 cdef double LN2 = 0.69314718055994530942
 
+# Subnormal numbers (below the dtype's smallest normal float, not 0) slow x86
+# arithmetic down many times, and Adam's moments of a weight whose gradient
+# has stopped (an input seen only in a few rows, a unit that no longer fires)
+# decay into them by beta_1 at every step and stay there.  run() computes its
+# epoch with the processor flushing subnormal results and inputs to zero (the
+# FTZ and DAZ bits of the MXCSR register, on this thread, set on entry and
+# restored on return); numpy, and every other caller on the thread, computes
+# as before.  Other processors keep their default: the switch is x86-64's.
+cdef extern from *:
+    """
+    #if defined(__x86_64__) || defined(_M_X64)
+    #include <xmmintrin.h>
+    static unsigned int skann_flush_subnormals(void) {
+        unsigned int saved = _mm_getcsr();
+        _mm_setcsr(saved | 0x8040);  /* FTZ (bit 15) and DAZ (bit 6) */
+        return saved;
+    }
+    static void skann_restore_float_mode(unsigned int saved) { _mm_setcsr(saved); }
+    #define SKANN_CAN_FLUSH 1
+    #else
+    static unsigned int skann_flush_subnormals(void) { return 0; }
+    static void skann_restore_float_mode(unsigned int saved) { (void)saved; }
+    #define SKANN_CAN_FLUSH 0
+    #endif
+    """
+    unsigned int skann_flush_subnormals() noexcept nogil
+    void skann_restore_float_mode(unsigned int saved) noexcept nogil
+    const bint SKANN_CAN_FLUSH
+
+# Whether run() flushes subnormal numbers to zero (the benchmarks and tests
+# switch it off to measure and to compare); False where it cannot.
+FLUSH_SUBNORMALS = bool(SKANN_CAN_FLUSH)
+
 
 ctypedef struct Source:  # a data array of any layout: X, Y (2-d) or sample weights
     const char *base
@@ -788,6 +821,8 @@ cdef tuple _run(Net *s, const floating[:, :] X, const floating[:, :] Y,
     cdef Optimizer o
     cdef double loss_sum = 0, weight_sum = 0
     cdef int status
+    cdef bint flush = FLUSH_SUBNORMALS
+    cdef unsigned int saved = 0
     cdef Py_ssize_t n_batches = (X.shape[0] + batch_size - 1) // batch_size
     prepare(s, &bt, &Xs, &Ys, &sws, X, Y, sw, has_sw, alpha)
     if has_order:
@@ -804,8 +839,12 @@ cdef tuple _run(Net *s, const floating[:, :] X, const floating[:, :] Y,
     o.buf1 = &buf1[0]
     o.buf2 = &buf2[0]
     with nogil:
+        if flush:
+            saved = skann_flush_subnormals()
         status = run_batches(s, &bt, &sws, &o, &params[0], batch_size, n_batches,
                              &loss_sum, &weight_sum)
+        if flush:
+            skann_restore_float_mode(saved)
     if status < 0:
         raise IndexError("order holds a row index out of range")
     return loss_sum, weight_sum, o.t, status == 1
