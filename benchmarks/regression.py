@@ -4,6 +4,8 @@
     python benchmarks/regression.py           # both parts (~6 minutes on 2 cores)
     python benchmarks/regression.py --only accuracy
     python benchmarks/regression.py --only speed --repeats 5
+    python benchmarks/regression.py --only accuracy --seeds 4 \
+        --variants "alpha=0.1,weight_decay=0;weight_decay=0.3"
 
 Measures
 --------
@@ -14,7 +16,11 @@ accuracy  Real regression sets that ship inside installed packages (nothing
           ``StandardScaler`` pipeline, 5-fold CV (shuffled, seed 0): mean R²
           per set, the rank of each model per set (1 = best), and the mean
           rank.  HistGradientBoostingRegressor takes one output at a time
-          (``MultiOutputRegressor``) on linnerud.
+          (``MultiOutputRegressor``) on linnerud.  ``--seeds N``: the
+          neural networks from N seeds each (0 .. N-1), their R² averaged;
+          ``--variants``: ANNRegressor with these parameters (``;`` between
+          variants, ``,`` between ``name=value`` pairs, values as Python
+          literals), each in its own column, the first one in the goals.
 speed     The W1 shape with a continuous target: ``make_regression(50_000,
           100)``, hidden 100, adam, batch 200, 5 epochs at ``tol=0``, each
           contender on one BLAS thread, interleaved: ms per epoch against
@@ -27,6 +33,7 @@ the speed part is a ratio of interleaved runs.
 """
 
 import argparse
+import ast
 import os
 import sys
 import warnings
@@ -100,27 +107,48 @@ DATASETS = {
 }
 
 
-def models(multi_output):
+def models(multi_output, variants=None, seeds=1):
+    """Each contender as a list of estimators, one per seed (HGB: one)."""
     hgb = HistGradientBoostingRegressor(random_state=0)
-    return {
-        "ANNRegressor": ANNRegressor(random_state=0),
-        "MLPRegressor": MLPRegressor(random_state=0),
-        "HGB": MultiOutputRegressor(hgb) if multi_output else hgb,
+    contenders = {
+        label: [ANNRegressor(random_state=s, **params) for s in range(seeds)]
+        for label, params in (variants or {"ANNRegressor": {}}).items()
     }
+    contenders["MLPRegressor"] = [MLPRegressor(random_state=s) for s in range(seeds)]
+    contenders["HGB"] = [MultiOutputRegressor(hgb) if multi_output else hgb]
+    return contenders
+
+
+def parse_variants(text):
+    """``"a=1,b=2;c=3"`` -> ``{"ANNRegressor(a=1, b=2)": {"a": 1, "b": 2}, ...}``."""
+    variants = {}
+    for variant in text.split(";"):
+        params = {
+            k: ast.literal_eval(v)
+            for k, v in (p.split("=", 1) for p in variant.split(",") if p)
+        }
+        label = ", ".join(f"{k}={v!r}" for k, v in params.items())
+        variants[f"ANNRegressor({label})"] = params
+    return variants
 
 
 # ------------------------------------------------------------------ measures
-def bench_accuracy():
+def bench_accuracy(variants=None, seeds=1):
     cv = KFold(5, shuffle=True, random_state=0)
     scores = {}
     for name, load in DATASETS.items():
         X, y = load()
-        contenders = models(y.ndim == 2)
+        contenders = models(y.ndim == 2, variants, seeds)
         scores[name] = {
-            model: cross_val_score(
-                make_pipeline(StandardScaler(), est), X, y, cv=cv
-            ).mean()
-            for model, est in contenders.items()
+            model: np.mean(
+                [
+                    cross_val_score(
+                        make_pipeline(StandardScaler(), est), X, y, cv=cv
+                    ).mean()
+                    for est in estimators
+                ]
+            )
+            for model, estimators in contenders.items()
         }
         shape = f"{X.shape[0]} x {X.shape[1]}" + (
             f" -> {y.shape[1]}" if y.ndim == 2 else ""
@@ -138,7 +166,10 @@ def bench_accuracy():
     )
     cells.loc["mean rank"] = ranks.mean().map(lambda r: f"{r:.2f}")
     print(cells.to_string())
-    ours, mlp = table["ANNRegressor"], table["MLPRegressor"]
+    print("\nmean R²:\n")
+    print(table.mean().map(lambda v: f"{v:.4f}").to_string())
+    first = table.columns[0]
+    ours, mlp = table[first], table["MLPRegressor"]
     mean_rank = ranks.mean()
     rows = [
         Row(
@@ -154,13 +185,13 @@ def bench_accuracy():
     ]
     rows.append(
         Row(
-            "mean rank (3 models)",
-            f"{mean_rank['ANNRegressor']:.2f}",
+            f"mean rank ({len(table.columns)} models)",
+            f"{mean_rank[first]:.2f}",
             "HGB",
             f"{mean_rank['HGB']:.2f}",
-            f"{mean_rank['HGB'] - mean_rank['ANNRegressor']:+.2f}",
+            f"{mean_rank['HGB'] - mean_rank[first]:+.2f}",
             "at or above HGB's",
-            bool(mean_rank["ANNRegressor"] <= mean_rank["HGB"]),
+            bool(mean_rank[first] <= mean_rank["HGB"]),
         )
     )
     return rows
@@ -226,12 +257,17 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--only", default=",".join(MEASURES))
     parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--seeds", type=int, default=1, help="accuracy: seeds")
+    parser.add_argument("--variants", help="accuracy: ANNRegressor parameters")
     args = parser.parse_args()
     print(machine(), flush=True)
     rows = []
     for name in args.only.split(","):
         if name == "speed":
             rows.extend(bench_speed(args.repeats))
+        elif name == "accuracy":
+            variants = parse_variants(args.variants) if args.variants else None
+            rows.extend(bench_accuracy(variants, args.seeds))
         else:
             rows.extend(MEASURES[name]())
     print()

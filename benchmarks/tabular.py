@@ -203,7 +203,9 @@ def preprocessing(scaler=None):
 # stays measurable after the defaults change.
 SKANN_01 = dict(hidden_size=100, weight_init="he", alpha=0.0001)
 # Parameters added since, at the value that turns them off (as in 0.1).
-SKANN_01_NEW = dict(label_smoothing=0.0, restore_best=False, calibrate=False)
+SKANN_01_NEW = dict(
+    label_smoothing=0.0, restore_best=False, calibrate=False, weight_decay=0.0
+)
 UNHASHED = dict(SKANN_01_NEW, weight_init="he")  # 0.1's hashes stay valid
 
 # The ablation.  Each ingredient of the new defaults, and the parameters that
@@ -324,7 +326,7 @@ def fingerprint(model):
     params = estimator.get_params()
     if "weight_init" in params:  # ANNClassifier: "auto" as resolved in fit
         solver = params["solver"]
-        resolved = ["weight_init", "alpha"] + (
+        resolved = ["weight_init", "alpha", "weight_decay"] + (
             ["learning_rate"] if solver == "adam" else []
         )
         for name in resolved:  # (gd's and sgd's step sizes depend on X)

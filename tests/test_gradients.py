@@ -171,9 +171,10 @@ def test_training_trajectory_equals_mlpclassifier(solver, extra):
     )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
-        ann = ANNClassifier(
-            hidden_size=(6, 5), learning_rate=0.05, max_iter=1, **common
-        )
+        ann = ANNClassifier(  # MLPClassifier decays no weights
+            hidden_size=(6, 5), learning_rate=0.05, max_iter=1, weight_decay=0.0,
+            **common,
+        )  # fmt: skip
         ann.fit(X, y)
         mlp = MLPClassifier(
             hidden_layer_sizes=(6, 5), learning_rate_init=0.05, max_iter=1, **common
