@@ -102,6 +102,7 @@ SKANN_01 = dict(
     restore_best=False,
     calibrate=False,
     numerical_embedding=None,
+    weight_decay=0.0,
 )
 
 # The ablation.  Each ingredient of the new defaults, and the parameters that
@@ -202,7 +203,7 @@ def fingerprint(model, task):
     params = estimator.get_params()
     if "weight_init" in params:  # skann: "auto" as resolved in fit
         solver = params["solver"]
-        resolved = ["weight_init", "alpha"] + (
+        resolved = ["weight_init", "alpha", "weight_decay"] + (
             ["learning_rate"] if solver == "adam" else []
         )
         for name in resolved:  # (gd's and sgd's step sizes depend on X)

@@ -149,18 +149,23 @@ def per_activation(default, **exceptions):
 # and the network training starts from.  A step size that suits one solver is
 # far off for another -- full-batch "gd" takes one step per epoch, Adam's
 # steps are normalised per weight (so need no input scaling) -- and no single
-# value trains every solver in max_iter=200 epochs.  Adam's 0.001
-# (MLPClassifier's), its penalty (0.1, where MLPClassifier has 0.0001) and its
-# initialisation come from the tabular and regression benchmarks
-# (docs/good_defaults.rst; steps of 0.003 and 0.01 overfit there); logistic
-# networks get 0.01, as deep ones learn too slowly at 0.001 (a (4, 3) network
-# reached 68 % training accuracy on scikit-learn's check_classifiers_train
-# blobs in 200 epochs).  The benchmarks measured Adam only: the other solvers
-# keep skann 0.1's He weights and alpha=0.0001 -- for "gd", the lesson's
-# algorithm, the lesson's cost falls at every epoch; full-batch "sgd" without
-# momentum learns slower from Glorot's smaller weights; L-BFGS with alpha=0.01
-# ends its fits on weighted and on repeated rows in different minima
-# (check_sample_weight_equivalence failed in 5 of 16 configurations).
+# value trains every solver in max_iter=200 epochs.  Adam's step (MLPClassifier's),
+# its regularisation and its initialisation come from the tabular and
+# regression benchmarks (docs/good_defaults.rst; larger steps overfit there).
+# Adam regularises by decoupled weight decay and no L2 penalty: Adam divides
+# the penalty's gradient by that gradient's own running scale, so a weight
+# that learns nothing from the data (into a unit that never fires, from an
+# input that is always zero) shrank by a fixed fraction per step, within a few
+# epochs into the subnormal numbers on which processors compute slowly, while
+# decoupled decay shrinks it by learning_rate * weight_decay per step.
+# Logistic networks get a larger step, as deep ones learn too slowly at
+# Adam's usual one (docs/good_defaults.rst).  The benchmarks measured Adam
+# only: the other solvers keep skann 0.1's He weights and small penalty --
+# for "gd", the lesson's algorithm, the lesson's cost falls at every epoch;
+# full-batch "sgd" without momentum learns slower from Glorot's smaller
+# weights; they decay no weights (their penalty is small); a larger penalty
+# makes L-BFGS end its fits on weighted and on repeated rows in different
+# minima (scikit-learn's check_sample_weight_equivalence).
 # The classifier's label_smoothing="auto" smooths the minibatch solvers'
 # targets only: "gd" and "lbfgs" minimise the plain cross-entropy, as the
 # lesson does.
@@ -168,24 +173,28 @@ SOLVER_DEFAULTS = {
     "gd": {
         "learning_rate": curvature_scaled(0.5),
         "alpha": 0.0001,
+        "weight_decay": 0.0,
         "weight_init": "he",
         "label_smoothing": 0.0,
     },
     "sgd": {
         "learning_rate": curvature_scaled(0.03),
         "alpha": 0.0001,
+        "weight_decay": 0.0,
         "weight_init": "he",
         "label_smoothing": 0.1,
     },
     "adam": {
         "learning_rate": per_activation(0.001, logistic=0.01),
-        "alpha": 0.1,
+        "alpha": 0.0,
+        "weight_decay": 0.1,
         "weight_init": "glorot",
         "label_smoothing": 0.1,
     },
     "lbfgs": {
         "learning_rate": None,
         "alpha": 0.0001,
+        "weight_decay": 0.0,  # no step size, nothing to decay by
         "weight_init": "he",
         "label_smoothing": 0.0,
     },
@@ -204,6 +213,11 @@ def resolve_auto(
     if callable(default):
         return default(X, activation, net, sample_weight)
     return default
+
+
+# Parameters that models pickled by earlier versions lack, with their defaults
+# (see BaseANN.__setstate__).
+_ADDED_PARAMETERS = {"weight_decay": "auto"}
 
 
 def is_stochastic(estimator):
@@ -234,6 +248,10 @@ class BaseANN(*CALLBACK_BASES, BaseEstimator):
             Interval(Real, 0, None, closed="neither"),
         ],
         "alpha": [StrOptions({"auto"}), Interval(Real, 0, None, closed="left")],
+        "weight_decay": [
+            StrOptions({"auto"}),
+            Interval(Real, 0, None, closed="left"),
+        ],
         "batch_size": [
             StrOptions({"auto"}),
             Interval(Integral, 1, None, closed="left"),
@@ -284,6 +302,7 @@ class BaseANN(*CALLBACK_BASES, BaseEstimator):
             raise
 
     def _fit(self, X, y, sample_weight, classes, incremental):
+        weight_decay = self._weight_decay()
         if incremental and self.early_stopping:
             raise ValueError(
                 "partial_fit does not support early_stopping=True: the validation "
@@ -326,6 +345,7 @@ class BaseANN(*CALLBACK_BASES, BaseEstimator):
                 X, sample_weight, net, incremental, fitted
             ),
             alpha=self._alpha(),
+            weight_decay=weight_decay,
         )
         state = self._start_optimizer(net, config, incremental, fitted)
         # The fit's scratch memory; partial_fit reuses the previous call's.
@@ -539,6 +559,18 @@ class BaseANN(*CALLBACK_BASES, BaseEstimator):
         """``alpha`` as a number, the solver's (:data:`SOLVER_DEFAULTS`) for
         ``"auto"``."""
         return float(resolve_auto(self.solver, "alpha", self.alpha))
+
+    def _weight_decay(self):
+        """``weight_decay`` as a number, the solver's (:data:`SOLVER_DEFAULTS`)
+        for ``"auto"``; an error for a decay L-BFGS cannot take."""
+        if self.solver == "lbfgs" and self.weight_decay not in ("auto", 0):
+            raise ValueError(
+                f"weight_decay={self.weight_decay!r} does not apply to "
+                "solver='lbfgs': L-BFGS takes no steps of a set size for the "
+                "weights to decay with. Use alpha (the L2 penalty in the loss) "
+                "with 'lbfgs', or a gradient solver ('adam', 'sgd', 'gd')."
+            )
+        return float(resolve_auto(self.solver, "weight_decay", self.weight_decay))
 
     def _hidden_sizes(self):
         sizes = self.hidden_size
@@ -891,7 +923,9 @@ class BaseANN(*CALLBACK_BASES, BaseEstimator):
         return state
 
     def __setstate__(self, state):
-        super().__setstate__(state)
+        # A model pickled before a parameter existed gets its default, as a
+        # model made now: it predicts as before and can be refitted or cloned.
+        super().__setstate__({**_ADDED_PARAMETERS, **state})
         if "_params" in state:
             vars(self).update(self._weight_attributes(self._network()))
 

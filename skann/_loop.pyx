@@ -59,6 +59,39 @@ SOLVERS = {"gd": SOLVER_GD, "sgd": SOLVER_SGD, "adam": SOLVER_ADAM}
 
 cdef double LN2 = 0.69314718055994530942
 
+# Subnormal numbers (below the dtype's smallest normal float, not 0) slow x86
+# arithmetic down many times, and Adam's moments of a weight whose gradient
+# has stopped (an input seen only in a few rows, a unit that no longer fires)
+# decay into them by beta_1 at every step and stay there.  run() computes its
+# epoch with the processor flushing subnormal results and inputs to zero (the
+# FTZ and DAZ bits of the MXCSR register, on this thread, set on entry and
+# restored on return); numpy, and every other caller on the thread, computes
+# as before.  Other processors keep their default: the switch is x86-64's.
+cdef extern from *:
+    """
+    #if defined(__x86_64__) || defined(_M_X64)
+    #include <xmmintrin.h>
+    static unsigned int skann_flush_subnormals(void) {
+        unsigned int saved = _mm_getcsr();
+        _mm_setcsr(saved | 0x8040);  /* FTZ (bit 15) and DAZ (bit 6) */
+        return saved;
+    }
+    static void skann_restore_float_mode(unsigned int saved) { _mm_setcsr(saved); }
+    #define SKANN_CAN_FLUSH 1
+    #else
+    static unsigned int skann_flush_subnormals(void) { return 0; }
+    static void skann_restore_float_mode(unsigned int saved) { (void)saved; }
+    #define SKANN_CAN_FLUSH 0
+    #endif
+    """
+    unsigned int skann_flush_subnormals() noexcept nogil
+    void skann_restore_float_mode(unsigned int saved) noexcept nogil
+    const bint SKANN_CAN_FLUSH
+
+# Whether run() flushes subnormal numbers to zero (the benchmarks and tests
+# switch it off to measure and to compare); False where it cannot.
+FLUSH_SUBNORMALS = bool(SKANN_CAN_FLUSH)
+
 
 ctypedef struct Source:  # a data array of any layout: X, Y (2-d) or sample weights
     const char *base
@@ -93,6 +126,7 @@ ctypedef struct Optimizer:  # an optimizer state of skann/_optimizers.py
     int solver
     bint nesterov
     double learning_rate, a, b, c  # momentum | beta_1, beta_2, epsilon
+    double weight_decay  # decoupled, of the weight matrices (decay_weights)
     long long t
     void *buf1  # velocity | m
     void *buf2  # v
@@ -469,10 +503,12 @@ cdef double penalty_pass(Net *s, const floating *params, double decay_) noexcept
 
 
 cdef void step_pass(Optimizer *o, floating *params, const floating *grad,
-                    Py_ssize_t n, double step) noexcept nogil:
-    """One optimizer step (_optimizers.py).  Adam's bias-corrected step size
-    ``step`` is computed once per batch by the caller."""
-    cdef floating lr = <floating>o.learning_rate, g, scaled
+                    Py_ssize_t n, Py_ssize_t n_weights, double step) noexcept nogil:
+    """One optimizer step (_optimizers.py), then the decoupled weight decay of
+    the first ``n_weights`` parameters, the weight matrices (decay_weights).
+    Adam's bias-corrected step size ``step`` is computed once per batch by
+    the caller."""
+    cdef floating lr = <floating>o.learning_rate, g, scaled, decay
     cdef floating momentum, beta_1, beta_2, epsilon, one_minus_1, one_minus_2, rate
     cdef floating *velocity
     cdef floating *mom
@@ -510,6 +546,10 @@ cdef void step_pass(Optimizer *o, floating *params, const floating *grad,
                 params[i] -= (mom[i] * rate) / (sqrt(vel[i]) + epsilon)
             else:
                 params[i] -= (mom[i] * rate) / (sqrtf(vel[i]) + epsilon)
+    if o.weight_decay != 0:
+        decay = <floating>(o.learning_rate * o.weight_decay)
+        for i in range(n_weights):
+            params[i] -= params[i] * decay
 
 
 # -------------------------------------------------------------- the batches
@@ -603,7 +643,8 @@ cdef int run_batches(Net *s, Batch *bt, const Source *sw, Optimizer *o,
             o.t += 1
             step = o.learning_rate * sqrt(1 - pow(o.b, <double>o.t)) / (
                 1 - pow(o.a, <double>o.t))
-        step_pass(o, params, <const floating *>s.grad, s.n_params, step)
+        step_pass(o, params, <const floating *>s.grad, s.n_params, s.bias_at[0],
+                  step)
         loss_sum[0] += loss * weight
         weight_sum[0] += weight
     return 0
@@ -751,18 +792,20 @@ cdef class Stepper:
                                          sample_weight is not None, params, alpha, grad)
 
     def run(self, X, Y, sample_weight, order, params, double alpha,
-            Py_ssize_t batch_size, int solver, double learning_rate, double a,
-            double b, double c, bint nesterov, long long t, buf1, buf2):
+            Py_ssize_t batch_size, int solver, double learning_rate,
+            double weight_decay, double a, double b, double c, bint nesterov,
+            long long t, buf1, buf2):
         """run(X, Y, sample_weight, order, params, alpha, batch_size, solver,
-        learning_rate, a, b, c, nesterov, t, buf1, buf2)
+        learning_rate, weight_decay, a, b, c, nesterov, t, buf1, buf2)
         -> (loss_sum, weight_sum, t, diverged)
 
         One epoch over ``X``: batches of rows
         ``order[i * batch_size:(i + 1) * batch_size]`` (or slices when
-        ``order`` is None), one optimizer step each.  ``solver`` is a code of
-        :data:`SOLVERS`; ``a, b, c`` are momentum or beta_1, beta_2, epsilon;
-        ``buf1, buf2`` the velocity or Adam's m, v (updated in place); ``t``
-        Adam's step count.  ``diverged`` is True when a batch loss was not
+        ``order`` is None), one optimizer step each, followed by the
+        decoupled ``weight_decay`` of the weight matrices.  ``solver`` is a
+        code of :data:`SOLVERS`; ``a, b, c`` are momentum or beta_1, beta_2,
+        epsilon; ``buf1, buf2`` the velocity or Adam's m, v (updated in
+        place); ``t`` Adam's step count.  ``diverged`` is True when a batch loss was not
         finite: ``loss_sum`` is then that loss, and that batch's step was not
         taken.
         """
@@ -782,12 +825,12 @@ cdef class Stepper:
             return _run[cython.float](
                 &self.net, X, Y, sample_weight, sample_weight is not None, order,
                 order is not None, params, alpha, batch_size, solver, learning_rate,
-                a, b, c, nesterov, t, buf1 if needs > 0 else params,
+                weight_decay, a, b, c, nesterov, t, buf1 if needs > 0 else params,
                 buf2 if needs > 1 else params)
         return _run[cython.double](
             &self.net, X, Y, sample_weight, sample_weight is not None, order,
             order is not None, params, alpha, batch_size, solver, learning_rate,
-            a, b, c, nesterov, t, buf1 if needs > 0 else params,
+            weight_decay, a, b, c, nesterov, t, buf1 if needs > 0 else params,
             buf2 if needs > 1 else params)
 
 
@@ -830,14 +873,16 @@ cdef double _loss_grad(Net *s, const floating[:, :] X, const floating[:, :] Y,
 cdef tuple _run(Net *s, const floating[:, :] X, const floating[:, :] Y,
                 const floating[:] sw, bint has_sw, const Py_ssize_t[::1] order,
                 bint has_order, floating[::1] params, double alpha,
-                Py_ssize_t batch_size, int solver, double learning_rate, double a,
-                double b, double c, bint nesterov, long long t,
-                floating[::1] buf1, floating[::1] buf2):
+                Py_ssize_t batch_size, int solver, double learning_rate,
+                double weight_decay, double a, double b, double c, bint nesterov,
+                long long t, floating[::1] buf1, floating[::1] buf2):
     cdef Source Xs, Ys, sws
     cdef Batch bt
     cdef Optimizer o
     cdef double loss_sum = 0, weight_sum = 0
     cdef int status
+    cdef bint flush = FLUSH_SUBNORMALS
+    cdef unsigned int saved = 0
     cdef Py_ssize_t n_batches = (X.shape[0] + batch_size - 1) // batch_size
     prepare(s, &bt, &Xs, &Ys, &sws, X, Y, sw, has_sw, alpha)
     if has_order:
@@ -846,6 +891,7 @@ cdef tuple _run(Net *s, const floating[:, :] X, const floating[:, :] Y,
     o.solver = solver
     o.nesterov = nesterov
     o.learning_rate = learning_rate
+    o.weight_decay = weight_decay
     o.a = a
     o.b = b
     o.c = c
@@ -853,8 +899,12 @@ cdef tuple _run(Net *s, const floating[:, :] X, const floating[:, :] Y,
     o.buf1 = &buf1[0]
     o.buf2 = &buf2[0]
     with nogil:
+        if flush:
+            saved = skann_flush_subnormals()
         status = run_batches(s, &bt, &sws, &o, &params[0], batch_size, n_batches,
                              &loss_sum, &weight_sum)
+        if flush:
+            skann_restore_float_mode(saved)
     if status < 0:
         raise IndexError("order holds a row index out of range")
     return loss_sum, weight_sum, o.t, status == 1

@@ -4,6 +4,8 @@ The state of every optimizer is a plain ``dict`` of numbers and arrays, so a
 fitted estimator pickles (and loads with skops) without any custom class.  Each
 ``*_step`` function updates ``params`` in place from ``grad`` with a handful of
 vectorised expressions over the whole buffer: no loop over layers.
+:func:`decay_weights`, the decoupled weight decay, follows the step of any of
+them on the weight matrices, the front of the buffer.
 
 A step reads the learning rate, which evolves, from the state and every other
 hyper-parameter (momentum, beta_1, ...) from the fit's frozen
@@ -95,6 +97,29 @@ def adam_step(params, grad, state, config, scratch=None):
 
 
 STEPS = {"gd": gd_step, "sgd": sgd_step, "adam": adam_step}
+
+
+def decay_weights(params, n_weights, state, config, scratch=None):
+    """Decoupled weight decay (Loshchilov & Hutter, "Decoupled Weight Decay
+    Regularization", ICLR 2019), taken after a step: the weight matrices,
+    ``params[:n_weights]``, shrink by ``learning_rate * weight_decay``
+    (``W -= learning_rate * weight_decay * W``), the biases not at all.
+
+    It follows the learning-rate schedule through ``state["learning_rate"]``.
+    Unlike the L2 penalty in the loss, which Adam divides by the gradient's
+    running scale, it shrinks every weight by the same small fraction per
+    step: a weight that gets no gradient from the data fades at that rate,
+    not within a few epochs into the subnormal numbers on which processors
+    compute slowly.
+    """
+    # A Python float (see adam_step): float32 weights stay float32.
+    rate = float(state["learning_rate"] * config.weight_decay)
+    weights = params[:n_weights]
+    if params.size < _SMALL:
+        weights -= weights * rate
+        return
+    (tmp,) = _buffers(scratch, params, 1)
+    weights -= np.multiply(weights, rate, out=tmp[:n_weights])
 
 
 class _Plateau(Exception):

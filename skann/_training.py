@@ -21,7 +21,7 @@ import numpy as np
 
 from . import _compiled
 from ._network import Workspace
-from ._optimizers import STEPS
+from ._optimizers import STEPS, decay_weights
 
 
 @dataclass(frozen=True)
@@ -30,17 +30,19 @@ class TrainingConfig:
 
     Each field is named after the estimator parameter it comes from (see
     :meth:`from_estimator`) and defaults to that parameter's default, except
-    ``batch_size``, ``max_iter``, ``learning_rate`` and ``alpha``, which the
-    fit resolves ("auto" batches, one epoch per ``partial_fit`` call, the
-    solver's step size and penalty for "auto").  A new training ingredient is
-    one field here and the code that reads it.
+    ``batch_size``, ``max_iter``, ``learning_rate``, ``alpha`` and
+    ``weight_decay``, which the fit resolves ("auto" batches, one epoch per
+    ``partial_fit`` call, the solver's step size, penalty and decay for
+    "auto").  A new training ingredient is one field here and the code that
+    reads it.
     """
 
     solver: str = "adam"
     learning_rate: float = 0.001  # the initial rate; the current one is state's
     learning_rate_schedule: str = "constant"
     power_t: float = 0.5
-    alpha: float = 0.1  # alpha="auto" resolved for adam, see BaseANN._alpha
+    alpha: float = 0.0  # alpha="auto" resolved for adam, see BaseANN._alpha
+    weight_decay: float = 0.1  # "auto" resolved for adam, see BaseANN._weight_decay
     batch_size: int = 200
     max_iter: int = 200
     shuffle: bool = True
@@ -266,6 +268,8 @@ def run_epoch(net, X, Y, sample_weight, order, state, config, scratch):
         if not math.isfinite(loss):
             raise DivergenceError(f"the training loss became {loss}")
         step(net.params, grad, state, config, scratch)
+        if config.weight_decay:
+            decay_weights(net.params, net.n_coef, state, config, scratch)
         total_loss += loss * weight
         total_weight += weight
     return total_loss / total_weight if total_weight else 0.0

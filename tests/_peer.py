@@ -64,7 +64,9 @@ class _MLPNames:
 
 class PeerMLPClassifier(_MLPNames, ANNClassifier):
     """``ANNClassifier`` constructed, inspected and set with MLPClassifier's
-    parameter names; everything else is ANNClassifier's own."""
+    parameter names; everything else is ANNClassifier's own, but for the
+    regularisation, MLPClassifier's: its ``alpha`` and no decoupled weight
+    decay (MLPClassifier has none)."""
 
     def __init__(
         self,
@@ -95,13 +97,16 @@ class PeerMLPClassifier(_MLPNames, ANNClassifier):
     ):
         mlp = dict(locals())
         del mlp["self"], mlp["__class__"]
-        super().__init__(**{RENAMES.get(k, k): v for k, v in mlp.items()})
+        super().__init__(
+            **{RENAMES.get(k, k): v for k, v in mlp.items()}, weight_decay=0.0
+        )
 
 
 class PeerMLPRegressor(_MLPNames, ANNRegressor):
     """``ANNRegressor`` constructed, inspected and set with MLPRegressor's
     parameter names; everything else (``standardize_target=True`` included)
-    is ANNRegressor's own."""
+    is ANNRegressor's own, but for the regularisation, as in
+    :class:`PeerMLPClassifier`."""
 
     def __init__(
         self,
@@ -133,7 +138,9 @@ class PeerMLPRegressor(_MLPNames, ANNRegressor):
     ):
         mlp = dict(locals())
         del mlp["self"], mlp["__class__"]
-        super().__init__(**{RENAMES.get(k, k): v for k, v in mlp.items()})
+        super().__init__(
+            **{RENAMES.get(k, k): v for k, v in mlp.items()}, weight_decay=0.0
+        )
 
 
 class _FlatStep:

@@ -15,6 +15,7 @@ from typing import NamedTuple
 
 import numpy as np
 import sklearn.model_selection
+from sklearn.datasets import make_classification
 
 import skann._classifier
 
@@ -196,3 +197,24 @@ def capture_validation_split(monkeypatch):
 
     monkeypatch.setattr(skann._classifier, "train_test_split", spy)
     return captured
+
+
+def zero_input_data(n_samples=300, zeros=2, dtype=np.float64):
+    """A classification set with ``zeros`` inputs that are always zero (the
+    last ones): the weights out of them get no gradient and follow the decay
+    alone."""
+    X, y = make_classification(n_samples, 6, n_informative=4, random_state=0)
+    X = np.hstack([X, np.zeros((n_samples, zeros))]).astype(dtype)
+    return X, y
+
+
+def starting_from(clf, X, hidden, seed=0):
+    """``clf`` set to start its (warm) fit from random weights, returned
+    with them: the first layer's rows of the always-zero inputs."""
+    rng = np.random.RandomState(seed)
+    sizes = (X.shape[1], hidden, 1)
+    shapes = zip(sizes, sizes[1:])
+    clf.coefs_ = [rng.uniform(-0.5, 0.5, s).astype(X.dtype) for s in shapes]
+    clf.intercepts_ = [np.zeros(n, X.dtype) for n in sizes[1:]]
+    clf.set_params(warm_start=True)
+    return clf.coefs_[0][6:].copy()

@@ -123,7 +123,8 @@ def test_an_epoch_in_chunks_follows_the_numpy_trajectory(monkeypatch):
     stepper = make_stepper(net, 50, chunk=16)
     loss_sum, weight_sum, t, diverged = run(
         stepper, X, Y, sw, order, params, 50, alpha=1e-3, solver=2,
-        learning_rate=0.05, a=0.9, b=0.999, c=1e-8, buf1=m, buf2=v,
+        learning_rate=0.05, weight_decay=TrainingConfig().weight_decay,
+        a=0.9, b=0.999, c=1e-8, buf1=m, buf2=v,
     )  # fmt: skip
     assert t == state["t"] == 5 and not diverged
     np.testing.assert_allclose(loss_sum / weight_sum, loss_np, rtol=1e-10)
@@ -145,14 +146,14 @@ def test_float32_loss_and_gradient_match_the_numpy_core(target):
 
 
 def run(stepper, X, Y, sw, order, params, batch_size, **kwargs):
-    """``stepper.run`` over one epoch, its 16 arguments named."""
-    o = dict(alpha=0.0, solver=0, learning_rate=0.1, a=0.0, b=0.0, c=0.0)
-    o.update(nesterov=False, t=0, buf1=None, buf2=None)
+    """``stepper.run`` over one epoch, its 17 arguments named."""
+    o = dict(alpha=0.0, solver=0, learning_rate=0.1, weight_decay=0.0)
+    o.update(a=0.0, b=0.0, c=0.0, nesterov=False, t=0, buf1=None, buf2=None)
     o.update(kwargs)
     return stepper.run(
         X, Y, sw, order, params, o["alpha"], batch_size, o["solver"],
-        o["learning_rate"], o["a"], o["b"], o["c"], o["nesterov"], o["t"],
-        o["buf1"], o["buf2"],
+        o["learning_rate"], o["weight_decay"], o["a"], o["b"], o["c"],
+        o["nesterov"], o["t"], o["buf1"], o["buf2"],
     )  # fmt: skip
 
 

@@ -13,10 +13,10 @@ import pickle
 import numpy as np
 import pytest
 import scipy.sparse as sp
+from _problems import make_problem, numerical_gradient
 from sklearn.datasets import make_classification, make_regression
 from sklearn.pipeline import make_pipeline
 from sklearn.utils.estimator_checks import check_estimator
-from test_gradients import make_problem, numerical_gradient
 
 from skann import ANNClassifier, ANNRegressor, PiecewiseLinearEncoder
 from skann._network import Network
@@ -320,7 +320,7 @@ def test_sparse_input_is_refused_clearly(Estimator):
 
 
 def test_gradient_on_the_encoded_inputs_matches_central_differences():
-    X, Y, output = make_problem("multiclass", n_samples=9)
+    X, Y, output, _ = make_problem("multiclass", n_samples=9)
     X[:, 0] = np.exp(X[:, 0])
     Z = encode(X, layout(fit_bins(X, 3)))
     rng = np.random.RandomState(1)

@@ -380,6 +380,12 @@ def test_every_solver_states_its_defaults():
     from skann._base import SOLVER_DEFAULTS
 
     assert set(SOLVER_DEFAULTS) == set(names(SOLVERS))
-    every = {"learning_rate", "alpha", "weight_init", "label_smoothing"}
+    every = {
+        "learning_rate",
+        "alpha",
+        "weight_decay",
+        "weight_init",
+        "label_smoothing",
+    }
     for solver, defaults in SOLVER_DEFAULTS.items():
         assert set(defaults) == every, solver

@@ -273,10 +273,12 @@ def test_the_configuration_defaults_are_the_estimator_defaults():
     assert all(f.name in defaults for f in fields)
     for f in fields:
         # "auto", resolved by the fit
-        if f.name not in ("batch_size", "learning_rate", "alpha"):
+        if f.name not in ("batch_size", "learning_rate", "alpha", "weight_decay"):
             assert f.default == defaults[f.name], f.name
-    assert defaults["alpha"] == "auto"
-    assert TrainingConfig.alpha == ANNClassifier()._alpha()  # as "auto" with adam
+    assert defaults["alpha"] == defaults["weight_decay"] == "auto"
+    clf = ANNClassifier()  # as "auto" with adam:
+    assert TrainingConfig.alpha == clf._alpha()
+    assert TrainingConfig.weight_decay == clf._weight_decay()
 
 
 def test_the_configuration_is_frozen_and_read_from_the_estimator():
