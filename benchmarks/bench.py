@@ -17,7 +17,7 @@ w1        ``make_classification(50_000, 100)``, binary, hidden 100, adam, batch
           against MLPClassifier and the product floor (the five matrix
           products of one step on one batch in cache, times the batches);
           held-out accuracy of both after the same number of epochs.
-w1core    W1 with every contender on one BLAS thread.
+w1core    The Adam benchmark with every contender on one BLAS thread.
 and       The lesson's AND gate, 10,000 full-batch epochs of ``solver="gd"``,
           against the tutorial's bare numpy loop (written out below).
 partial   ``partial_fit`` on 10 rows, per call.
@@ -25,7 +25,7 @@ predict   ``predict`` on 1 row, per call; and on 100,000 rows.
 lbfgs     L-BFGS on the digits: time and held-out accuracy.
 memory    Peak memory of ``fit`` on 1,000,000 x 100 float32 (one epoch), in a
           subprocess, measured with tracemalloc over the fit only.
-load      W1 float64 epochs while a busy loop occupies another core.
+load      Adam benchmark float64 epochs while a busy loop occupies another core.
 
 Run it under ``nice -n 10`` on a shared machine.
 """
@@ -81,7 +81,7 @@ def w1(dtype, test=0):
 
 # ---------------------------------------------------------------- measures
 def bench_w1(opts, threads=None):
-    """W1: skann, MLPClassifier and the floor, on ``threads`` BLAS threads
+    """The Adam benchmark: skann, MLPClassifier and the floor, on ``threads`` BLAS threads
     (None: as configured, the floor also on one thread)."""
     rows = []
     epochs, repeats = 5, 3 if opts.quick else 5
@@ -102,7 +102,7 @@ def bench_w1(opts, threads=None):
         res = interleaved(contenders, repeats)
         ms = medians(res, 1000)
         floor = min(ms["floor"], ms.get("floor_all", np.inf))
-        name = f"W1 {np.dtype(dtype).name}{where}"
+        name = f"Adam benchmark, {np.dtype(dtype).name}{where}"
         over = ms["skann"] / floor
         rows += [
             Row(
@@ -154,7 +154,7 @@ def bench_w1_accuracy(opts):
         }
         rows.append(
             Row(
-                f"W1 {np.dtype(dtype).name}, accuracy after {epochs} epochs (3 seeds)",
+                f"Adam benchmark, {np.dtype(dtype).name}, accuracy after {epochs} epochs (3 seeds)",
                 fmt(acc["skann"], "%"),
                 "MLPClassifier",
                 fmt(acc["mlp"], "%"),
@@ -445,7 +445,7 @@ def busy():
 
 
 def bench_load(opts):
-    """W1 float64 with a busy loop on another core, against the same quiet:
+    """The Adam benchmark in float64 with a busy loop on another core, against the same quiet:
     skann must stay within 1.5x of its own quiet time."""
     X, y = w1(np.float64)
     epochs, repeats = 3, 3 if opts.quick else 5
@@ -465,7 +465,7 @@ def bench_load(opts):
     slow = loaded["skann"] / quiet["skann"]
     return [
         Row(
-            "W1 float64 under load, ms/epoch",
+            "Adam benchmark, float64 under load, ms/epoch",
             f"{loaded['skann']:.1f} ms ({slow:.2f}x)",
             "MLPClassifier",
             f"{loaded['mlp']:.1f} ms ({loaded['mlp'] / quiet['mlp']:.2f}x)",

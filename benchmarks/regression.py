@@ -12,7 +12,7 @@ accuracy  ``benchmarks/tabular.py --task regression`` (any other option of
           installable packages, 3 folds, R² per set and its summary against
           MLPRegressor, RidgeCV, HistGradientBoostingRegressor and the
           anchors.
-speed     The W1 shape with a continuous target: ``make_regression(50_000,
+speed     The Adam benchmark's shape with a continuous target: ``make_regression(50_000,
           100)``, hidden 100, adam, batch 200, 5 epochs at ``tol=0``, each
           contender on one BLAS thread, interleaved: ms per epoch against
           MLPRegressor, in float64 and float32.
@@ -78,7 +78,7 @@ def bench_speed(repeats, epochs=5):
         speedup = ms["mlp"] / ms["skann"]
         rows.append(
             Row(
-                f"W1 regression {np.dtype(dtype).name}, one core, ms/epoch",
+                f"Adam benchmark regression, {np.dtype(dtype).name}, one core, ms/epoch",
                 fmt(ms["skann"], "ms"),
                 "MLPRegressor, 1 BLAS thread",
                 fmt(ms["mlp"], "ms"),
