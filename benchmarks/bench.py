@@ -81,8 +81,8 @@ def w1(dtype, test=0):
 
 # ---------------------------------------------------------------- measures
 def bench_w1(opts, threads=None):
-    """The Adam benchmark: skann, MLPClassifier and the floor, on ``threads`` BLAS threads
-    (None: as configured, the floor also on one thread)."""
+    """The Adam benchmark: skann, MLPClassifier and the floor, on ``threads``
+    BLAS threads (None: as configured, the floor also on one thread)."""
     rows = []
     epochs, repeats = 5, 3 if opts.quick else 5
     where = "" if threads is None else ", one core"
@@ -154,7 +154,8 @@ def bench_w1_accuracy(opts):
         }
         rows.append(
             Row(
-                f"Adam benchmark, {np.dtype(dtype).name}, accuracy after {epochs} epochs (3 seeds)",
+                f"Adam benchmark, {np.dtype(dtype).name}, "
+                f"accuracy after {epochs} epochs (3 seeds)",
                 fmt(acc["skann"], "%"),
                 "MLPClassifier",
                 fmt(acc["mlp"], "%"),
@@ -445,8 +446,8 @@ def busy():
 
 
 def bench_load(opts):
-    """The Adam benchmark in float64 with a busy loop on another core, against the same quiet:
-    skann must stay within 1.5x of its own quiet time."""
+    """The Adam benchmark in float64 with a busy loop on another core, against
+    the same quiet: skann must stay within 1.5x of its own quiet time."""
     X, y = w1(np.float64)
     epochs, repeats = 3, 3 if opts.quick else 5
     contenders = {

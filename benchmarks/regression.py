@@ -78,7 +78,8 @@ def bench_speed(repeats, epochs=5):
         speedup = ms["mlp"] / ms["skann"]
         rows.append(
             Row(
-                f"Adam benchmark regression, {np.dtype(dtype).name}, one core, ms/epoch",
+                f"Adam benchmark, regression, {np.dtype(dtype).name}, one core, "
+                "ms/epoch",
                 fmt(ms["skann"], "ms"),
                 "MLPRegressor, 1 BLAS thread",
                 fmt(ms["mlp"], "ms"),
