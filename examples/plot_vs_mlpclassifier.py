@@ -46,7 +46,10 @@ def make_pair(solver):
     lr = learning_rates[solver]
     settings = {**common, "solver": solver}
     return {
-        "skann": ANNClassifier(hidden_size=64, learning_rate=lr, **settings),
+        # weight_decay=0: MLPClassifier has no decoupled weight decay
+        "skann": ANNClassifier(
+            hidden_size=64, learning_rate=lr, weight_decay=0.0, **settings
+        ),
         "MLPClassifier": MLPClassifier(
             hidden_layer_sizes=(64,), learning_rate_init=lr, **settings
         ),

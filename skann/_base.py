@@ -157,7 +157,10 @@ def per_activation(default, **exceptions):
 # that learns nothing from the data (into a unit that never fires, from an
 # input that is always zero) shrank by a fixed fraction per step, within a few
 # epochs into the subnormal numbers on which processors compute slowly, while
-# decoupled decay shrinks it by learning_rate * weight_decay per step.
+# decoupled decay shrinks it by learning_rate * weight_decay per step: the
+# same fraction for every activation (logistic units' larger step gets a
+# smaller decay; as much decay per step as the others' kept a deep logistic
+# network from learning scikit-learn's check_classifiers_train blobs).
 # Logistic networks get a larger step, as deep ones learn too slowly at
 # Adam's usual one (docs/good_defaults.rst).  The benchmarks measured Adam
 # only: the other solvers keep skann 0.1's He weights and small penalty --
@@ -187,7 +190,7 @@ SOLVER_DEFAULTS = {
     "adam": {
         "learning_rate": per_activation(0.001, logistic=0.01),
         "alpha": 0.0,
-        "weight_decay": 0.1,
+        "weight_decay": per_activation(0.5, logistic=0.05),
         "weight_init": "glorot",
         "label_smoothing": 0.1,
     },
@@ -570,7 +573,10 @@ class BaseANN(*CALLBACK_BASES, BaseEstimator):
                 "weights to decay with. Use alpha (the L2 penalty in the loss) "
                 "with 'lbfgs', or a gradient solver ('adam', 'sgd', 'gd')."
             )
-        return float(resolve_auto(self.solver, "weight_decay", self.weight_decay))
+        value = self.weight_decay
+        return float(
+            resolve_auto(self.solver, "weight_decay", value, activation=self.activation)
+        )
 
     def _hidden_sizes(self):
         sizes = self.hidden_size

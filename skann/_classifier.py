@@ -75,10 +75,11 @@ class ANNClassifier(ClassifierMixin, BaseANN):
         each weight at the same pace, and a weight that learns nothing from
         the data (from an input that is always zero, say) fades slowly
         instead of sinking within a few epochs into the subnormal numbers on
-        which processors compute many times slower.  ``"auto"``:
-        0.1 for ``"adam"`` (see the "Good defaults" page), 0 for ``"gd"``
-        and ``"sgd"`` and for ``"lbfgs"``, which takes no steps of a set
-        size and accepts only 0.
+        which processors compute many times slower.  ``"auto"``: 0.5 for
+        ``"adam"`` (0.05 with logistic units, whose step is ten times larger:
+        the same decay per step; see the "Good defaults" page), 0 for
+        ``"gd"`` and ``"sgd"`` and for ``"lbfgs"``, which takes no steps of a
+        set size and accepts only 0.
 
     batch_size : int or "auto", default="auto"
         Minibatch size of ``"sgd"`` and ``"adam"``; ``"auto"`` is

@@ -42,7 +42,7 @@ class TrainingConfig:
     learning_rate_schedule: str = "constant"
     power_t: float = 0.5
     alpha: float = 0.0  # alpha="auto" resolved for adam, see BaseANN._alpha
-    weight_decay: float = 0.1  # "auto" resolved for adam, see BaseANN._weight_decay
+    weight_decay: float = 0.5  # "auto" resolved for adam, see BaseANN._weight_decay
     batch_size: int = 200
     max_iter: int = 200
     shuffle: bool = True

@@ -23,6 +23,7 @@ from sklearn.datasets import make_classification
 from sklearn.utils._param_validation import InvalidParameterError
 
 from skann import ANNClassifier, ANNRegressor, _compiled
+from skann._base import resolve_auto
 from skann._network import Network
 from skann._optimizers import STEPS, decay_weights, init_state
 from skann._training import (
@@ -237,7 +238,16 @@ def test_auto_is_a_decay_for_adam_only(Estimator):
     assert Estimator()._alpha() == 0  # adam: the decay, not the penalty
     for solver in ("gd", "sgd", "lbfgs"):
         assert Estimator(solver=solver)._weight_decay() == 0
-    assert Estimator(weight_decay=0.5)._weight_decay() == 0.5
+    assert Estimator(weight_decay=0.3)._weight_decay() == 0.3
+    # the same decay per step for every activation, whatever its "auto" step
+    per_step = [
+        Estimator(activation=activation)._weight_decay()
+        * resolve_auto("adam", "learning_rate", "auto", None, activation)
+        for activation in ("relu", "tanh", "identity", "logistic")
+    ]
+    assert per_step == pytest.approx([per_step[0]] * 4)
+    logistic = Estimator(activation="logistic")
+    assert logistic._weight_decay() < Estimator()._weight_decay()
 
 
 @pytest.mark.parametrize("solver", ["gd", "sgd"])
