@@ -99,16 +99,23 @@ def curvature_scaled(base):
     layer's outputs ``a`` at the initial weights (the trace of that layer's
     Hessian, which bounds its largest eigenvalue), grows with the hidden
     width as well as with the input scale, and divides ``base`` instead.
+
+    The classifier's mean square is over the input features
+    (``n_features``), not over the columns of ``X``: an input encoding
+    (``numerical_embedding``) spreads a feature over several columns that
+    rise together, so the loss curves with the sum of their squares, as it
+    would with one column that large, and their mean understates it.
     """
 
-    def learning_rate(X, activation, net=None, sample_weight=None):
+    def learning_rate(X, activation, net=None, sample_weight=None, n_features=None):
         with np.errstate(over="ignore", invalid="ignore"):
             if net is not None and net.output in ("identity", "exp"):
                 curvature = 1.0 + _mean_square_norm(
                     X, sample_weight, lambda rows: net.forward(rows)[-2]
                 )
             else:
-                curvature = _mean_square_norm(X, sample_weight) / X.shape[1]
+                n_features = n_features or X.shape[1]
+                curvature = _mean_square_norm(X, sample_weight) / n_features
         if not math.isfinite(curvature):  # a step of 0 would learn nothing
             raise ValueError(
                 "The inputs' squares overflow the floating-point range, so "
@@ -138,7 +145,7 @@ def per_activation(default, **exceptions):
     """A default that depends on the hidden activation: ``default``, or
     ``exceptions[activation]``."""
 
-    def value(X, activation, net=None, sample_weight=None):
+    def value(X, activation, net=None, sample_weight=None, n_features=None):
         return exceptions.get(activation, default)
 
     return value
@@ -205,16 +212,24 @@ SOLVER_DEFAULTS = {
 
 
 def resolve_auto(
-    solver, name, value, X=None, activation=None, net=None, sample_weight=None
+    solver,
+    name,
+    value,
+    X=None,
+    activation=None,
+    net=None,
+    sample_weight=None,
+    n_features=None,
 ):
     """``value``, or the default of ``solver`` for ``name`` (on the training
-    inputs ``X`` and their ``sample_weight``, the hidden ``activation`` and
-    the network ``net`` training starts from) when ``value`` is ``"auto"``."""
+    inputs ``X`` as the network sees them, encoding ``n_features`` input
+    features, and their ``sample_weight``, the hidden ``activation`` and the
+    network ``net`` training starts from) when ``value`` is ``"auto"``."""
     if not (isinstance(value, str) and value == "auto"):
         return value
     default = SOLVER_DEFAULTS[solver][name]
     if callable(default):
-        return default(X, activation, net, sample_weight)
+        return default(X, activation, net, sample_weight, n_features)
     return default
 
 
@@ -345,7 +360,7 @@ class BaseANN(*CALLBACK_BASES, BaseEstimator):
             batch_size=batch_size,
             max_iter=1 if incremental else self.max_iter,
             learning_rate=self._resolved_learning_rate(
-                X, sample_weight, net, incremental, fitted
+                X, X_in.shape[1], sample_weight, net, incremental, fitted
             ),
             alpha=self._alpha(),
             weight_decay=weight_decay,
@@ -508,9 +523,12 @@ class BaseANN(*CALLBACK_BASES, BaseEstimator):
         )
         vars(self).update(self._weight_attributes(net))
 
-    def _resolved_learning_rate(self, X, sample_weight, net, incremental, fitted):
+    def _resolved_learning_rate(
+        self, X, n_features, sample_weight, net, incremental, fitted
+    ):
         """The step size to train with: ``learning_rate``, or the solver's
-        default on ``X`` (:data:`SOLVER_DEFAULTS`) for ``"auto"``; None for
+        default on ``X``, the encoding of ``n_features`` input features
+        (:data:`SOLVER_DEFAULTS`), for ``"auto"``; None for
         ``"lbfgs"``.  Resolved by ``fit`` and by the first ``partial_fit``,
         and again only when ``learning_rate`` or ``solver`` has changed since
         (``set_params``)."""
@@ -533,6 +551,7 @@ class BaseANN(*CALLBACK_BASES, BaseEstimator):
                 net.activation,
                 net,
                 sample_weight,
+                n_features,
             )
         )
 
