@@ -39,12 +39,12 @@ for _name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ[_name] = "1"
 
 import argparse  # noqa: E402
-import sys  # noqa: E402
 import time  # noqa: E402
 import warnings  # noqa: E402
 
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
+import tabular_data  # noqa: E402
 from sklearn.datasets import make_classification  # noqa: E402
 from sklearn.ensemble import (  # noqa: E402
     HistGradientBoostingClassifier,
@@ -56,11 +56,6 @@ from sklearn.multioutput import MultiOutputRegressor  # noqa: E402
 from sklearn.neural_network import MLPClassifier, MLPRegressor  # noqa: E402
 from sklearn.pipeline import make_pipeline  # noqa: E402
 from sklearn.preprocessing import StandardScaler  # noqa: E402
-
-HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, HERE)
-sys.path.insert(0, os.path.join(HERE, ".."))
-from regression import DATASETS as REGRESSION  # noqa: E402
 
 from skann import (  # noqa: E402
     ANNClassifier,
@@ -93,6 +88,22 @@ def _brambles():
     frame = data("brambles")
     return frame[["x", "y"]].to_numpy(float), frame["age"].to_numpy()
 
+
+def _numeric(name):
+    """A regression set of the tabular benchmark, categoricals one-hot encoded."""
+
+    def load():
+        X, y = tabular_data.load(name)
+        X = pd.get_dummies(X, dtype=float).fillna(X.median(numeric_only=True))
+        return X.to_numpy(float), y
+
+    return load
+
+
+# The regression sets measured here (the tabular benchmark's, by name).
+REGRESSION = {
+    name: _numeric(name) for name in ("diabetes", "cars_mpg", "affairs", "grunfeld")
+}
 
 # name -> (loader, regression?)
 SETS = {

@@ -44,19 +44,14 @@ import ast  # noqa: E402
 import contextlib  # noqa: E402
 import io  # noqa: E402
 import re  # noqa: E402
-import sys  # noqa: E402
 import time  # noqa: E402
 import types  # noqa: E402
 import warnings  # noqa: E402
 
 import numpy as np  # noqa: E402
+from harness import machine, median  # noqa: E402
 from sklearn.datasets import load_digits, make_classification  # noqa: E402
 from sklearn.exceptions import ConvergenceWarning  # noqa: E402
-
-HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, HERE)
-sys.path.insert(0, os.path.join(HERE, ".."))
-from bench import machine, median  # noqa: E402
 
 import skann._training  # noqa: E402
 from skann import ANNClassifier, _compiled  # noqa: E402
