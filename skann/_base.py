@@ -90,21 +90,21 @@ def per_activation(default, **exceptions):
 # weight (so need no input scaling) -- and no single value trains every solver
 # in max_iter=200 epochs.  Adam's 0.001 (MLPClassifier's), its regularisation
 # and its initialisation come from the tabular and regression benchmarks
-# (docs/good_defaults.rst; steps of 0.003 and 0.01 overfit there).  Adam
-# regularises by decoupled weight decay and no L2 penalty: Adam divides the
-# penalty's gradient by that gradient's own running scale, so a weight that
-# learns nothing from the data (into a unit that never fires, from an input
-# that is always zero) shrank by a fixed fraction per step, within a few
-# epochs into the subnormal numbers on which processors compute slowly, while
-# decoupled decay shrinks it by learning_rate * weight_decay per step: the
-# same fraction for every activation (logistic units' ten times larger step
-# gets a ten times smaller decay; as much decay per step as the others' kept
-# a deep logistic network from learning check_classifiers_train's blobs).
-# Logistic networks get 0.01, as deep ones learn too slowly at 0.001 (a (4, 3)
-# network reached 68 % training accuracy on scikit-learn's
-# check_classifiers_train blobs in 200 epochs).  The benchmarks measured Adam
-# only: the other solvers keep skann 0.1's He weights and alpha=0.0001 -- for
-# "gd", the lesson's algorithm, the lesson's cost falls at every epoch;
+# (docs/good_defaults.rst; steps of 0.003 and 0.01 overfit there); logistic
+# networks get 0.01, as deep ones learn too slowly at 0.001 (a (4, 3) network
+# reached 68 % training accuracy on scikit-learn's check_classifiers_train
+# blobs in 200 epochs).  Adam regularises by decoupled weight decay, not by an
+# L2 penalty: Adam divides the penalty's gradient by that gradient's own
+# running scale, so a weight that learns nothing from the data (into a unit
+# that never fires, from an input that is always zero) shrank by a fixed
+# fraction per step, within a few epochs into the subnormal numbers on which
+# processors compute slowly, while the decay shrinks it by learning_rate *
+# weight_decay per step.  That fraction is the same for every activation:
+# logistic units' ten times larger step gets a ten times smaller decay (with
+# the others' decay, a deep logistic network did not learn those blobs).  The
+# benchmarks measured Adam only: the other solvers keep skann 0.1's He weights
+# and alpha=0.0001 -- for "gd", the lesson's algorithm, the lesson's cost
+# falls at every epoch;
 # full-batch "sgd" without momentum learns slower from Glorot's smaller
 # weights; they decay no weights (their penalty is small); L-BFGS with
 # alpha=0.01 ends its fits on weighted and on repeated rows in different
