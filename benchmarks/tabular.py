@@ -110,13 +110,13 @@ SKANN_01 = dict(
 INGREDIENTS = {
     "weight_init": dict(weight_init="he"),
     "hidden_size": dict(hidden_size=100),
-    "alpha": dict(alpha=0.0001),
+    "alpha": dict(alpha=0.0001, weight_decay=0.0),  # the regularisation
 }
 # ... and each candidate the evidence left out, added to the new defaults.
 CANDIDATES = {
     "step_0.01": dict(learning_rate=0.01),
-    "alpha_0.01": dict(alpha=0.01),  # the penalty's neighbours
-    "alpha_0.3": dict(alpha=0.3),
+    "alpha_0.01": dict(alpha=0.01, weight_decay=0.0),  # the penalty's neighbours
+    "alpha_0.3": dict(alpha=0.3, weight_decay=0.0),
     "label_smoothing": dict(label_smoothing=0.1),
     "cosine": dict(learning_rate_schedule="cosine", learning_rate=0.003),
     "beta_2": dict(beta_2=0.95),

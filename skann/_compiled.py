@@ -3,10 +3,10 @@
 ``pip install`` compiles ``skann/_loop.pyx`` with Cython when a C compiler is
 at hand; it runs a whole epoch of minibatch steps (gather, forward, backward,
 penalty, optimizer step, weight decay) in one call, on the calling thread,
-without Python in between.  It takes dense float32 or float64 arrays of the parameters'
-dtype, in any layout (rows that are not C-contiguous and aligned are copied
-batch by batch); sparse matrices go through the numpy core, which remains the
-reference the tests hold the compiled loop to.  Without the compiled module
+without Python in between.  It takes dense float32 or float64 arrays of the
+parameters' dtype, in any layout (rows that are not C-contiguous and aligned
+are copied batch by batch); sparse matrices go through the numpy core, which
+remains the reference the tests hold the compiled loop to.  Without the compiled module
 skann runs on the numpy core alone, with the same results up to rounding
 (:func:`skann.show_versions` says which one runs).
 """

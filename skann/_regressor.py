@@ -78,20 +78,12 @@ class ANNRegressor(RegressorMixin, BaseANN):
         for the other solvers.
 
     weight_decay : float or "auto", default="auto"
-        Decoupled weight decay (AdamW's; Loshchilov & Hutter, 2019): after
-        each step of ``"gd"``, ``"sgd"`` or ``"adam"``, every weight (not the
-        biases) shrinks by ``learning_rate * weight_decay`` times itself, at
-        the learning rate of the moment, so that it follows
-        ``learning_rate_schedule``.  Unlike ``alpha``'s penalty, whose
-        gradient Adam divides by the gradient's running scale, it shrinks
-        each weight at the same pace, and a weight that learns nothing from
-        the data (from an input that is always zero, say) fades slowly
-        instead of sinking within a few epochs into the subnormal numbers on
-        which processors compute many times slower.  ``"auto"``: 0.5 for
-        ``"adam"`` (0.05 with logistic units, whose step is ten times larger:
-        the same decay per step; see the "Good defaults" page), 0 for
-        ``"gd"`` and ``"sgd"`` and for ``"lbfgs"``, which takes no steps of a
-        set size and accepts only 0.
+        Decoupled weight decay, as :class:`ANNClassifier`'s: after each step
+        of ``"gd"``, ``"sgd"`` or ``"adam"`` the weights (not the biases)
+        shrink by ``learning_rate * weight_decay`` times themselves, at the
+        learning rate of the moment.  ``"auto"``: 0.5 for ``"adam"`` (0.05
+        with logistic units, whose step is ten times larger), 0 for the other
+        solvers; ``"lbfgs"`` accepts only 0.
 
     batch_size : int or "auto", default="auto"
         Minibatch size of ``"sgd"`` and ``"adam"``; ``"auto"`` is
