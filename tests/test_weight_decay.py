@@ -205,6 +205,7 @@ def test_weights_without_gradient_follow_the_decay_and_its_schedule(
     assert 0 < shrink < 0.99  # the decay shows
 
 
+@pytest.mark.skipif(not _compiled.COMPILED, reason="skann._loop was not compiled")
 @pytest.mark.parametrize("Estimator", [ANNClassifier, ANNRegressor])
 @pytest.mark.parametrize("dtype, rtol", [(np.float64, 1e-8), (np.float32, 2e-3)])
 def test_the_numpy_path_alone_fits_the_same_decayed_model(
