@@ -19,7 +19,7 @@ batches   One core each: ms per epoch at batch 32 to 8192 and hidden 64 to
           the product floor (the five products of one step on one batch in
           cache, times the batches).  Goals: skann >= 2x MLPClassifier, and
           skann's epoch at a batch above 200 <= 1.1x its epoch at 200.
-rows      Rows 10,000 to 1,000,000 at batch 2048, hidden 256, on each
+rows      Rows 10,000, 200,000 and 1,000,000 at batch 2048, hidden 256, on each
           ``--threads`` count (BLAS threads for skann and MLPClassifier,
           ``torch.set_num_threads`` for PyTorch).
 drift     The defaults for 200 epochs on 100,000 x 50 rows, float32 and
@@ -175,8 +175,8 @@ def batches(opts):
 
 
 def rows_and_threads(opts):
-    """Rows 10k to 1M, batch 2048, hidden 256, on each thread count."""
-    counts = (10_000, 100_000) if opts.quick else (10_000, 100_000, 1_000_000)
+    """Rows 10k, 200k and 1M, batch 2048, hidden 256, on each thread count."""
+    counts = (10_000, 100_000) if opts.quick else (10_000, 200_000, 1_000_000)
     lines = []
     for rows in counts:
         X, y = classification(rows, 100, opts.dtype)
