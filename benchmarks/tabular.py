@@ -103,6 +103,7 @@ SKANN_01 = dict(
     calibrate=False,
     numerical_embedding=None,
     weight_decay=0.0,
+    input_scaling=None,
 )
 
 # The ablation.  Each ingredient of the new defaults, and the parameters that
@@ -111,6 +112,7 @@ INGREDIENTS = {
     "weight_init": dict(weight_init="he"),
     "hidden_size": dict(hidden_size=100),
     "alpha": dict(alpha=0.0001, weight_decay=0.0),  # the regularisation
+    "input_scaling": dict(input_scaling=None),  # the smooth clip of the inputs
 }
 # ... and each candidate the evidence left out, added to the new defaults.
 CANDIDATES = {
@@ -134,6 +136,12 @@ CANDIDATES = {
 
 
 def _skann(**params):
+    unknown = set(params) - set(
+        ANNClassifier().get_params() | ANNRegressor().get_params()
+    )
+    if unknown:  # (an older skann on the path would drop them silently)
+        raise ValueError(f"no such skann parameter: {sorted(unknown)}")
+
     def make(task, seed):
         cls = ANNClassifier if task == C else ANNRegressor
         supported = cls().get_params()
@@ -163,7 +171,8 @@ for _ingredient, _removed in INGREDIENTS.items():
     MODELS[f"skann-no-{_ingredient}"] = _skann(**_removed)
 for _candidate, _added in CANDIDATES.items():
     MODELS[f"skann+{_candidate}"] = _skann(**_added)
-MODELS["skann+smoothclip"] = _skann()  # with SmoothClipScaler, see build
+# SmoothClipScaler in place of StandardScaler (see build), and not inside.
+MODELS["skann+smoothclip"] = _skann(input_scaling=None)
 for _anchor in anchors.ANCHORS:
     MODELS[_anchor] = lambda task, seed, a=_anchor: anchors.make(a, task, seed)
 

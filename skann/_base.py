@@ -38,7 +38,7 @@ from ._blas import blas_threads_for
 from ._callbacks import CALLBACK_ATTRIBUTES, CALLBACK_BASES, EpochHooks
 from ._network import Network, Workspace
 from ._optimizers import copy_state, init_state, lbfgs
-from ._preprocessing import encode, fit_bins, layout
+from ._preprocessing import encode, fit_bins, fit_smooth_clip, layout, smooth_clip
 from ._training import (
     DivergenceError,
     LossGrowth,
@@ -235,7 +235,7 @@ def resolve_auto(
 
 # Parameters that models pickled by earlier versions lack, with their defaults
 # (see BaseANN.__setstate__).
-_ADDED_PARAMETERS = {"weight_decay": "auto"}
+_ADDED_PARAMETERS = {"weight_decay": "auto", "input_scaling": None}
 
 
 def is_stochastic(estimator):
@@ -298,6 +298,7 @@ class BaseANN(*CALLBACK_BASES, BaseEstimator):
         "restore_best": ["boolean"],
         "weight_init": [StrOptions({"auto", "he", "glorot"})],
         "power_t": [Interval(Real, 0, None, closed="left")],
+        "input_scaling": [StrOptions({"auto", "smooth_clip"}), None],
         "numerical_embedding": [StrOptions({"ple"}), None],
         "n_bins": [Interval(Integral, 2, None, closed="left")],
     }
@@ -342,7 +343,7 @@ class BaseANN(*CALLBACK_BASES, BaseEstimator):
         )
         # The input encoding joins the attributes that make the network predict.
         targets = {**targets, **self._embedding(X, sample_weight, continuing)}
-        X_in, X = X, self._embed(X, targets["_bins"])
+        X_in, X = X, self._embed(X, targets["_bins"], targets["_scaling"])
         Y = self._train_targets(Y, output)
         batch_size = self._batch_size(X.shape[0])
         # One random stream for the initial weights, the split and the shuffles;
@@ -388,10 +389,41 @@ class BaseANN(*CALLBACK_BASES, BaseEstimator):
         return self
 
     def _embedding(self, X, sample_weight, continuing):
-        """The fitted attributes of ``numerical_embedding``: the bins, fitted
-        on ``X`` (its rows weighted by ``sample_weight``) or, when continuing,
-        those already fitted (the first layer's weights belong to them);
-        ``None`` without an embedding."""
+        """The fitted attributes of ``input_scaling`` and
+        ``numerical_embedding``: the scaling and the bins, fitted on ``X`` (its
+        rows weighted by ``sample_weight``; the bins on ``X`` scaled) or, when
+        continuing, those already fitted (the first layer's weights belong to
+        them); ``None`` for what is off."""
+        scaling = self._input_scaling(X, sample_weight, continuing)
+        if scaling is not None:
+            X = smooth_clip(X, scaling)
+        return {"_scaling": scaling, **self._input_bins(X, sample_weight, continuing)}
+
+    def _input_scaling(self, X, sample_weight, continuing):
+        """``input_scaling``'s fitted attribute (see :meth:`_embedding`)."""
+        if continuing:
+            scaling = self.__dict__.get("_scaling")
+            asked = self.input_scaling == "smooth_clip" or (
+                self.input_scaling == "auto" and not issparse(X)
+            )
+            if (scaling is not None) != asked:
+                raise ValueError(
+                    "Cannot continue training: the network was fitted "
+                    f"{'with' if scaling is not None else 'without'} its inputs "
+                    f"smoothly clipped, but input_scaling={self.input_scaling!r} "
+                    f"on {'sparse' if issparse(X) else 'dense'} X asks for it "
+                    f"{'with' if asked else 'without'}. Restore input_scaling (a "
+                    "network fitted with it needs dense X), or set "
+                    "warm_start=False to start anew."
+                )
+            return scaling
+        if self.input_scaling is None or (self.input_scaling == "auto" and issparse(X)):
+            return None
+        _refuse_sparse(X, "input_scaling='smooth_clip'")
+        return fit_smooth_clip(X, sample_weight)
+
+    def _input_bins(self, X, sample_weight, continuing):
+        """``numerical_embedding``'s fitted attributes (see :meth:`_embedding`)."""
         if continuing:
             bins = self.__dict__.get("_bins")
             fitted = None if bins is None else ("ple", bins["n_bins"])
@@ -411,8 +443,12 @@ class BaseANN(*CALLBACK_BASES, BaseEstimator):
         return {"bin_edges_": edges, "_bins": dict(layout(edges), n_bins=self.n_bins)}
 
     @staticmethod
-    def _embed(X, bins):
-        """``X`` as the network sees it: encoded on ``bins``, if any."""
+    def _embed(X, bins, scaling):
+        """``X`` as the network sees it: smoothly clipped by ``scaling`` and
+        encoded on ``bins``, where they are not None."""
+        if scaling is not None:
+            _refuse_sparse(X, "A network fitted with input_scaling")
+            X = smooth_clip(X, scaling)
         if bins is None:
             return X
         _refuse_sparse(X)
@@ -912,7 +948,7 @@ class BaseANN(*CALLBACK_BASES, BaseEstimator):
             X = validate(
                 self, X, accept_sparse=ACCEPT_SPARSE, dtype=FLOATS, reset=False
             )
-        X = self._embed(X, self.__dict__.get("_bins"))
+        X = self._embed(X, self.__dict__.get("_bins"), self.__dict__.get("_scaling"))
         with np.errstate(over="ignore", invalid="ignore"):
             Z = self._network().logits(X)
         if not np.isfinite(Z).all():
@@ -933,7 +969,9 @@ class BaseANN(*CALLBACK_BASES, BaseEstimator):
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
-        tags.input_tags.sparse = self.numerical_embedding is None
+        tags.input_tags.sparse = (
+            self.numerical_embedding is None and self.input_scaling != "smooth_clip"
+        )
         return tags
 
     def __getstate__(self):
@@ -955,12 +993,13 @@ class BaseANN(*CALLBACK_BASES, BaseEstimator):
             vars(self).update(self._weight_attributes(self._network()))
 
 
-def _refuse_sparse(X):
+def _refuse_sparse(X, who="numerical_embedding='ple'"):
     if issparse(X):
+        off = "input_scaling" if "input_scaling" in who else "numerical_embedding"
         raise TypeError(
-            "numerical_embedding='ple' needs dense X: the encoding of 0 is not 0, "
-            "so sparse data would not stay sparse. Convert X with X.toarray(), or "
-            "set numerical_embedding=None."
+            f"{who} needs dense X: the encoding of 0 is not 0, so sparse data "
+            f"would not stay sparse. Convert X with X.toarray(), or set {off}=None "
+            "(and refit)."
         )
 
 

@@ -118,10 +118,13 @@ class EpochHooks:
             self.net.params.copy(),
         )
         attributes = self.estimator._model_attributes(net, self.targets)
-        if attributes.get("_bins") is not None:
+        encoded = ("_bins", "_scaling")
+        if any(attributes.get(name) is not None for name in encoded):
             # An epoch's callbacks get the rows the network trains on, already
-            # encoded by numerical_embedding: the snapshot is the network alone.
+            # scaled and encoded (input_scaling, numerical_embedding): the
+            # snapshot is the network alone.
             attributes.update(
+                _scaling=None,
                 _bins=None,
                 bin_edges_=None,
                 n_features_in_=net.layer_sizes[0],

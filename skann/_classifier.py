@@ -189,6 +189,19 @@ class ANNClassifier(ClassifierMixin, BaseANN):
         times Glorot's bound either way.  The output layer starts at zero, its
         biases at the classes' log prior.
 
+    input_scaling : {"auto", "smooth_clip", None}, default=None
+        What the network does to each input column before anything else.
+        ``"smooth_clip"``: centre it on its median, divide it by its
+        interquartile range (half its range where the quartiles coincide),
+        then bend it smoothly towards +-3 with ``z / sqrt(1 + (z / 3) ** 2)``
+        (the maths of :class:`~skann.SmoothClipScaler`), so that outliers and
+        heavy tails cannot dominate the first layer, whatever scaler comes
+        before. Columns of at most two distinct values (binary, one-hot) pass
+        through. Fitted in the first ``fit`` (on the rows weighted by
+        ``sample_weight``) and kept by ``partial_fit`` and ``warm_start``;
+        needs dense ``X``. ``"auto"``: ``"smooth_clip"`` for dense ``X``,
+        nothing for sparse ``X``. ``None``: the columns as given.
+
     numerical_embedding : {None, "ple"}, default=None
         What the network gets for each input column. ``None``: the column as
         given. ``"ple"``: its piecewise-linear encoding on its quantile bins,
@@ -321,6 +334,7 @@ class ANNClassifier(ClassifierMixin, BaseANN):
         restore_best=False,
         calibrate=False,
         weight_init="auto",
+        input_scaling=None,
         numerical_embedding=None,
         n_bins=8,
     ):
@@ -353,6 +367,7 @@ class ANNClassifier(ClassifierMixin, BaseANN):
         self.restore_best = restore_best
         self.calibrate = calibrate
         self.weight_init = weight_init
+        self.input_scaling = input_scaling
         self.numerical_embedding = numerical_embedding
         self.n_bins = n_bins
 
@@ -689,4 +704,3 @@ class ANNClassifier(ClassifierMixin, BaseANN):
         tags = super().__sklearn_tags__()
         tags.classifier_tags.multi_label = True
         return tags
-

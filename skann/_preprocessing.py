@@ -13,12 +13,15 @@ each column becomes a short vector that fills up, bin by bin, as its value
 rises through the training data's quantiles, so that the first layer can
 give every stretch of a feature its own slope.
 
-Both are scikit-learn transformers rather than estimator parameters because
-scikit-learn moved scaling out of estimators (``normalize=`` left the linear
-models in 1.2): the pipeline shows them, they can be swapped or tuned, and
-``predict``, ``partial_fit`` and the ONNX export of the network stay what
-they are.  The encoding's maths (:func:`fit_bins`, :func:`encode`) is kept
-apart from the class, in plain arrays, for the estimators to share.
+Both are scikit-learn transformers, to show in a pipeline, swap or tune.
+The estimators also apply them inside, fitted in ``fit`` and kept for
+``partial_fit``, ``predict`` and the ONNX export: the smooth clip by default
+(``input_scaling``), because a network is only as robust as its defaults and
+most pipelines put ``StandardScaler`` in front of it, which one outlier
+stretches; the encoding on request (``numerical_embedding``).  Their maths
+(:func:`fit_smooth_clip`, :func:`smooth_clip`, :func:`fit_bins`,
+:func:`encode`) is kept apart from the classes, in plain arrays, for the
+estimators to share.
 """
 
 from numbers import Integral, Real
@@ -112,6 +115,62 @@ class SmoothClipScaler(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         tags = super().__sklearn_tags__()
         tags.input_tags.allow_nan = True
         return tags
+
+
+def weighted_quantiles(values, weights, levels):
+    """The ``levels`` quantiles of ``values`` (1-d, no NaN): for each level,
+    the smallest value whose rows, with those below it, make up at least that
+    fraction of the total weight (``weights`` None: every row weighs 1), so
+    that a weight of 2 counts as the row repeated and 0 as the row removed."""
+    if weights is not None:
+        keep = weights > 0
+        values, weights = values[keep], weights[keep]
+    order = np.argsort(values, kind="stable")
+    values = values[order]
+    if weights is None:
+        cumulative = np.arange(1.0, values.size + 1)
+    else:
+        cumulative = np.cumsum(weights[order], dtype=np.float64)
+    rows = np.searchsorted(cumulative, np.asarray(levels) * cumulative[-1])
+    return values[np.minimum(rows, values.size - 1)]
+
+
+def fit_smooth_clip(X, sample_weight=None, clip=3.0):
+    """What :func:`smooth_clip` needs for each column of ``X`` (dense, no NaN):
+    its median (``center``), its interquartile range or, where the quartiles
+    coincide, half its range (``scale``), and ``1 / clip`` (``inverse_clip``).
+    The quantiles weigh the rows by ``sample_weight`` as
+    :func:`weighted_quantiles` does.  A column of at most two distinct values
+    (binary, one-hot, constant) passes through: centre 0, scale 1 and no
+    clip, as :class:`PiecewiseLinearEncoder` passes it."""
+    n = X.shape[1]
+    center, scale = np.zeros(n), np.ones(n)
+    inverse_clip = np.zeros(n)
+    for j in range(n):
+        column = np.asarray(X[:, j], dtype=np.float64)
+        if sample_weight is not None:
+            column = column[sample_weight > 0]
+        if np.unique(column).size <= 2:
+            continue
+        q25, q50, q75 = weighted_quantiles(
+            np.asarray(X[:, j], dtype=np.float64), sample_weight, (0.25, 0.5, 0.75)
+        )
+        spread = q75 - q25 if q75 > q25 else 0.5 * (column.max() - column.min())
+        center[j], scale[j], inverse_clip[j] = q50, spread, 1.0 / clip
+    return {"center": center, "scale": scale, "inverse_clip": inverse_clip}
+
+
+def smooth_clip(X, scaling):
+    """``X`` (dense, float) centred and scaled by the :func:`fit_smooth_clip`
+    ``scaling``, then bent smoothly towards ``+-clip``:
+    ``z / sqrt(1 + (z / clip) ** 2)``, in ``X``'s dtype."""
+    dtype = X.dtype
+    Z = (X - scaling["center"].astype(dtype)) / scaling["scale"].astype(dtype)
+    bent = np.square(Z * scaling["inverse_clip"].astype(dtype))
+    bent += 1
+    np.sqrt(bent, out=bent)
+    Z /= bent
+    return Z
 
 
 def fit_bins(X, n_bins, sample_weight=None):

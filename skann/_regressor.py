@@ -158,6 +158,19 @@ class ANNRegressor(RegressorMixin, BaseANN):
         for the others.  The output layer starts at zero, its biases at the
         (standardised) targets' mean.
 
+    input_scaling : {"auto", "smooth_clip", None}, default="auto"
+        What the network does to each input column before anything else.
+        ``"smooth_clip"``: centre it on its median, divide it by its
+        interquartile range (half its range where the quartiles coincide),
+        then bend it smoothly towards +-3 with ``z / sqrt(1 + (z / 3) ** 2)``
+        (the maths of :class:`~skann.SmoothClipScaler`), so that outliers and
+        heavy tails cannot dominate the first layer, whatever scaler comes
+        before. Columns of at most two distinct values (binary, one-hot) pass
+        through. Fitted in the first ``fit`` (on the rows weighted by
+        ``sample_weight``) and kept by ``partial_fit`` and ``warm_start``;
+        needs dense ``X``. ``"auto"``: ``"smooth_clip"`` for dense ``X``,
+        nothing for sparse ``X``. ``None``: the columns as given.
+
     numerical_embedding : {None, "ple"}, default=None
         What the network gets for each input column. ``None``: the column as
         given. ``"ple"``: its piecewise-linear encoding on its quantile bins,
@@ -286,6 +299,7 @@ class ANNRegressor(RegressorMixin, BaseANN):
         power_t=0.5,
         restore_best=False,
         weight_init="auto",
+        input_scaling="auto",
         numerical_embedding=None,
         n_bins=8,
     ):
@@ -317,6 +331,7 @@ class ANNRegressor(RegressorMixin, BaseANN):
         self.power_t = power_t
         self.restore_best = restore_best
         self.weight_init = weight_init
+        self.input_scaling = input_scaling
         self.numerical_embedding = numerical_embedding
         self.n_bins = n_bins
 

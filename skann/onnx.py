@@ -158,6 +158,9 @@ def _logits(scope, container, model, input_name, proto_dtype):
     last = len(model.coefs_) - 1
     A = scope.get_unique_variable_name("X")
     apply_cast(scope, input_name, A, container, to=proto_dtype)
+    scaling = model.__dict__.get("_scaling")
+    if scaling is not None:  # input_scaling
+        A = _smooth_clip(scope, container, scaling, A, proto_dtype)
     bins = model.__dict__.get("_bins")
     if bins is not None:  # numerical_embedding
         A = _encoding(scope, container, bins, A, proto_dtype)
@@ -187,6 +190,32 @@ def _logits(scope, container, model, input_name, proto_dtype):
         else:
             A = Z
     return A
+
+
+def _smooth_clip(scope, container, scaling, X, proto_dtype):
+    """``X`` smoothly clipped as :func:`skann._preprocessing.smooth_clip`
+    computes it: ``z = (x - center) / scale``, then
+    ``z / sqrt(1 + (z * inverse_clip) ** 2)``."""
+    np_dtype = (
+        np.float64 if proto_dtype == onnx_proto.TensorProto.DOUBLE else np.float32
+    )
+    names = {}
+    for key in ("center", "scale", "inverse_clip"):
+        names[key] = scope.get_unique_variable_name(f"clip_{key}")
+        value = scaling[key].astype(np_dtype)
+        container.add_initializer(names[key], proto_dtype, [value.size], value)
+    one = scope.get_unique_variable_name("clip_one")
+    container.add_initializer(one, proto_dtype, [1], np.ones(1, dtype=np_dtype))
+
+    def node(op, inputs):
+        out = scope.get_unique_variable_name("clip")
+        container.add_node(op, inputs, out, name=scope.get_unique_operator_name(op))
+        return out
+
+    Z = node("Div", [node("Sub", [X, names["center"]]), names["scale"]])
+    bent = node("Mul", [Z, names["inverse_clip"]])
+    bent = node("Sqrt", [node("Add", [node("Mul", [bent, bent]), one])])
+    return node("Div", [Z, bent])
 
 
 def _encoding(scope, container, bins, X, proto_dtype, output=None):

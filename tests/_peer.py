@@ -106,7 +106,8 @@ class PeerMLPRegressor(_MLPNames, ANNRegressor):
     """``ANNRegressor`` constructed, inspected and set with MLPRegressor's
     parameter names; everything else (``standardize_target=True`` included)
     is ANNRegressor's own, but for the regularisation, as in
-    :class:`PeerMLPClassifier`."""
+    :class:`PeerMLPClassifier`, and the inputs, taken as given
+    (``input_scaling=None``), as MLPRegressor takes them."""
 
     def __init__(
         self,
@@ -139,7 +140,9 @@ class PeerMLPRegressor(_MLPNames, ANNRegressor):
         mlp = dict(locals())
         del mlp["self"], mlp["__class__"]
         super().__init__(
-            **{RENAMES.get(k, k): v for k, v in mlp.items()}, weight_decay=0.0
+            **{RENAMES.get(k, k): v for k, v in mlp.items()},
+            weight_decay=0.0,
+            input_scaling=None,
         )
 
 

@@ -8,6 +8,7 @@ the transformer in a pipeline to the last bit, honoured by ``partial_fit``,
 learned.
 """
 
+import functools
 import pickle
 
 import numpy as np
@@ -24,7 +25,14 @@ from skann._preprocessing import encode, fit_bins, layout
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 
-ESTIMATORS = [ANNClassifier, ANNRegressor]
+# The embedding alone: the regressor takes its inputs as given, as the
+# classifier does by default (input_scaling is tested on its own).
+ESTIMATORS = [
+    pytest.param(ANNClassifier, id="ANNClassifier"),
+    pytest.param(
+        functools.partial(ANNRegressor, input_scaling=None), id="ANNRegressor"
+    ),
+]
 
 
 def reference_encoding(x, edges):
@@ -365,7 +373,8 @@ def test_pickle_and_skops_keep_the_bins(Estimator, tmp_path):
     model.fit(X, y)
     path = tmp_path / "model.skops"
     sio.dump(model, path)
-    trusted = f"skann.{Estimator.__module__.split('.')[-1]}.{Estimator.__name__}"
+    cls = type(model)
+    trusted = f"skann.{cls.__module__.split('.')[-1]}.{cls.__name__}"
     assert sio.get_untrusted_types(file=path) == [trusted]
     for loaded in (
         pickle.loads(pickle.dumps(model)),

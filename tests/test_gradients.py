@@ -102,7 +102,7 @@ def test_loss_and_gradient_equal_mlpclassifier(
 
 
 # Each estimator, its scikit-learn counterpart, the problem both learn, and
-# what makes the two train the same network (no target scaling).
+# what makes the two train the same network (no target or input scaling).
 PAIRS = {
     "classifier": (ANNClassifier, MLPClassifier, "multiclass", 3, {}),
     "regressor": (
@@ -110,7 +110,7 @@ PAIRS = {
         MLPRegressor,
         "squared_error",
         1,
-        dict(standardize_target=False),
+        dict(standardize_target=False, input_scaling=None),
     ),
 }
 

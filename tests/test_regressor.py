@@ -52,7 +52,9 @@ def test_auto_step_of_plain_gradient_solvers_follows_the_output_curvature(solver
     # and larger ones, a smaller step), which the "auto" step divides.
     X, y = house_prices(300)
     X = X * 10  # unscaled inputs
-    reg = ANNRegressor(solver=solver, hidden_size=(8, 64), random_state=0)
+    reg = ANNRegressor(
+        solver=solver, hidden_size=(8, 64), input_scaling=None, random_state=0
+    )
     Y = ((y - y.mean()) / y.std())[:, np.newaxis]
     rng = np.random.RandomState(0)  # what random_state=0 draws the weights from
     net = reg._start_network(X, Y, "identity", None, rng, False, False)
@@ -79,7 +81,9 @@ def test_unscaled_targets_train_well_by_default():
 
 def test_standardize_target_false_trains_on_y_itself():
     X, y = house_prices(60)
-    reg = ANNRegressor(standardize_target=False, max_iter=2, random_state=0)
+    reg = ANNRegressor(
+        standardize_target=False, input_scaling=None, max_iter=2, random_state=0
+    )
     reg.fit(X, y / 1e5)
     np.testing.assert_array_equal(reg.target_mean_, [0.0])
     np.testing.assert_array_equal(reg.target_scale_, [1.0])
@@ -147,7 +151,7 @@ def test_early_stopping_scores_r2_and_restores_the_best_weights():
 
 def test_validation_score_is_r2_of_the_held_out_predictions():
     X, y = house_prices(100)
-    reg = ANNRegressor(max_iter=3, random_state=0).fit(X, y)
+    reg = ANNRegressor(input_scaling=None, max_iter=3, random_state=0).fit(X, y)
     net = reg._network()
     targets = {"target_mean_": reg.target_mean_, "target_scale_": reg.target_scale_}
     sw = np.linspace(0.5, 2, 100)
@@ -212,14 +216,15 @@ def test_poisson_on_counts():
     rng = np.random.RandomState(0)
     X = rng.normal(size=(500, 3))
     y = rng.poisson(np.exp(0.5 + 0.8 * X[:, 0] - 0.4 * X[:, 1]))
-    reg = ANNRegressor(loss="poisson", random_state=0).fit(X[:400], y[:400])
+    common = dict(input_scaling=None, random_state=0)  # the losses alone
+    reg = ANNRegressor(loss="poisson", **common).fit(X[:400], y[:400])
     assert reg.out_activation_ == "exp" and reg.target_mean_ == [0.0]
     assert reg.target_scale_ == pytest.approx([y[:400].mean()])
     predicted = reg.predict(X[400:])
     assert (predicted > 0).all()
     # on counts, the Poisson deviance of its predictions beats the squared
     # error's (clipped to be positive)
-    squared = ANNRegressor(random_state=0).fit(X[:400], y[:400]).predict(X[400:])
+    squared = ANNRegressor(**common).fit(X[:400], y[:400]).predict(X[400:])
     d2 = d2_tweedie_score(y[400:], predicted, power=1)
     assert d2 > 0.7
     assert d2 > d2_tweedie_score(y[400:], np.maximum(squared, 1e-3), power=1) + 0.05
