@@ -215,8 +215,8 @@ class PiecewiseLinearEncoder(TransformerMixin, BaseEstimator):
     ----------
     n_bins : int, default=8
         The most bins per column (at least 2). Columns with fewer distinct
-        quantiles get fewer. On the tabular benchmark, 16 bins overfit more
-        than 8 and cost twice as much (see the "Good defaults" page).
+        quantiles get fewer. More bins give finer slopes but overfit sooner
+        and widen the first layer further (see the "Good defaults" page).
 
     Attributes
     ----------
