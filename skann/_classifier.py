@@ -18,11 +18,17 @@ from sklearn.utils import compute_sample_weight
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import _check_sample_weight
 
 from . import _targets
 from ._base import BaseANN, is_stochastic, resolve_auto
-from ._validation import check_labels, labels_of, new_classes, plain_targets
+from ._validation import (
+    check_labels,
+    check_some_weight,
+    labels_of,
+    new_classes,
+    plain_targets,
+    sample_weights,
+)
 
 
 class ANNClassifier(ClassifierMixin, BaseANN):
@@ -492,9 +498,7 @@ class ANNClassifier(ClassifierMixin, BaseANN):
         class_counts = self.__dict__.get("_class_counts") if continuing else None
         if sample_weight is None and self.class_weight is None:
             return None, {"_class_counts": class_counts}
-        sw = _check_sample_weight(
-            sample_weight, X, dtype=X.dtype, ensure_non_negative=True
-        )
+        sw = sample_weights(sample_weight, X)
         if self.class_weight == "balanced":
             class_counts = _targets.weighted_class_counts(Y, sw, output) + (
                 0 if class_counts is None else class_counts
@@ -508,11 +512,7 @@ class ANNClassifier(ClassifierMixin, BaseANN):
                     "'balanced' or sample_weight instead."
                 )
             sw = sw * compute_sample_weight(self.class_weight, y).astype(X.dtype)
-        if not np.any(sw > 0):
-            raise ValueError(
-                "Sample weights must contain at least one non-zero number: every "
-                "sample has weight 0, so there is nothing to learn."
-            )
+        check_some_weight(sw)
         if not incremental and y.ndim == 1 and np.unique(y[sw > 0]).size < 2:
             raise ValueError(
                 "Only one class has samples with non-zero weight; the classifier "
@@ -650,4 +650,3 @@ class ANNClassifier(ClassifierMixin, BaseANN):
         tags = super().__sklearn_tags__()
         tags.classifier_tags.multi_label = True
         return tags
-

@@ -9,7 +9,7 @@ everything else takes the full path and its error messages.
 
 import numpy as np
 from sklearn.utils.multiclass import unique_labels
-from sklearn.utils.validation import validate_data
+from sklearn.utils.validation import _check_sample_weight, validate_data
 
 FLOATS = (np.float64, np.float32)
 ACCEPT_SPARSE = ("csr", "csc")
@@ -32,6 +32,23 @@ def validate(estimator, X, *args, **kwargs):
         if "could not convert string to float" in str(error) and _has_text(X):
             raise ValueError(f"{error}. {TEXT_COLUMNS}") from error
         raise
+
+
+def sample_weights(sample_weight, X):
+    """``sample_weight`` as a non-negative array of ``X``'s dtype, one weight
+    per row (ones for None)."""
+    return _check_sample_weight(
+        sample_weight, X, dtype=X.dtype, ensure_non_negative=True
+    )
+
+
+def check_some_weight(sample_weight):
+    """Raise unless some sample has a positive weight."""
+    if not np.any(sample_weight > 0):
+        raise ValueError(
+            "Sample weights must contain at least one non-zero number: every "
+            "sample has weight 0, so there is nothing to learn."
+        )
 
 
 def _has_text(X):
