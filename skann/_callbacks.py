@@ -27,8 +27,23 @@ class EpochHooks:
 
     Callbacks see one root task per ``fit``/``partial_fit`` call and one
     subtask per epoch; ``ScoringMonitor`` gets a model that predicts with the
-    weights of that epoch (``targets``: the fitted target attributes, such as
-    ``classes_``, that it needs besides the weights).
+    weights of that epoch.
+
+    Parameters
+    ----------
+    estimator : ANNClassifier or ANNRegressor
+        The estimator being fitted.
+    net : Network
+        The network being trained; its weights at each epoch are the model
+        the callbacks see.
+    targets : dict
+        The fitted target attributes, such as ``classes_``, that a model
+        needs besides the weights.
+    incremental : bool
+        Whether the call is ``partial_fit``.
+    continuing : bool
+        Whether training continues from fitted weights; with ``incremental``,
+        epochs are numbered on from ``n_iter_``.
     """
 
     def __init__(self, estimator, net, targets, incremental, continuing):

@@ -18,11 +18,17 @@ from sklearn.utils import compute_sample_weight
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import _check_sample_weight
 
 from . import _targets
 from ._base import BaseANN, is_stochastic, resolve_auto
-from ._validation import check_labels, labels_of, new_classes, plain_targets
+from ._validation import (
+    check_labels,
+    check_some_weight,
+    labels_of,
+    new_classes,
+    plain_targets,
+    sample_weights,
+)
 
 
 class ANNClassifier(ClassifierMixin, BaseANN):
@@ -284,6 +290,8 @@ class ANNClassifier(ClassifierMixin, BaseANN):
 
     Examples
     --------
+    The lesson's AND gate, learned by full-batch gradient descent:
+
     >>> import numpy as np
     >>> from skann import ANNClassifier
     >>> X = np.array([[0, 0], [0, 1], [1, 0], [1, 1]])
@@ -292,8 +300,35 @@ class ANNClassifier(ClassifierMixin, BaseANN):
     ...                     max_iter=10000, random_state=42).fit(X, y)
     >>> clf.predict(X)
     array([0, 0, 0, 1])
-    >>> clf.predict_proba(X).shape
+    >>> clf.predict([[0.1, 0.2], [0.9, 1.1]])
+    array([0, 1])
+    >>> [W.shape for W in clf.coefs_]
+    [(2, 4), (4, 1)]
+
+    One probability per class, each row summing to 1; for binary targets the
+    decision function is the logit of the positive class, positive where
+    class 1 is predicted:
+
+    >>> proba = clf.predict_proba(X)
+    >>> proba.shape
     (4, 2)
+    >>> np.allclose(proba.sum(axis=1), 1)
+    True
+    >>> clf.classes_[proba.argmax(axis=1)]
+    array([0, 0, 0, 1])
+    >>> scores = clf.decision_function(X)
+    >>> scores.shape
+    (4,)
+    >>> (scores > 0).astype(int)
+    array([0, 0, 0, 1])
+    >>> np.allclose(clf.predict_log_proba(X), np.log(proba))
+    True
+
+    Far from the training data, where a probability rounds to 0, its
+    logarithm stays finite:
+
+    >>> bool(np.isfinite(clf.predict_log_proba([[1e6, 1e6]])).all())
+    True
     """
 
     _parameter_constraints = {
@@ -389,19 +424,6 @@ class ANNClassifier(ClassifierMixin, BaseANN):
         -------
         self : ANNClassifier
             The fitted estimator.
-
-        Examples
-        --------
-        >>> import numpy as np
-        >>> from skann import ANNClassifier
-        >>> X = np.array([[0.0], [1.0], [2.0], [3.0]])
-        >>> y = np.array([0, 0, 1, 1])
-        >>> clf = ANNClassifier(hidden_size=8, solver="lbfgs", random_state=0)
-        >>> clf = clf.fit(X, y)
-        >>> clf.predict(X)
-        array([0, 0, 1, 1])
-        >>> [W.shape for W in clf.coefs_]
-        [(1, 8), (8, 1)]
         """
         return self._guarded_fit(X, y, sample_weight, classes=None, incremental=False)
 
@@ -491,9 +513,7 @@ class ANNClassifier(ClassifierMixin, BaseANN):
         class_counts = self.__dict__.get("_class_counts") if continuing else None
         if sample_weight is None and self.class_weight is None:
             return None, {"_class_counts": class_counts}
-        sw = _check_sample_weight(
-            sample_weight, X, dtype=X.dtype, ensure_non_negative=True
-        )
+        sw = sample_weights(sample_weight, X)
         if self.class_weight == "balanced":
             class_counts = _targets.weighted_class_counts(Y, sw, output) + (
                 0 if class_counts is None else class_counts
@@ -507,11 +527,7 @@ class ANNClassifier(ClassifierMixin, BaseANN):
                     "'balanced' or sample_weight instead."
                 )
             sw = sw * compute_sample_weight(self.class_weight, y).astype(X.dtype)
-        if not np.any(sw > 0):
-            raise ValueError(
-                "Sample weights must contain at least one non-zero number: every "
-                "sample has weight 0, so there is nothing to learn."
-            )
+        check_some_weight(sw)
         if not incremental and y.ndim == 1 and np.unique(y[sw > 0]).size < 2:
             raise ValueError(
                 "Only one class has samples with non-zero weight; the classifier "
@@ -596,20 +612,6 @@ class ANNClassifier(ClassifierMixin, BaseANN):
         -------
         scores : ndarray of shape (n_samples,) or (n_samples, n_outputs)
             For binary targets, the logit of the positive class (1-D).
-
-        Examples
-        --------
-        >>> import numpy as np
-        >>> from skann import ANNClassifier
-        >>> X = np.array([[0.0], [1.0], [2.0], [3.0]])
-        >>> y = np.array([0, 0, 1, 1])
-        >>> clf = ANNClassifier(hidden_size=8, solver="lbfgs", random_state=0)
-        >>> clf = clf.fit(X, y)
-        >>> scores = clf.decision_function(X)
-        >>> scores.shape
-        (4,)
-        >>> (scores > 0).astype(int)  # a positive logit means class 1
-        array([0, 0, 1, 1])
         """
         Z = self._logits(X)
         return Z.ravel() if Z.shape[1] == 1 else Z
@@ -625,27 +627,14 @@ class ANNClassifier(ClassifierMixin, BaseANN):
         -------
         proba : ndarray of shape (n_samples, n_classes)
             For multilabel targets, the probability of each label.
-
-        Examples
-        --------
-        >>> import numpy as np
-        >>> from skann import ANNClassifier
-        >>> X = np.array([[0.0], [1.0], [2.0], [3.0]])
-        >>> y = np.array([0, 0, 1, 1])
-        >>> clf = ANNClassifier(hidden_size=8, solver="lbfgs", random_state=0)
-        >>> clf = clf.fit(X, y)
-        >>> proba = clf.predict_proba(X)
-        >>> proba.shape
-        (4, 2)
-        >>> np.allclose(proba.sum(axis=1), 1)
-        True
-        >>> clf.classes_[proba.argmax(axis=1)]
-        array([0, 0, 1, 1])
         """
         return _targets.proba(self._logits(X), self.out_activation_)
 
     def predict_log_proba(self, X):
         """Logarithm of the class probabilities, computed stably from the logits.
+
+        Finite everywhere, even far from the training data, where a
+        probability rounds to 0.
 
         Parameters
         ----------
@@ -654,23 +643,6 @@ class ANNClassifier(ClassifierMixin, BaseANN):
         Returns
         -------
         log_proba : ndarray of shape (n_samples, n_classes)
-
-        Examples
-        --------
-        >>> import numpy as np
-        >>> from skann import ANNClassifier
-        >>> X = np.array([[0.0], [1.0], [2.0], [3.0]])
-        >>> y = np.array([0, 0, 1, 1])
-        >>> clf = ANNClassifier(hidden_size=8, solver="lbfgs", random_state=0)
-        >>> clf = clf.fit(X, y)
-        >>> np.allclose(clf.predict_log_proba(X), np.log(clf.predict_proba(X)))
-        True
-
-        Far from the training data, where a probability rounds to 0, the
-        logarithm stays finite:
-
-        >>> bool(np.isfinite(clf.predict_log_proba([[1e6]])).all())
-        True
         """
         return _targets.log_proba(self._logits(X), self.out_activation_)
 
@@ -684,17 +656,6 @@ class ANNClassifier(ClassifierMixin, BaseANN):
         Returns
         -------
         y : ndarray of shape (n_samples,) or (n_samples, n_labels)
-
-        Examples
-        --------
-        >>> import numpy as np
-        >>> from skann import ANNClassifier
-        >>> X = np.array([[0.0], [1.0], [2.0], [3.0]])
-        >>> y = np.array([0, 0, 1, 1])
-        >>> clf = ANNClassifier(hidden_size=8, solver="lbfgs", random_state=0)
-        >>> clf = clf.fit(X, y)
-        >>> clf.predict([[0.5], [2.5]])
-        array([0, 1])
         """
         proba = _targets.proba(self._logits(X), self.out_activation_)
         return _targets.decode(proba, self.classes_, self._is_multilabel())

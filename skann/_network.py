@@ -162,12 +162,28 @@ class Network:
         return coefs, intercepts
 
     def initialize(self, rng, Y=None, sample_weight=None, scheme="he"):
-        """Draw the hidden layers' weights from ``rng`` and start the output
-        layer at zero, its biases where a network that has learned nothing
-        should be, given the targets ``Y`` (weighted by ``sample_weight``): at
-        the log prior of the classes, or at the link of the targets' mean
+        """Draw the hidden layers' weights and start the output layer at zero,
+        its biases where a network that has learned nothing should be: at the
+        log prior of the classes, or at the link of the targets' mean
         (:meth:`output_bias`).
 
+        Parameters
+        ----------
+        rng : numpy.random.RandomState
+            Draws the hidden weights.
+        Y : ndarray of shape (n_samples, n_outputs), optional
+            The network's targets; without them the output biases are zero.
+        sample_weight : ndarray of shape (n_samples,), optional
+            Weights of the rows of ``Y``.
+        scheme : {"he", "glorot"}, default="he"
+            How relu layers are drawn, as the estimators' ``weight_init``.
+
+        Returns
+        -------
+        self : Network
+
+        Notes
+        -----
         Hidden weights are uniform in ``+-sqrt(6 / (fan_in + fan_out))``
         (Glorot), but in ``+-sqrt(6 / fan_in)`` into relu layers with
         ``scheme="he"``, and 4 times Glorot's into logistic layers: Glorot and
@@ -290,9 +306,28 @@ class Network:
     def loss_and_output_error(self, Z, Y, sample_weight, s1, s2, per_sample):
         """The mean loss from the logits ``Z``, without ``log(0)``; and ``Z``
         turned into the output error ``A_out - Y`` in place (before the sample
-        weighting).  ``s1``, ``s2`` (shaped like ``Z``) and ``per_sample`` are
-        scratch arrays.
+        weighting).
 
+        Parameters
+        ----------
+        Z : ndarray of shape (m, n_outputs)
+            The output layer's logits; overwritten with ``A_out - Y``.
+        Y : ndarray of shape (m, n_outputs)
+            The targets.
+        sample_weight : ndarray of shape (m,) or None
+            Weights of the samples in the mean.
+        s1, s2 : ndarray of shape (m, n_outputs)
+            Scratch arrays.
+        per_sample : ndarray of shape (m,)
+            Scratch array for the loss of each sample.
+
+        Returns
+        -------
+        loss : float
+            The (weighted) mean loss, without the L2 penalty.
+
+        Notes
+        -----
         Sigmoid units: ``log(1 + exp(z)) - y z`` per unit, summed over units.
         Softmax: ``-sum(y * log_softmax(z))``.  Both stay finite for any finite
         ``z``.  Identity units: ``(z - y)**2 / 2``, summed over units (so the

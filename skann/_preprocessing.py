@@ -77,6 +77,7 @@ class SmoothClipScaler(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
+            The data whose quartiles are learned; NaN is ignored.
         y : ignored
 
         Returns
@@ -94,15 +95,18 @@ class SmoothClipScaler(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         return self
 
     def transform(self, X):
-        """Scale and clip ``X`` (NaN stays NaN).
+        """Scale and clip ``X``.
 
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
+            The data to scale; NaN stays NaN.
 
         Returns
         -------
         X_new : ndarray of shape (n_samples, n_features)
+            Each column centred on its median, divided by its scale and
+            clipped smoothly into ``(-clip, clip)``.
         """
         check_is_fitted(self)
         X = validate_data(
@@ -274,8 +278,8 @@ class PiecewiseLinearEncoder(TransformerMixin, BaseEstimator):
     ----------
     n_bins : int, default=8
         The most bins per column (at least 2). Columns with fewer distinct
-        quantiles get fewer. On the tabular benchmark, 16 bins overfit more
-        than 8 and cost twice as much (see the "Good defaults" page).
+        quantiles get fewer. More bins give finer slopes but overfit sooner
+        and widen the first layer further (see the "Good defaults" page).
 
     Attributes
     ----------

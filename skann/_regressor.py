@@ -12,12 +12,11 @@ from sklearn.metrics import r2_score
 from sklearn.model_selection import train_test_split
 from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.metaestimators import available_if
-from sklearn.utils.validation import _check_sample_weight
 
 from . import _targets
 from ._activations import OUTPUTS
 from ._base import BaseANN, is_stochastic
-from ._validation import plain_values
+from ._validation import check_some_weight, plain_values, sample_weights
 
 #: loss -> the output layer it pairs with (its canonical link)
 OUTPUT_OF_LOSS = {"squared_error": "identity", "poisson": "exp"}
@@ -447,14 +446,8 @@ class ANNRegressor(RegressorMixin, BaseANN):
     def _checked_weights(sample_weight, X):
         if sample_weight is None:
             return None
-        sw = _check_sample_weight(
-            sample_weight, X, dtype=X.dtype, ensure_non_negative=True
-        )
-        if not np.any(sw > 0):
-            raise ValueError(
-                "Sample weights must contain at least one non-zero number: every "
-                "sample has weight 0, so there is nothing to learn."
-            )
+        sw = sample_weights(sample_weight, X)
+        check_some_weight(sw)
         return sw
 
     def _split(self, arrays, y, rng):

@@ -121,7 +121,21 @@ def target_scale(y, sample_weight, centre):
 
 
 def standardize(y, mean, scale, dtype):
-    """``(y - mean) / scale`` as a 2-D array of ``dtype`` (the network's targets)."""
+    """``(y - mean) / scale``: the network's targets.
+
+    Parameters
+    ----------
+    y : ndarray of shape (n_samples,) or (n_samples, n_outputs)
+        The targets in their own units.
+    mean, scale : ndarray of shape (n_outputs,)
+        One per output, from :func:`target_scale`.
+    dtype : numpy dtype
+        The network's dtype.
+
+    Returns
+    -------
+    Y : ndarray of shape (n_samples, n_outputs)
+    """
     Y = np.asarray(y, dtype=np.float64).reshape(y.shape[0], -1)
     return ((Y - mean) / scale).astype(dtype, copy=False)
 

@@ -9,7 +9,7 @@ everything else takes the full path and its error messages.
 
 import numpy as np
 from sklearn.utils.multiclass import unique_labels
-from sklearn.utils.validation import validate_data
+from sklearn.utils.validation import _check_sample_weight, validate_data
 
 FLOATS = (np.float64, np.float32)
 ACCEPT_SPARSE = ("csr", "csc")
@@ -32,6 +32,23 @@ def validate(estimator, X, *args, **kwargs):
         if "could not convert string to float" in str(error) and _has_text(X):
             raise ValueError(f"{error}. {TEXT_COLUMNS}") from error
         raise
+
+
+def sample_weights(sample_weight, X):
+    """``sample_weight`` as a non-negative array of ``X``'s dtype, one weight
+    per row (ones for None)."""
+    return _check_sample_weight(
+        sample_weight, X, dtype=X.dtype, ensure_non_negative=True
+    )
+
+
+def check_some_weight(sample_weight):
+    """Raise unless some sample has a positive weight."""
+    if not np.any(sample_weight > 0):
+        raise ValueError(
+            "Sample weights must contain at least one non-zero number: every "
+            "sample has weight 0, so there is nothing to learn."
+        )
 
 
 def _has_text(X):
@@ -81,6 +98,21 @@ def plain_targets(estimator, X, y, classes, multilabel):
     labels (bool, int, float or str), every one of them in ``classes_``:
     labels already accepted as classification targets, so the full checks
     would pass.
+
+    Parameters
+    ----------
+    estimator : ANNClassifier
+        The fitted classifier.
+    X, y : object
+        The data of the call, as the user passed them.
+    classes : array-like or None
+        ``partial_fit``'s ``classes``.
+    multilabel : bool
+        Whether the model was fitted on a multilabel indicator matrix.
+
+    Returns
+    -------
+    plain : bool
     """
     if (
         classes is not None
@@ -150,7 +182,26 @@ def new_classes(y, classes, name):
 
 def check_labels(y, classes, classes_, multilabel, n_outputs):
     """Raise unless ``y`` (and ``classes``, if given) fit a model fitted on
-    ``classes_``: the same classes, the same target shape, no new label."""
+    ``classes_``: the same classes, the same target shape, no new label.
+
+    Parameters
+    ----------
+    y : ndarray of shape (n_samples,) or (n_samples, n_labels)
+        Validated labels, or a multilabel indicator matrix.
+    classes : array-like or None
+        ``partial_fit``'s ``classes``.
+    classes_ : ndarray of shape (n_classes,)
+        The fitted model's classes.
+    multilabel : bool
+        Whether the model was fitted on a multilabel indicator matrix.
+    n_outputs : int
+        The fitted model's number of output units.
+
+    Raises
+    ------
+    ValueError
+        When ``y`` or ``classes`` do not fit the model.
+    """
     if classes is not None and not np.array_equal(unique_labels(classes), classes_):
         raise ValueError(
             f"classes={np.asarray(classes).tolist()} differs from the classes "

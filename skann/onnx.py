@@ -144,11 +144,52 @@ def calculate_ann_classifier_output_shapes(operator):
     operator.outputs[1].set_type(proba_type(shape=[N, len(classes)]))
 
 
-def _logits(scope, container, model, input_name, proto_dtype):
-    """``Z_k = A_{k-1} @ W_k + b_k`` with the hidden activation between layers."""
-    np_dtype = (
-        np.float64 if proto_dtype == onnx_proto.TensorProto.DOUBLE else np.float32
-    )
+class _Graph:
+    """The part of an ONNX graph that one converter writes for one model.
+
+    Built from a converter's own arguments: unique names come from skl2onnx's
+    ``scope``, nodes and initializers go into its ``container``, ``model`` is
+    the ``operator``'s fitted estimator, and every float tensor is of
+    ``proto_dtype``: double for a double input, float otherwise.
+    """
+
+    def __init__(self, scope, operator, container):
+        self.scope, self.container = scope, container
+        self.model = operator.raw_operator
+        self.proto_dtype = _proto_dtype(operator)
+        double = self.proto_dtype == onnx_proto.TensorProto.DOUBLE
+        self.np_dtype = np.float64 if double else np.float32
+
+    def name(self, prefix):
+        """A new variable name that starts with ``prefix``."""
+        return self.scope.get_unique_variable_name(prefix)
+
+    def node(self, op, inputs, output, **attributes):
+        """Add an ``op`` node that writes ``output``; return ``output``."""
+        name = self.scope.get_unique_operator_name(op)
+        self.container.add_node(op, inputs, output, name=name, **attributes)
+        return output
+
+    def apply(self, helper, inputs, output, **kwargs):
+        """Call one of skl2onnx's ``apply_*`` helpers; return ``output``."""
+        helper(self.scope, inputs, output, self.container, **kwargs)
+        return output
+
+    def constant(self, prefix, values, proto=None):
+        """Add an initializer holding ``values`` (of ``proto``, or floats of
+        the graph's precision); return its name."""
+        values = np.asarray(values)
+        if proto is None:
+            proto, values = self.proto_dtype, values.astype(self.np_dtype)
+        name = self.name(prefix)
+        self.container.add_initializer(name, proto, list(values.shape), values.ravel())
+        return name
+
+
+def _logits(graph, input_name):
+    """``Z_k = A_{k-1} @ W_k + b_k`` with the hidden activation between layers:
+    the name of the output layer's logits."""
+    model = graph.model
     hidden = row(HIDDEN, model._activation).onnx
     if hidden is None:
         raise NotImplementedError(
@@ -156,106 +197,61 @@ def _logits(scope, container, model, input_name, proto_dtype):
             f"it converts {_HIDDEN_ACTIVATIONS}."
         )
     last = len(model.coefs_) - 1
-    A = scope.get_unique_variable_name("X")
-    apply_cast(scope, input_name, A, container, to=proto_dtype)
-    scaling = model.__dict__.get("_scaling")
-    if scaling is not None:  # input_scaling
-        A = _smooth_clip(scope, container, scaling, A, proto_dtype)
-    bins = model.__dict__.get("_bins")
-    if bins is not None:  # numerical_embedding
-        A = _encoding(scope, container, bins, A, proto_dtype)
+    A = graph.apply(apply_cast, input_name, graph.name("X"), to=graph.proto_dtype)
+    if model.__dict__.get("_scaling") is not None:  # input_scaling
+        A = _smooth_clip(graph, A)
+    if model.__dict__.get("_bins") is not None:  # numerical_embedding
+        A = _encoding(graph, A)
     for k, (W, b) in enumerate(zip(model.coefs_, model.intercepts_)):
-        W_name = scope.get_unique_variable_name(f"W{k + 1}")
-        b_name = scope.get_unique_variable_name(f"b{k + 1}")
-        container.add_initializer(
-            W_name, proto_dtype, list(W.shape), W.astype(np_dtype).ravel()
-        )
-        container.add_initializer(b_name, proto_dtype, [b.size], b.astype(np_dtype))
-        product = scope.get_unique_variable_name(f"XW{k + 1}")
-        container.add_node(
-            "MatMul",
-            [A, W_name],
-            product,
-            name=scope.get_unique_operator_name("MatMul"),
-        )
-        Z = scope.get_unique_variable_name(f"Z{k + 1}")
-        container.add_node(
-            "Add", [product, b_name], Z, name=scope.get_unique_operator_name("Add")
-        )
+        W_name = graph.constant(f"W{k + 1}", W)
+        b_name = graph.constant(f"b{k + 1}", b)
+        product = graph.node("MatMul", [A, W_name], graph.name(f"XW{k + 1}"))
+        Z = graph.node("Add", [product, b_name], graph.name(f"Z{k + 1}"))
         if k < last and hidden != "Identity":
-            A = scope.get_unique_variable_name(f"A{k + 1}")
-            container.add_node(
-                hidden, Z, A, name=scope.get_unique_operator_name(hidden)
-            )
+            A = graph.node(hidden, Z, graph.name(f"A{k + 1}"))
         else:
             A = Z
     return A
 
 
-def _smooth_clip(scope, container, scaling, X, proto_dtype):
-    """``X`` smoothly clipped as :func:`skann._preprocessing.smooth_clip`
-    computes it: ``z = (x - center) / scale``, then
-    ``z / sqrt(1 + (z * inverse_clip) ** 2)``."""
-    np_dtype = (
-        np.float64 if proto_dtype == onnx_proto.TensorProto.DOUBLE else np.float32
+def _smooth_clip(graph, X):
+    """``X`` (a name) smoothly clipped on the model's scaling, as
+    :func:`skann._preprocessing.smooth_clip` computes it:
+    ``z = (x - center) / scale``, then ``z / sqrt(1 + (z * inverse_clip) ** 2)``;
+    returns the result's name."""
+    scaling = graph.model._scaling
+    center, scale, inverse_clip = (
+        graph.constant(f"clip_{key}", scaling[key])
+        for key in ("center", "scale", "inverse_clip")
     )
-    names = {}
-    for key in ("center", "scale", "inverse_clip"):
-        names[key] = scope.get_unique_variable_name(f"clip_{key}")
-        value = scaling[key].astype(np_dtype)
-        container.add_initializer(names[key], proto_dtype, [value.size], value)
-    one = scope.get_unique_variable_name("clip_one")
-    container.add_initializer(one, proto_dtype, [1], np.ones(1, dtype=np_dtype))
+    one = graph.constant("clip_one", np.ones(1))
 
-    def node(op, inputs):
-        out = scope.get_unique_variable_name("clip")
-        container.add_node(op, inputs, out, name=scope.get_unique_operator_name(op))
-        return out
+    def node(op, *inputs):
+        return graph.node(op, list(inputs), graph.name("clip"))
 
-    Z = node("Div", [node("Sub", [X, names["center"]]), names["scale"]])
-    bent = node("Mul", [Z, names["inverse_clip"]])
-    bent = node("Sqrt", [node("Add", [node("Mul", [bent, bent]), one])])
-    return node("Div", [Z, bent])
+    Z = node("Div", node("Sub", X, center), scale)
+    bent = node("Mul", Z, inverse_clip)
+    return node("Div", Z, node("Sqrt", node("Add", node("Mul", bent, bent), one)))
 
 
-def _encoding(scope, container, bins, X, proto_dtype, output=None):
-    """The piecewise-linear encoding of ``X`` as :func:`skann._preprocessing.encode`
-    computes it: gather each output's column, subtract its bin's left edge,
-    divide by its width, then bound it below and above (``-inf`` / ``inf``
-    where a side is open)."""
-    np_dtype = (
-        np.float64 if proto_dtype == onnx_proto.TensorProto.DOUBLE else np.float32
+def _encoding(graph, X, output=None):
+    """The piecewise-linear encoding of ``X`` (a name) on the model's bins, as
+    :func:`skann._preprocessing.encode` computes it: gather each output's
+    column, subtract its bin's left edge, divide by its width, then bound it
+    below and above (``-inf`` / ``inf`` where a side is open).  Written into
+    ``output`` when given; returns the encoding's name."""
+    bins = graph.model._bins
+    index = graph.constant(
+        "ple_feature", bins["feature"].astype(np.int64), onnx_proto.TensorProto.INT64
     )
-    n = bins["feature"].size
-    names = {}
-    for key in ("left", "width", "low", "high"):
-        names[key] = scope.get_unique_variable_name(f"ple_{key}")
-        container.add_initializer(
-            names[key], proto_dtype, [n], bins[key].astype(np_dtype)
-        )
-    index = scope.get_unique_variable_name("ple_feature")
-    container.add_initializer(
-        index, onnx_proto.TensorProto.INT64, [n], bins["feature"].astype(np.int64)
-    )
-    steps = [
-        ("Gather", [X, index], {"axis": 1}),
-        ("Sub", [names["left"]], {}),
-        ("Div", [names["width"]], {}),
-        ("Max", [names["low"]], {}),
-        ("Min", [names["high"]], {}),
-    ]
-    A = X
-    for k, (op, inputs, attributes) in enumerate(steps):
+    A = graph.node("Gather", [X, index], graph.name("ple"), axis=1)
+    steps = (("Sub", "left"), ("Div", "width"), ("Max", "low"), ("Min", "high"))
+    for k, (op, key) in enumerate(steps):
+        operand = graph.constant(f"ple_{key}", bins[key])
         last = k == len(steps) - 1
-        out = output if last and output else scope.get_unique_variable_name("ple")
-        container.add_node(
-            op,
-            inputs if op == "Gather" else [A, *inputs],
-            out,
-            name=scope.get_unique_operator_name(op),
-            **attributes,
+        A = graph.node(
+            op, [A, operand], output if last and output else graph.name("ple")
         )
-        A = out
     return A
 
 
@@ -268,110 +264,80 @@ def calculate_piecewise_linear_encoder_output_shapes(operator):
 
 def convert_piecewise_linear_encoder(scope, operator, container):
     """skl2onnx converter: :meth:`PiecewiseLinearEncoder.transform`."""
-    proto_dtype = _proto_dtype(operator)
-    X = scope.get_unique_variable_name("X")
-    apply_cast(scope, operator.inputs[0].full_name, X, container, to=proto_dtype)
-    bins = operator.raw_operator._bins
-    _encoding(scope, container, bins, X, proto_dtype, operator.outputs[0].full_name)
+    graph = _Graph(scope, operator, container)
+    X = graph.apply(
+        apply_cast, operator.inputs[0].full_name, graph.name("X"), to=graph.proto_dtype
+    )
+    _encoding(graph, X, operator.outputs[0].full_name)
 
 
-def _probabilities(scope, container, model, Z, proba_name, proto_dtype):
-    """The output layer, clipped into (0, 1) like ``predict_proba``."""
+def _refuse_output(model):
+    """The error for an output layer the converter does not cover."""
+    return NotImplementedError(
+        f"skann.onnx cannot convert the output layer {model.out_activation_!r}; "
+        f"it converts {_OUTPUTS}."
+    )
+
+
+def _probabilities(graph, Z, proba_name):
+    """The output layer on the logits ``Z``, clipped into (0, 1) like
+    ``predict_proba``, written into ``proba_name``."""
+    model = graph.model
     op = row(OUTPUT_LAYERS, model.out_activation_).onnx
     if op == "Softmax":
-        raw = scope.get_unique_variable_name("softmax")
-        container.add_node(
-            "Softmax", Z, raw, axis=1, name=scope.get_unique_operator_name("Softmax")
-        )
+        raw = graph.node("Softmax", Z, graph.name("softmax"), axis=1)
     elif op == "Sigmoid":
         if model.n_outputs_ == 1:  # binary: [sigmoid(-z), sigmoid(z)]
-            minus_Z = scope.get_unique_variable_name("minus_Z")
-            container.add_node(
-                "Neg", Z, minus_Z, name=scope.get_unique_operator_name("Neg")
-            )
-            both = scope.get_unique_variable_name("both_logits")
-            container.add_node(
-                "Concat",
-                [minus_Z, Z],
-                both,
-                axis=1,
-                name=scope.get_unique_operator_name("Concat"),
-            )
-            Z = both
-        raw = scope.get_unique_variable_name("sigmoid")
-        container.add_node(
-            "Sigmoid", Z, raw, name=scope.get_unique_operator_name("Sigmoid")
-        )
+            minus_Z = graph.node("Neg", Z, graph.name("minus_Z"))
+            Z = graph.node("Concat", [minus_Z, Z], graph.name("both_logits"), axis=1)
+        raw = graph.node("Sigmoid", Z, graph.name("sigmoid"))
     else:
-        raise NotImplementedError(
-            f"skann.onnx cannot convert the output layer {model.out_activation_!r}; "
-            f"it converts {_OUTPUTS}."
-        )
-    finfo = np.finfo(
-        np.float64 if proto_dtype == onnx_proto.TensorProto.DOUBLE else np.float32
-    )
-    apply_clip(
-        scope,
+        raise _refuse_output(model)
+    finfo = np.finfo(graph.np_dtype)
+    graph.apply(
+        apply_clip,
         raw,
         proba_name,
-        container,
         min=np.array(finfo.smallest_subnormal, dtype=finfo.dtype),
         max=np.array(1 - finfo.epsneg, dtype=finfo.dtype),
     )
 
 
-def _labels(scope, container, model, proba_name, label_name, proto_dtype):
-    """``classes_[argmax(proba)]``, or ``proba > 0.5`` per label (multilabel)."""
+def _labels(graph, proba_name, label_name):
+    """``classes_[argmax(proba)]``, or ``proba > 0.5`` per label (multilabel),
+    written into ``label_name``."""
+    model = graph.model
     if _is_multilabel(model):
-        half = scope.get_unique_variable_name("half")
-        container.add_initializer(half, proto_dtype, [], [0.5])
-        above = scope.get_unique_variable_name("above_half")
-        container.add_node(
-            "Greater",
-            [proba_name, half],
-            above,
-            name=scope.get_unique_operator_name("Greater"),
-        )
-        apply_cast(scope, above, label_name, container, to=onnx_proto.TensorProto.INT64)
+        half = graph.constant("half", 0.5)
+        above = graph.node("Greater", [proba_name, half], graph.name("above_half"))
+        graph.apply(apply_cast, above, label_name, to=onnx_proto.TensorProto.INT64)
         return
-    classes = np.asarray(get_label_classes(scope, model))
+    classes = np.asarray(get_label_classes(graph.scope, model))
     if _integer_labels(classes):
-        class_type = onnx_proto.TensorProto.INT64
-        values = classes.astype(np.int64)
+        classes_name = graph.constant(
+            "classes", classes.astype(np.int64), onnx_proto.TensorProto.INT64
+        )
     else:
-        class_type = onnx_proto.TensorProto.STRING
         values = np.array([str(c).encode("utf-8") for c in classes])
-    classes_name = scope.get_unique_variable_name("classes")
-    container.add_initializer(classes_name, class_type, [values.size], values)
-    argmax = scope.get_unique_variable_name("argmax")
-    container.add_node(
-        "ArgMax",
-        proba_name,
-        argmax,
-        axis=1,
-        keepdims=0,
-        name=scope.get_unique_operator_name("ArgMax"),
-    )
-    picked = scope.get_unique_variable_name("picked_classes")
-    container.add_node(
+        classes_name = graph.constant("classes", values, onnx_proto.TensorProto.STRING)
+    argmax = graph.node("ArgMax", proba_name, graph.name("argmax"), axis=1, keepdims=0)
+    picked = graph.node(
         "ArrayFeatureExtractor",
         [classes_name, argmax],
-        picked,
+        graph.name("picked_classes"),
         op_domain="ai.onnx.ml",
-        name=scope.get_unique_operator_name("ArrayFeatureExtractor"),
     )
-    apply_reshape(scope, picked, label_name, container, desired_shape=(-1,))
+    graph.apply(apply_reshape, picked, label_name, desired_shape=(-1,))
 
 
 def convert_ann_classifier(scope, operator, container):
     """skl2onnx converter: the forward pass, the probabilities and the labels."""
-    model = operator.raw_operator
-    proto_dtype = _proto_dtype(operator)
+    graph = _Graph(scope, operator, container)
     label_name = operator.outputs[0].full_name
     proba_name = operator.outputs[1].full_name
-    Z = _logits(scope, container, model, operator.inputs[0].full_name, proto_dtype)
-    _probabilities(scope, container, model, Z, proba_name, proto_dtype)
-    _labels(scope, container, model, proba_name, label_name, proto_dtype)
+    Z = _logits(graph, operator.inputs[0].full_name)
+    _probabilities(graph, Z, proba_name)
+    _labels(graph, proba_name, label_name)
 
 
 def calculate_ann_regressor_output_shapes(operator):
@@ -385,45 +351,23 @@ def calculate_ann_regressor_output_shapes(operator):
 def convert_ann_regressor(scope, operator, container):
     """skl2onnx converter: the forward pass, the inverse link and the target
     scale, as :meth:`ANNRegressor.predict` computes them."""
-    model = operator.raw_operator
-    proto_dtype = _proto_dtype(operator)
-    np_dtype = (
-        np.float64 if proto_dtype == onnx_proto.TensorProto.DOUBLE else np.float32
-    )
+    graph = _Graph(scope, operator, container)
+    model = graph.model
     link = row(OUTPUT_LAYERS, model.out_activation_).onnx  # the inverse link
     if link is None:
-        raise NotImplementedError(
-            f"skann.onnx cannot convert the output layer {model.out_activation_!r}; "
-            f"it converts {_OUTPUTS}."
-        )
-    Z = _logits(scope, container, model, operator.inputs[0].full_name, proto_dtype)
+        raise _refuse_output(model)
+    Z = _logits(graph, operator.inputs[0].full_name)
     if link != "Identity":  # "Exp" for the Poisson loss
-        A = scope.get_unique_variable_name("mean")
-        container.add_node(link, Z, A, name=scope.get_unique_operator_name(link))
-        Z = A
-    scale = scope.get_unique_variable_name("target_scale")
-    mean = scope.get_unique_variable_name("target_mean")
-    n = model.n_outputs_
-    container.add_initializer(
-        scale, proto_dtype, [n], model.target_scale_.astype(np_dtype)
-    )
-    container.add_initializer(
-        mean, proto_dtype, [n], model.target_mean_.astype(np_dtype)
-    )
-    scaled = scope.get_unique_variable_name("scaled")
-    container.add_node(
-        "Mul", [Z, scale], scaled, name=scope.get_unique_operator_name("Mul")
-    )
-    container.add_node(
-        "Add",
-        [scaled, mean],
-        operator.outputs[0].full_name,
-        name=scope.get_unique_operator_name("Add"),
-    )
+        Z = graph.node(link, Z, graph.name("mean"))
+    scale = graph.constant("target_scale", model.target_scale_)
+    mean = graph.constant("target_mean", model.target_mean_)
+    scaled = graph.node("Mul", [Z, scale], graph.name("scaled"))
+    graph.node("Add", [scaled, mean], operator.outputs[0].full_name)
 
 
 def register():
-    """Register the ANNClassifier and ANNRegressor converters with skl2onnx.
+    """Register the converters of ANNClassifier, ANNRegressor and
+    PiecewiseLinearEncoder with skl2onnx.
 
     Done on import when skl2onnx is installed; calling it again is harmless.
 

@@ -218,11 +218,17 @@ def test_the_scaling_changes_what_is_learned():
 
 
 @pytest.mark.parametrize("Estimator", ESTIMATORS)
-def test_pickle_keeps_the_scaling(Estimator):
+def test_pickle_and_skops_keep_the_scaling(Estimator, tmp_path):
     X, y = data(Estimator)
     model = Estimator(input_scaling="auto", random_state=0, max_iter=5).fit(X, y)
-    loaded = pickle.loads(pickle.dumps(model))
-    np.testing.assert_array_equal(loaded.predict(X * 5), model.predict(X * 5))
+    loaded = [pickle.loads(pickle.dumps(model))]
+    sio = pytest.importorskip("skops.io")
+    sio.dump(model, tmp_path / "model.skops")
+    cls = type(model)
+    trusted = [f"skann.{cls.__module__.split('.')[-1]}.{cls.__name__}"]
+    loaded.append(sio.load(tmp_path / "model.skops", trusted=trusted))
+    for copy in loaded:
+        np.testing.assert_array_equal(copy.predict(X * 5), model.predict(X * 5))
 
 
 def test_a_model_pickled_before_the_parameter_keeps_its_inputs():
@@ -240,3 +246,31 @@ def test_a_model_pickled_before_the_parameter_keeps_its_inputs():
 @pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 def test_regressor_with_the_scaling_passes_check_estimator():
     check_estimator(ANNRegressor(input_scaling="smooth_clip"))
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("Estimator", ESTIMATORS)
+def test_onnx_reproduces_the_scaled_network(Estimator, dtype):
+    pytest.importorskip("skl2onnx")
+    ort = pytest.importorskip("onnxruntime")
+    import skl2onnx
+
+    import skann.onnx  # noqa: F401  (registers the converters)
+
+    X, y = data(Estimator)
+    X = X.astype(dtype)
+    model = Estimator(input_scaling="smooth_clip", random_state=0, max_iter=20)
+    model.fit(X, y)
+    X_new = (X * 3 + 1).astype(dtype)  # outside the training range too
+    options = {"zipmap": False} if Estimator is ANNClassifier else None
+    onx = skl2onnx.to_onnx(model, X_new[:1], options=options)
+    session = ort.InferenceSession(
+        onx.SerializeToString(), providers=["CPUExecutionProvider"]
+    )
+    outputs = session.run(None, {session.get_inputs()[0].name: X_new})
+    rtol = 1e-12 if dtype == np.float64 else 1e-5
+    if Estimator is ANNClassifier:
+        np.testing.assert_allclose(outputs[1], model.predict_proba(X_new), rtol=rtol)
+        np.testing.assert_array_equal(outputs[0], model.predict(X_new))
+    else:
+        np.testing.assert_allclose(outputs[0].ravel(), model.predict(X_new), rtol=rtol)

@@ -39,15 +39,6 @@ EMBEDDED = [
         ("lbfgs", "identity"),
     ]
 ]
-# The sweep runs with input_scaling="auto" (the smooth clip on dense input,
-# nothing on sparse): each solver is checked once more with the inputs as
-# given, and once with the clip asked for on every input.
-UNSCALED = [
-    ANNClassifier(
-        input_scaling=None, solver=solver, activation="logistic", hidden_size=(4, 3)
-    )
-    for solver in SOLVERS
-]
 MORE = [
     ANNClassifier(),
     ANNClassifier(hidden_size=(8, 8)),
@@ -66,7 +57,7 @@ CHECKS_DO_NOT_CONVERGE = pytest.mark.filterwarnings(
 
 
 @CHECKS_DO_NOT_CONVERGE
-@parametrize_with_checks(SWEEP + EMBEDDED + UNSCALED + MORE)
+@parametrize_with_checks(SWEEP + EMBEDDED + MORE)
 def test_sklearn_compatible_estimator(estimator, check):
     check(estimator)
 
