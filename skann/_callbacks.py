@@ -8,6 +8,7 @@ printout remains.
 """
 
 from ._network import Network
+from ._weights import model_attributes
 
 try:  # scikit-learn >= 1.9: the (experimental) callback API
     from sklearn.callback import CallbackSupportMixin
@@ -27,16 +28,15 @@ class EpochHooks:
 
     Callbacks see one root task per ``fit``/``partial_fit`` call and one
     subtask per epoch; ``ScoringMonitor`` gets a model that predicts with the
-    weights of that epoch (``targets``: the fitted target attributes, such as
-    ``classes_``, that it needs besides the weights).
+    weights of that epoch (and the fitted target attributes, such as
+    ``classes_``, of the fit's :class:`~skann._training.FitContext`).
     """
 
-    def __init__(self, estimator, net, targets, incremental, continuing):
-        self.estimator, self.net, self.targets = estimator, net, targets
-        self.incremental, self.continuing = incremental, continuing
+    def __init__(self, estimator, net, fit_context):
+        self.estimator, self.net = estimator, net
+        self.targets = fit_context.targets
         # epochs are numbered as n_iter_ counts them (see BaseANN._commit)
-        counting_on = continuing and incremental
-        self.first_epoch = getattr(estimator, "n_iter_", 0) if counting_on else 0
+        self.first_epoch = fit_context.epoch
         self.context = self.epoch_context = None
         self.set_data(None, None, None)
         # A context only when callbacks can fire: set on this estimator, or
@@ -48,7 +48,7 @@ class EpochHooks:
             if estimator.solver == "lbfgs":
                 max_subtasks = 0
             else:
-                max_subtasks = 1 if incremental else estimator.max_iter
+                max_subtasks = 1 if fit_context.incremental else estimator.max_iter
             self.context = estimator._init_callback_context(max_subtasks=max_subtasks)
 
     def set_data(self, X, y, sample_weight):
@@ -117,7 +117,7 @@ class EpochHooks:
             self.net.output,
             self.net.params.copy(),
         )
-        attributes = self.estimator._model_attributes(net, self.targets)
+        attributes = model_attributes(net, self.targets)
         if attributes.get("_bins") is not None:
             # An epoch's callbacks get the rows the network trains on, already
             # encoded by numerical_embedding: the snapshot is the network alone.
