@@ -608,6 +608,27 @@ class BaseANN(*CALLBACK_BASES, BaseEstimator):
         }
 
     def _fit_stochastic(self, net, rows, state, config, ctx, hooks):
+        """Train ``net`` with a gradient solver, epoch by epoch.
+
+        Parameters
+        ----------
+        net : Network
+            The network to train, in place.
+        rows : Rows
+            The rows to train on (without the held-out ones).
+        state : dict
+            The optimizer state, updated in place.
+        config : TrainingConfig
+        ctx : FitContext
+        hooks : EpochHooks
+            The verbose lines and callbacks of each epoch.
+
+        Returns
+        -------
+        result : dict
+            What :meth:`_commit` publishes: ``n_iter``, ``t``, ``loss``,
+            ``loss_curve`` and ``validation_scores``.
+        """
         if ctx.held_out is not None:
             config = replace(config, batch_size=min(config.batch_size, rows.X.shape[0]))
         hooks.set_data(rows.X, rows.y, rows.sample_weight)

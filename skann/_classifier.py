@@ -471,7 +471,28 @@ class ANNClassifier(ClassifierMixin, BaseANN):
 
     def _sample_weight(self, X, y, Y, sample_weight, output, ctx):
         """User weights times class weights, and the running class counts that
-        ``class_weight="balanced"`` keeps across partial_fit calls."""
+        ``class_weight="balanced"`` keeps across partial_fit calls.
+
+        Parameters
+        ----------
+        X : ndarray
+            The validated inputs.
+        y, Y : ndarray
+            The labels and their encoding for the network's ``output`` layer.
+        sample_weight : array-like or None
+            The user's weights.
+        output : str
+            The output layer's name (``"softmax"`` or ``"logistic"``).
+        ctx : FitContext
+            A continuing fit adds its counts to the fitted ones.
+
+        Returns
+        -------
+        sample_weight : ndarray or None
+            The weights to train with; None when every row weighs 1.
+        attributes : dict
+            ``{"_class_counts": ...}``, fitted with the weights.
+        """
         class_counts = self.__dict__.get("_class_counts") if ctx.continuing else None
         if sample_weight is None and self.class_weight is None:
             return None, {"_class_counts": class_counts}

@@ -425,6 +425,8 @@ class ANNRegressor(RegressorMixin, BaseANN):
         return Y, OUTPUT_OF_LOSS[self.loss]
 
     def _sample_weight(self, X, y, Y, sample_weight, output, ctx):
+        """The user's weights, checked, and no attributes to keep with them
+        (see :meth:`ANNClassifier._sample_weight`)."""
         return self._checked_weights(sample_weight, X), {}
 
     @staticmethod

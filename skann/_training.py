@@ -292,14 +292,34 @@ def iter_batches(n_samples, batch_size, order=None):
 
 
 def run_epoch(net, X, Y, sample_weight, order, state, config, scratch):
-    """One pass over the minibatches (rows in order, or as ``order`` lists
-    them), one optimizer step per batch; returns the epoch loss, the batch
-    losses averaged with the batches' (weighted) sizes.
+    """One pass over the minibatches, one optimizer step per batch.
 
     Dense float arrays go through the compiled loop of :mod:`skann._compiled`,
     which does per batch what the numpy loop below does.  Every batch is
     gathered into, and computed in, the arrays of ``scratch``: no allocation
     per batch and no copy of ``X`` beyond one batch.
+
+    Parameters
+    ----------
+    net : Network
+        The network to train, in place.
+    X, Y, sample_weight : ndarray
+        The training rows: inputs, targets and weights (or None).
+    order : ndarray or None
+        The rows in the order to visit them (a permutation), or None: in
+        order.
+    state : dict
+        The optimizer state, updated in place.
+    config : TrainingConfig
+        The hyper-parameters (``batch_size``, ``alpha``, ...).
+    scratch : Scratch
+        The arrays a step writes and reads.
+
+    Returns
+    -------
+    loss : float
+        The epoch loss: the batch losses averaged with the batches'
+        (weighted) sizes.
     """
     if _compiled.applies(net, X, Y, sample_weight):
         loss, diverged = _compiled.run_epoch(
