@@ -366,7 +366,7 @@ class BaseANN(*CALLBACK_BASES, BaseEstimator):
         held_out = None
         if not incremental and config.solver != "lbfgs":
             rows, held_out = hold_out(self, rows, rng, targets)
-        ctx = replace(ctx, targets=targets, rng=rng, held_out=held_out)
+        ctx = ctx.completed(targets=targets, rng=rng, held_out=held_out)
         single_row_batch = batch_size == 1 or X.shape[0] % batch_size == 1
         with blas_threads_for(batch_size, net.layer_sizes, single_row_batch):
             hooks = EpochHooks(self, net, ctx)
@@ -388,7 +388,7 @@ class BaseANN(*CALLBACK_BASES, BaseEstimator):
         if fitted:
             sync_weights(self)
         continuing = fitted and (incremental or self.warm_start)
-        return FitContext(
+        return FitContext.make(
             incremental=incremental,
             fitted=fitted,
             continuing=continuing,

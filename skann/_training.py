@@ -18,7 +18,7 @@ Nothing here knows about scikit-learn.
 
 import math
 import time
-from dataclasses import dataclass, field, fields
+from dataclasses import MISSING, dataclass, field, fields
 from operator import attrgetter
 
 import numpy as np
@@ -148,10 +148,10 @@ class FitContext:
     """What one ``fit`` or ``partial_fit`` call knows about itself, frozen.
 
     The estimator makes it at the start of the call from what it knows then
-    (the flags, the offsets and the scratch memory), and completes it once,
-    with :func:`dataclasses.replace`, when the data have given the rest (the
-    target attributes, the random stream and the held-out rows).  The
-    estimator's hooks, the epoch hooks and :func:`train` read it.
+    (the flags, the offsets and the scratch memory), and completes it once
+    (:meth:`completed`) when the data have given the rest (the target
+    attributes, the random stream and the held-out rows).  The estimator's
+    hooks, the epoch hooks and :func:`train` read it.
     """
 
     #: a ``partial_fit`` call: one epoch, the optimizer state carried on
@@ -179,6 +179,38 @@ class FitContext:
     held_out: HeldOut = None
     #: the scratch memory of the call (``partial_fit`` reuses the last one's)
     scratch: Scratch = field(default_factory=Scratch)
+
+    @classmethod
+    def make(cls, **given):
+        """A context of the ``given`` fields, the others at their defaults.
+
+        It does what ``__init__`` does (there is no ``__post_init__``)
+        without a frozen dataclass's ``object.__setattr__`` call per field:
+        every ``partial_fit`` call makes and completes a context."""
+        context = _new_context(_CONTEXT_FIELDS, given)
+        if "scratch" not in given:
+            context.__dict__["scratch"] = Scratch()
+        return context
+
+    def completed(self, **given):
+        """This context with the ``given`` fields filled in (a new one, as
+        :func:`dataclasses.replace` makes)."""
+        return _new_context(self.__dict__, given)
+
+
+def _new_context(base, given):
+    """A :class:`FitContext` of the fields ``base`` updated with ``given``."""
+    if not given.keys() <= _CONTEXT_FIELDS.keys():
+        raise TypeError(f"no such field: {sorted(given - _CONTEXT_FIELDS.keys())}")
+    context = object.__new__(FitContext)
+    context.__dict__.update(base, **given)
+    return context
+
+
+# Every field of FitContext and its default (the scratch's, a new one).
+_CONTEXT_FIELDS = {
+    f.name: None if f.default is MISSING else f.default for f in fields(FitContext)
+}
 
 
 class DivergenceError(ValueError):
