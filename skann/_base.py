@@ -338,7 +338,7 @@ class BaseANN(*CALLBACK_BASES, BaseEstimator):
                 "split needs the whole dataset at once. Use fit, or set "
                 "early_stopping=False."
             )
-        ctx = self._begin(incremental)
+        ctx = self._context(incremental)
         X, y, targets = self._training_data(X, y, sample_weight, classes, ctx)
         dtype = self._params.dtype if ctx.continuing else X.dtype
         X = X.astype(dtype, copy=False)
@@ -380,7 +380,7 @@ class BaseANN(*CALLBACK_BASES, BaseEstimator):
             hooks.fit_end(*given)
         return self
 
-    def _begin(self, incremental):
+    def _context(self, incremental):
         """The :class:`~skann._training.FitContext` of a ``fit``
         (``incremental`` False) or ``partial_fit`` call, as far as it is known
         before the data are: the flags, the offsets, the scratch memory."""

@@ -295,6 +295,23 @@ def test_the_configuration_is_frozen_and_read_from_the_estimator():
         config.momentum = 0.9
 
 
+def test_a_context_made_at_once_equals_one_built_field_by_field():
+    scratch = Scratch()
+    given = dict(incremental=True, fitted=True, epoch=3, scratch=scratch)
+    made = FitContext.make(**given)
+    assert vars(made) == vars(FitContext(**given))
+    assert isinstance(FitContext.make().scratch, Scratch)
+    rng = np.random.RandomState(0)
+    targets = {"classes_": [0, 1]}
+    completed = made.completed(targets=targets, rng=rng)
+    assert vars(completed) == vars(FitContext(**given, targets=targets, rng=rng))
+    assert made.targets is None and made.rng is None  # a new context
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        completed.epoch = 4
+    with pytest.raises(TypeError, match="no such field"):
+        made.completed(bogus=1)
+
+
 # ------------------------------------------------------------------- scratch
 def test_scratch_reuses_a_workspace_that_fits_and_replaces_one_that_does_not():
     scratch = Scratch()
