@@ -2,19 +2,26 @@
 
 :class:`BaseANN` holds the shared parameters' constraints, the
 ``fit``/``partial_fit`` skeleton (validation, network and optimizer start,
-L-BFGS or the epoch loop, early stopping's hold-out split, commit of the
-fitted attributes, rollback on failure), the logits of a fitted network and
-pickling.  A subclass states its contract through a few hooks:
+L-BFGS or the epoch loop, commit of the fitted attributes, rollback on
+failure), the logits of a fitted network and pickling.  Pieces of their own
+live beside it: the input encoding (:mod:`skann._embedding`), the rows held
+out to score epochs on (:mod:`skann._held_out`) and the weights as
+attributes (:mod:`skann._weights`).
 
-- ``_training_data(X, y, sample_weight, classes, incremental, fitted,
-  continuing)``: validated ``X``, ``y`` and ``targets``, the fitted target
-  attributes (``{"classes_": ...}``, or the regressor's target scale, which
-  the sample weights enter);
+Each call makes one :class:`~skann._training.FitContext`, which says whether
+it continues an earlier fit (``ctx.incremental``, ``ctx.fitted``,
+``ctx.continuing``) and, once the data are known, holds their target
+attributes (``ctx.targets``) and held-out rows.  A subclass states its
+contract through a few hooks that read it:
+
+- ``_training_data(X, y, sample_weight, classes, ctx)``: validated ``X``,
+  ``y`` and ``targets``, the fitted target attributes (``{"classes_": ...}``,
+  or the regressor's target scale, which the sample weights enter);
 - ``_encode(y, targets, dtype)``: the network's targets ``Y`` and its output
   layer's name;
-- ``_sample_weight(X, y, Y, sample_weight, output, incremental, continuing)``:
-  the weights to train with, and attributes to keep with them;
-- ``_split(arrays, y, rng)``: early stopping's ``train_test_split``;
+- ``_sample_weight(X, y, Y, sample_weight, output, ctx)``: the weights to
+  train with, and attributes to keep with them;
+- ``_split(arrays, y, rng)``: the held-out rows' ``train_test_split``;
 - ``_validation_score(net, X, y, sample_weight, targets)``: the held-out score.
 """
 
@@ -25,7 +32,6 @@ from dataclasses import replace
 from numbers import Integral, Real
 
 import numpy as np
-from scipy.sparse import issparse
 from sklearn.base import BaseEstimator
 from sklearn.exceptions import ConvergenceWarning, DataConversionWarning
 from sklearn.utils import check_random_state, column_or_1d
@@ -36,11 +42,13 @@ from sklearn.utils.validation import check_is_fitted
 from ._activations import HIDDEN, SOLVERS, names
 from ._blas import blas_threads_for
 from ._callbacks import CALLBACK_ATTRIBUTES, CALLBACK_BASES, EpochHooks
+from ._embedding import embed, fit_embedding
+from ._held_out import Rows, hold_out
 from ._network import Network, Workspace
-from ._optimizers import copy_state, init_state, lbfgs
-from ._preprocessing import encode, fit_bins, fit_smooth_clip, layout, smooth_clip
+from ._optimizers import lbfgs, resume_or_start
 from ._training import (
     DivergenceError,
+    FitContext,
     LossGrowth,
     OverflowDivergence,
     Plateau,
@@ -51,15 +59,18 @@ from ._training import (
     train,
 )
 from ._validation import ACCEPT_SPARSE, FLOATS, plain_array, validate
+from ._weights import (
+    copy_weights_into,
+    fitted_network,
+    model_attributes,
+    sync_weights,
+    weight_attributes,
+)
 
 # partial_fit keeps its scratch memory for the next call unless its batch
 # buffers take more than this: re-allocating them matters for calls on a few
 # rows, not for batches large enough to fill this.
 _KEPT_SCRATCH_BYTES = 4 << 20
-# restore_best holds out a validation split only when it gets at least this
-# many rows: on fewer, picking an epoch by their score is mostly noise, and
-# the rows are worth more as training data.
-MIN_RESTORE_ROWS = 20
 # What to do about inputs too large to train on.
 SCALE_INPUTS = (
     "The input data may contain very large values and need to be scaled "
@@ -328,138 +339,75 @@ class BaseANN(*CALLBACK_BASES, BaseEstimator):
                 "split needs the whole dataset at once. Use fit, or set "
                 "early_stopping=False."
             )
-        fitted = hasattr(self, "_params")
-        if fitted:
-            self._sync_weights()
-        continuing = fitted and (incremental or self.warm_start)
-        X, y, targets = self._training_data(
-            X, y, sample_weight, classes, incremental, fitted, continuing
-        )
-        dtype = self._params.dtype if continuing else X.dtype
+        ctx = self._context(incremental)
+        X, y, targets = self._training_data(X, y, sample_weight, classes, ctx)
+        dtype = self._params.dtype if ctx.continuing else X.dtype
         X = X.astype(dtype, copy=False)
         Y, output = self._encode(y, targets, dtype)
-        sample_weight, weight_attributes = self._sample_weight(
-            X, y, Y, sample_weight, output, incremental, continuing
+        sample_weight, sw_attributes = self._sample_weight(
+            X, y, Y, sample_weight, output, ctx
         )
         # The input encoding joins the attributes that make the network predict.
-        targets = {**targets, **self._embedding(X, sample_weight, continuing)}
-        X_in, X = X, self._embed(X, targets["_bins"], targets["_scaling"])
+        targets = {**targets, **fit_embedding(self, X, sample_weight, ctx.continuing)}
+        given = (X, y, sample_weight)  # what the callbacks see of the fit
         Y = self._train_targets(Y, output)
+        rows = Rows(embed(X, targets), Y, y, sample_weight)
         batch_size = self._batch_size(X.shape[0])
-        # One random stream for the initial weights, the split and the shuffles;
-        # none when nothing is random (seeding a RandomState is not free).
-        shuffles = self.shuffle and batch_size < X.shape[0]
-        splits = self.early_stopping and not incremental
-        rng = (
-            None if continuing and not (shuffles or splits) else self._rng(incremental)
-        )
-        net = self._start_network(
-            X, Y, output, sample_weight, rng, continuing, incremental
-        )
+        rng = self._rng(ctx, shuffles=self.shuffle and batch_size < X.shape[0])
+        net = self._start_network(rows, output, rng, ctx)
+        state = self._start_optimizer(net, rows, X.shape[1], ctx)
         config = TrainingConfig.from_estimator(
             self,
             batch_size=batch_size,
             max_iter=1 if incremental else self.max_iter,
-            learning_rate=self._resolved_learning_rate(
-                X, X_in.shape[1], sample_weight, net, incremental, fitted
-            ),
+            learning_rate=state["learning_rate_init"],
             alpha=self._alpha(),
             weight_decay=weight_decay,
         )
-        state = self._start_optimizer(net, config, incremental, fitted)
-        # The fit's scratch memory; partial_fit reuses the previous call's.
-        scratch = self.__dict__.get("_scratch") or Scratch()
+        held_out = None
+        if not incremental and config.solver != "lbfgs":
+            rows, held_out = hold_out(self, rows, rng, targets)
+        ctx = ctx.completed(targets=targets, rng=rng, held_out=held_out)
         single_row_batch = batch_size == 1 or X.shape[0] % batch_size == 1
         with blas_threads_for(batch_size, net.layer_sizes, single_row_batch):
-            hooks = EpochHooks(self, net, targets, incremental, continuing)
-            hooks.fit_begin(X_in, y, sample_weight)
+            hooks = EpochHooks(self, net, ctx)
+            hooks.fit_begin(*given)
             if config.solver == "lbfgs":
-                result = self._fit_lbfgs(
-                    net, X, Y, sample_weight, config, scratch, hooks
-                )
+                result = self._fit_lbfgs(net, rows, config, ctx, hooks)
             else:
-                result = self._fit_stochastic(
-                    net, X, Y, y, sample_weight, state, config, scratch, rng, hooks
-                )
-            self._commit(
-                net, targets, state, weight_attributes, result, continuing, incremental
-            )
-            self._keep_scratch(scratch, net, config, incremental)
-            hooks.fit_end(X_in, y, sample_weight)
+                result = self._fit_stochastic(net, rows, state, config, ctx, hooks)
+            self._commit(net, state, sw_attributes, result, ctx)
+            self._keep_scratch(net, config, ctx)
+            hooks.fit_end(*given)
         return self
 
-    def _embedding(self, X, sample_weight, continuing):
-        """The fitted attributes of ``input_scaling`` and
-        ``numerical_embedding``: the scaling and the bins, fitted on ``X`` (its
-        rows weighted by ``sample_weight``; the bins on ``X`` scaled) or, when
-        continuing, those already fitted (the first layer's weights belong to
-        them); ``None`` for what is off."""
-        scaling = self._input_scaling(X, sample_weight, continuing)
-        if scaling is not None:
-            X = smooth_clip(X, scaling)
-        return {"_scaling": scaling, **self._input_bins(X, sample_weight, continuing)}
+    def _context(self, incremental):
+        """The :class:`~skann._training.FitContext` of a ``fit``
+        (``incremental`` False) or ``partial_fit`` call, as far as it is known
+        before the data are: the flags, the offsets, the scratch memory."""
+        fitted = hasattr(self, "_params")
+        if fitted:
+            sync_weights(self)
+        continuing = fitted and (incremental or self.warm_start)
+        return FitContext.make(
+            incremental=incremental,
+            fitted=fitted,
+            continuing=continuing,
+            # n_iter_ counts the epochs of every partial_fit call since the
+            # last fit, t_ the samples since training started (see _commit)
+            epoch=self.n_iter_ if continuing and incremental else 0,
+            t=self.t_ if continuing else 0,
+            period=self.max_iter,
+            # the fit's scratch memory; partial_fit reuses the previous call's
+            scratch=self.__dict__.get("_scratch") or Scratch(),
+        )
 
-    def _input_scaling(self, X, sample_weight, continuing):
-        """``input_scaling``'s fitted attribute (see :meth:`_embedding`)."""
-        if continuing:
-            scaling = self.__dict__.get("_scaling")
-            asked = self.input_scaling == "smooth_clip" or (
-                self.input_scaling == "auto" and not issparse(X)
-            )
-            if (scaling is not None) != asked:
-                raise ValueError(
-                    "Cannot continue training: the network was fitted "
-                    f"{'with' if scaling is not None else 'without'} its inputs "
-                    f"smoothly clipped, but input_scaling={self.input_scaling!r} "
-                    f"on {'sparse' if issparse(X) else 'dense'} X asks for it "
-                    f"{'with' if asked else 'without'}. Restore input_scaling (a "
-                    "network fitted with it needs dense X), or set "
-                    "warm_start=False to start anew."
-                )
-            return scaling
-        if self.input_scaling is None or (self.input_scaling == "auto" and issparse(X)):
-            return None
-        _refuse_sparse(X, "input_scaling='smooth_clip'")
-        return fit_smooth_clip(X, sample_weight)
-
-    def _input_bins(self, X, sample_weight, continuing):
-        """``numerical_embedding``'s fitted attributes (see :meth:`_embedding`)."""
-        if continuing:
-            bins = self.__dict__.get("_bins")
-            fitted = None if bins is None else ("ple", bins["n_bins"])
-            asked = self.numerical_embedding and (self.numerical_embedding, self.n_bins)
-            if fitted != asked:
-                raise ValueError(
-                    f"Cannot continue training: the network was fitted "
-                    f"{_embedding_text(fitted)}, but the parameters ask for it "
-                    f"{_embedding_text(asked)}. Restore numerical_embedding and "
-                    "n_bins, or set warm_start=False to start anew."
-                )
-            return {"bin_edges_": self.__dict__.get("bin_edges_"), "_bins": bins}
-        if self.numerical_embedding is None:
-            return {"bin_edges_": None, "_bins": None}
-        _refuse_sparse(X)
-        edges = fit_bins(X, self.n_bins, sample_weight)
-        return {"bin_edges_": edges, "_bins": dict(layout(edges), n_bins=self.n_bins)}
-
-    @staticmethod
-    def _embed(X, bins, scaling):
-        """``X`` as the network sees it: smoothly clipped by ``scaling`` and
-        encoded on ``bins``, where they are not None."""
-        if scaling is not None:
-            _refuse_sparse(X, "A network fitted with input_scaling")
-            X = smooth_clip(X, scaling)
-        if bins is None:
-            return X
-        _refuse_sparse(X)
-        return encode(X, bins)
-
-    def _keep_scratch(self, scratch, net, config, incremental):
+    def _keep_scratch(self, net, config, ctx):
         """partial_fit keeps its scratch memory for the next call, as the private
         ``_scratch`` (neither pickled nor copied); fit keeps none."""
         small = Workspace.size(net, config.batch_size) <= _KEPT_SCRATCH_BYTES
-        if incremental and small:
-            self._scratch = scratch
+        if ctx.incremental and small:
+            self._scratch = ctx.scratch
         else:
             self.__dict__.pop("_scratch", None)
 
@@ -490,128 +438,50 @@ class BaseANN(*CALLBACK_BASES, BaseEstimator):
             y = column_or_1d(y)
         return X, y
 
-    def _start_network(self, X, Y, output, sample_weight, rng, continuing, incremental):
-        """The network to train: a copy of the fitted one, one made of the
-        weights a user assigned to an unfitted model (``partial_fit`` and
-        ``warm_start``, as MLPClassifier), or a new one."""
-        layer_sizes = (X.shape[1], *self._hidden_sizes(), Y.shape[1])
-        if continuing:
+    def _start_network(self, rows, output, rng, ctx):
+        """The network to train on ``rows`` (:class:`~skann._held_out.Rows`):
+        a copy of the fitted one, one made of the weights a user assigned to an
+        unfitted model (``partial_fit`` and ``warm_start``, as MLPClassifier),
+        or a new one, initialised from ``rng``."""
+        layer_sizes = (rows.X.shape[1], *self._hidden_sizes(), rows.Y.shape[1])
+        if ctx.continuing:
             self._check_architecture(layer_sizes)
             return Network(layer_sizes, self.activation, output, self._params.copy())
-        net = Network(layer_sizes, self.activation, output, dtype=X.dtype)
+        net = Network(layer_sizes, self.activation, output, dtype=rows.X.dtype)
         assigned = "coefs_" in self.__dict__ or "intercepts_" in self.__dict__
-        if assigned and (self.warm_start or incremental):
-            return self._copy_weights_into(net)
+        if assigned and (self.warm_start or ctx.incremental):
+            return copy_weights_into(self, net)
         scheme = resolve_auto(self.solver, "weight_init", self.weight_init)
-        return net.initialize(rng, Y, sample_weight, scheme=scheme)
+        return net.initialize(rng, rows.Y, rows.sample_weight, scheme=scheme)
 
-    def _copy_weights_into(self, net):
-        """Copy ``coefs_`` / ``intercepts_`` into ``net``'s buffer, or raise a
-        clear error if they do not fit its layers or are not finite."""
-        sizes = net.layer_sizes
-        for name, targets in (("coefs_", net.coefs), ("intercepts_", net.intercepts)):
-            given = getattr(self, name, None)
-            try:
-                arrays = [np.asarray(a, dtype=net.params.dtype) for a in given]
-            except (TypeError, ValueError):
-                arrays = None
-            shapes = [t.shape for t in targets]
-            if arrays is None or [a.shape for a in arrays] != shapes:
-                got = None if arrays is None else [a.shape for a in arrays]
-                raise ValueError(
-                    f"{name} does not fit the network's layer sizes {sizes}: "
-                    f"expected arrays of shapes {shapes}, got {got}."
-                )
-            for target, array in zip(targets, arrays):
-                target[...] = array
-        try:
-            check_weights(net.params)
-        except DivergenceError:
-            raise ValueError(
-                "The assigned coefs_ / intercepts_ contain NaN or infinite values."
-            ) from None
-        return net
+    def _start_optimizer(self, net, rows, n_features, ctx):
+        """The optimizer state to train ``net`` with: partial_fit carries the
+        last call's on, fit starts afresh (see
+        :func:`~skann._optimizers.resume_or_start`).  The initial step size is
+        ``learning_rate``, or for ``"auto"`` the solver's default
+        (:data:`SOLVER_DEFAULTS`) on the rows, whose inputs encode
+        ``n_features`` features."""
 
-    def _sync_weights(self):
-        """Make an assignment to ``coefs_`` / ``intercepts_`` (or to one of
-        their items) take effect: the fitted weights live in one flat buffer,
-        ``_params``, of which the published lists are views.  When the lists no
-        longer hold exactly those views, their arrays are copied into a new
-        buffer, validated first."""
-        views = self.__dict__.get("_weight_views")
-        coefs, intercepts = (
-            self.__dict__.get("coefs_"),
-            self.__dict__.get("intercepts_"),
-        )
-        if (
-            views is not None
-            and _same_items(coefs, views[0])
-            and _same_items(intercepts, views[1])
-        ):
-            return
-        net = self._copy_weights_into(
-            Network(
-                self._layer_sizes,
-                self._activation,
-                self.out_activation_,
-                dtype=self._params.dtype,
-            )
-        )
-        vars(self).update(self._weight_attributes(net))
-
-    def _resolved_learning_rate(
-        self, X, n_features, sample_weight, net, incremental, fitted
-    ):
-        """The step size to train with: ``learning_rate``, or the solver's
-        default on ``X``, the encoding of ``n_features`` input features
-        (:data:`SOLVER_DEFAULTS`), for ``"auto"``; None for
-        ``"lbfgs"``.  Resolved by ``fit`` and by the first ``partial_fit``,
-        and again only when ``learning_rate`` or ``solver`` has changed since
-        (``set_params``)."""
-        if self.solver == "lbfgs":
-            return None
-        previous = self.__dict__.get("_optimizer_state")
-        if incremental and fitted and previous["solver"] == self.solver:
-            # (states pickled before "auto" existed hold only the float)
-            if (
-                previous.get("learning_rate_param", previous.get("learning_rate_init"))
-                == self.learning_rate
-            ):
-                return previous["learning_rate_init"]
-        return float(
-            resolve_auto(
+        def resolve():
+            return resolve_auto(
                 self.solver,
                 "learning_rate",
                 self.learning_rate,
-                X,
+                rows.X,
                 net.activation,
                 net,
-                sample_weight,
+                rows.sample_weight,
                 n_features,
             )
-        )
 
-    def _start_optimizer(self, net, config, incremental, fitted):
-        """partial_fit carries the optimizer state on (a copy, for rollback);
-        fit starts afresh, as MLPClassifier does, also with warm_start.
-
-        The step size is ``learning_rate``, or the solver's default on ``X``
-        (:data:`SOLVER_DEFAULTS`) for ``"auto"``: resolved by ``fit`` and by
-        the first ``partial_fit``, and again only when ``learning_rate`` or
-        ``solver`` has changed since (``set_params``)."""
-        if self.solver == "lbfgs":  # no step size, nothing kept between fits
-            return {"solver": "lbfgs", "learning_rate_init": None}
         previous = self.__dict__.get("_optimizer_state")
-        initial = float(config.learning_rate)
-        if incremental and fitted and previous["solver"] == config.solver:
-            state = copy_state(previous)
-            if state.get("learning_rate_init") != initial:
-                state["learning_rate"] = initial  # set_params since
-        else:
-            state = init_state(config.solver, net.params, initial)
-        state["learning_rate_init"] = initial
-        state["learning_rate_param"] = self.learning_rate
-        return state
+        return resume_or_start(
+            previous if ctx.incremental and ctx.fitted else None,
+            self.solver,
+            net.params,
+            self.learning_rate,
+            resolve,
+        )
 
     def _alpha(self):
         """``alpha`` as a number, the solver's (:data:`SOLVER_DEFAULTS`) for
@@ -666,6 +536,18 @@ class BaseANN(*CALLBACK_BASES, BaseEstimator):
             )
         return check_random_state(self.random_state)
 
+    def _rng(self, ctx, shuffles):
+        """The call's one random stream, for the initial weights, the held-out
+        split and the shuffles (when ``shuffles``); None when nothing is random
+        (seeding a RandomState is not free)."""
+        splits = not ctx.incremental and (self.early_stopping or self.restore_best)
+        if ctx.continuing and not (shuffles or splits):
+            return None
+        if ctx.incremental and isinstance(self.random_state, Integral):
+            # A fresh, reproducible stream per partial_fit call.
+            return np.random.RandomState((self.random_state + ctx.epoch) % 2**32)
+        return check_random_state(self.random_state)
+
     def _batch_size(self, n_samples):
         if self.solver in ("gd", "lbfgs"):  # full batch
             return n_samples
@@ -678,8 +560,9 @@ class BaseANN(*CALLBACK_BASES, BaseEstimator):
             )
         return min(self.batch_size, n_samples)
 
-    def _fit_lbfgs(self, net, X, Y, sample_weight, config, scratch, hooks):
-        workspace = scratch.workspace(net, X.shape[0])  # one for every evaluation
+    def _fit_lbfgs(self, net, rows, config, ctx, hooks):
+        X, Y, sample_weight = rows.X, rows.Y, rows.sample_weight
+        workspace = ctx.scratch.workspace(net, X.shape[0])  # one for all evaluations
         # tol and n_iter_no_change stop L-BFGS as they stop the other solvers,
         # once the loss has stalled (MLPClassifier's L-BFGS ignores
         # n_iter_no_change).  Past that point L-BFGS creeps along the flat
@@ -725,45 +608,39 @@ class BaseANN(*CALLBACK_BASES, BaseEstimator):
             "validation_scores": None,
         }
 
-    def _fit_stochastic(
-        self, net, X, Y, y, sample_weight, state, config, scratch, rng, hooks
-    ):
-        incremental = hooks.incremental
-        score = restore = None
-        if self.early_stopping and not incremental:
-            X, Y, y, sample_weight, score = self._hold_out(
-                X, Y, y, sample_weight, rng, hooks.targets
-            )
-            config = replace(config, batch_size=min(config.batch_size, X.shape[0]))
-        elif self._restores(X.shape[0], incremental):
-            held_out = self._hold_out(
-                X, Y, y, sample_weight, rng, hooks.targets, restore=True
-            )
-            if held_out is not None:
-                X, Y, y, sample_weight, restore = held_out
-                config = replace(config, batch_size=min(config.batch_size, X.shape[0]))
-        hooks.set_data(X, y, sample_weight)
+    def _fit_stochastic(self, net, rows, state, config, ctx, hooks):
+        """Train ``net`` with a gradient solver, epoch by epoch.
+
+        Parameters
+        ----------
+        net : Network
+            The network to train, in place.
+        rows : Rows
+            The rows to train on (without the held-out ones).
+        state : dict
+            The optimizer state, updated in place.
+        config : TrainingConfig
+        ctx : FitContext
+        hooks : EpochHooks
+            The verbose lines and callbacks of each epoch.
+
+        Returns
+        -------
+        result : dict
+            What :meth:`_commit` publishes: ``n_iter``, ``t``, ``loss``,
+            ``loss_curve`` and ``validation_scores``.
+        """
+        if ctx.held_out is not None:
+            config = replace(config, batch_size=min(config.batch_size, rows.X.shape[0]))
+        hooks.set_data(rows.X, rows.y, rows.sample_weight)
         try:
             history = train(
-                net,
-                X,
-                Y,
-                sample_weight,
-                state,
-                config,
-                scratch,
-                rng=rng,
-                t=getattr(self, "t_", 0) if hooks.continuing else 0,
-                score=score,
-                hooks=hooks,
-                restore_score=restore,
-                epoch=self.n_iter_ if incremental and hooks.continuing else 0,
-                period=self.max_iter,
+                net, rows.X, rows.Y, rows.sample_weight, state, config, ctx, hooks
             )
         except DivergenceError as exc:
             raise self._divergence(exc, state["learning_rate_init"]) from None
-        if restore is not None:
-            self._calibrate(net, *restore.held_out, hooks.targets)
+        if ctx.held_out is not None and ctx.held_out.restores:
+            self._calibrate(net, ctx)
         if history.interrupted:
             warn(
                 f"Training interrupted after {history.n_iter} epochs: keeping the "
@@ -772,13 +649,13 @@ class BaseANN(*CALLBACK_BASES, BaseEstimator):
             )
             if history.n_iter == 0:
                 raise KeyboardInterrupt
-        elif not incremental and not history.converged:
+        elif not ctx.incremental and not history.converged:
             warn(
                 f"Stochastic optimizer: maximum iterations ({self.max_iter}) reached "
                 "and the optimization hasn't converged yet.",
                 ConvergenceWarning,
             )
-        if not incremental:  # a partial_fit call is one epoch, not a run
+        if not ctx.incremental:  # a partial_fit call is one epoch, not a run
             hooks.training_end(stopping_line(history, config))
         return {
             "n_iter": history.n_iter,
@@ -786,69 +663,14 @@ class BaseANN(*CALLBACK_BASES, BaseEstimator):
             "loss": history.loss_curve[-1],
             "loss_curve": history.loss_curve,
             "validation_scores": (
-                history.validation_scores if score or restore else None
+                None if ctx.held_out is None else history.validation_scores
             ),
         }
 
-    def _restores(self, n_samples, incremental):
-        """Whether ``restore_best`` holds out a validation split: in ``fit``,
-        on enough rows (see ``MIN_RESTORE_ROWS``)."""
-        n_val = math.ceil(self.validation_fraction * n_samples)
-        return self.restore_best and not incremental and n_val >= MIN_RESTORE_ROWS
-
-    def _hold_out(self, X, Y, y, sample_weight, rng, targets, restore=False):
-        """Split off the validation set and its scorer: early stopping's, or
-        with ``restore``, restore_best's, which is ``None`` (train on every
-        row, restore nothing) where no useful split can be made."""
-        if restore:
-            arrays = [X, Y, y] + ([] if sample_weight is None else [sample_weight])
-            try:
-                parts = self._split(arrays, y, rng)
-            except ValueError:
-                return None
-            X, X_val, Y, _, y, y_val = parts[:6]
-            sample_weight, sw_val = (None, None) if sample_weight is None else parts[6:]
-            if sw_val is not None and sw_val.sum() == 0:
-                return None
-
-            def restore_score(net):
-                return self._restore_score(net, X_val, y_val, sw_val, targets)
-
-            restore_score.held_out = (X_val, y_val, sw_val)
-            return X, Y, y, sample_weight, restore_score
-        n_val = math.ceil(self.validation_fraction * X.shape[0])  # as the split
-        if n_val < 2:  # one sample's accuracy is 0 or 1, its R² undefined
-            raise ValueError(
-                f"The validation set is too small: early_stopping=True holds out "
-                f"{n_val} of {X.shape[0]} samples (validation_fraction="
-                f"{self.validation_fraction}), fewer than 2. Increase "
-                "'validation_fraction' or the size of your dataset."
-            )
-        arrays = [X, Y, y] + ([] if sample_weight is None else [sample_weight])
-        try:
-            parts = self._split(arrays, y, rng)
-        except ValueError as exc:
-            raise ValueError(
-                f"early_stopping=True cannot hold out validation_fraction="
-                f"{self.validation_fraction} of {X.shape[0]} samples: {exc} Use "
-                "more samples, a larger validation_fraction, or early_stopping=False."
-            ) from None
-        X, X_val, Y, _, y, y_val = parts[:6]
-        sample_weight, sw_val = (None, None) if sample_weight is None else parts[6:]
-        if sw_val is not None and sw_val.sum() == 0:
-            raise ValueError(
-                "early_stopping=True: every held-out sample has weight 0, so the "
-                "validation score is undefined. Use early_stopping=False."
-            )
-
-        def score(net):
-            return self._validation_score(net, X_val, y_val, sw_val, targets)
-
-        return X, Y, y, sample_weight, score
-
-    def _calibrate(self, net, X, y, sample_weight, targets):
-        """Adjust ``net``'s output layer on restore_best's held-out data (the
-        classifier's ``calibrate``); by default nothing to do."""
+    def _calibrate(self, net, ctx):
+        """Adjust ``net``'s output layer on restore_best's held-out rows,
+        ``ctx.held_out`` (the classifier's ``calibrate``); by default nothing
+        to do."""
 
     def _train_targets(self, Y, output):
         """The targets the loss is computed against (label smoothing, in the
@@ -878,49 +700,21 @@ class BaseANN(*CALLBACK_BASES, BaseEstimator):
             f"call. {advice}"
         )
 
-    @staticmethod
-    def _model_attributes(net, targets):
-        """The fitted attributes that make a network predict: ``targets``
-        (the subclass's, such as ``classes_``) and the network's."""
-        return {
-            **targets,
-            "_layer_sizes": net.layer_sizes,
-            "_activation": net.activation,
-            **BaseANN._weight_attributes(net),
-            "n_layers_": len(net.layer_sizes),
-            "n_outputs_": net.layer_sizes[-1],
-            "out_activation_": net.output,
-        }
-
-    @staticmethod
-    def _weight_attributes(net):
-        """``coefs_`` and ``intercepts_``: lists of views into ``net.params``,
-        and those views once more, to tell later whether a user replaced one."""
-        return {
-            "_params": net.params,
-            "coefs_": list(net.coefs),
-            "intercepts_": list(net.intercepts),
-            "_weight_views": (tuple(net.coefs), tuple(net.intercepts)),
-        }
-
-    def _commit(
-        self, net, targets, state, weight_attributes, result, continuing, incremental
-    ):
+    def _commit(self, net, state, sw_attributes, result, ctx):
         """Publish the trained network and its history as fitted attributes.
 
         ``n_iter_`` counts the epochs of this ``fit`` (a warm start included,
         as MLPClassifier), and of every ``partial_fit`` call since the last
         ``fit``; ``t_``, the samples seen, keeps counting across warm starts,
         as the ``"invscaling"`` schedule does."""
-        vars(self).update(self._model_attributes(net, targets))
+        vars(self).update(model_attributes(net, ctx.targets))
         self._optimizer_state = state
-        self.learning_rate_ = state.get("learning_rate_init")
-        vars(self).update(weight_attributes)
-        counting_on = continuing and incremental
-        self.n_iter_ = (self.n_iter_ if counting_on else 0) + result["n_iter"]
-        self.t_ = (self.t_ if continuing else 0) + result["t"]
+        self.learning_rate_ = state["learning_rate_init"]
+        vars(self).update(sw_attributes)
+        self.n_iter_ = ctx.epoch + result["n_iter"]
+        self.t_ = ctx.t + result["t"]
         self.loss_ = result["loss"]
-        if continuing:  # in place: O(1) per partial_fit call, undone on failure
+        if ctx.continuing:  # in place: O(1) per partial_fit call, undone on failure
             self.loss_curve_.extend(result["loss_curve"])
         else:
             self.loss_curve_ = list(result["loss_curve"])
@@ -929,26 +723,24 @@ class BaseANN(*CALLBACK_BASES, BaseEstimator):
         self.best_validation_score_ = None if scores is None else max(scores)
         if scores is not None:
             self.best_loss_ = None
-        elif continuing and self.best_loss_ is not None:  # O(1) per partial_fit call
+        elif ctx.continuing and self.best_loss_ is not None:  # O(1) per call
             self.best_loss_ = min(self.best_loss_, *result["loss_curve"])
         else:
             self.best_loss_ = min(self.loss_curve_)
 
     # --------------------------------------------------------------- predicting
     def _network(self):
-        return Network(
-            self._layer_sizes, self._activation, self.out_activation_, self._params
-        )
+        return fitted_network(self, self._params)
 
     def _logits(self, X):
         if "_params" not in self.__dict__:
             check_is_fitted(self)
-        self._sync_weights()
+        sync_weights(self)
         if plain_array(self, X) is None:
             X = validate(
                 self, X, accept_sparse=ACCEPT_SPARSE, dtype=FLOATS, reset=False
             )
-        X = self._embed(X, self.__dict__.get("_bins"), self.__dict__.get("_scaling"))
+        X = embed(X, self.__dict__)
         with np.errstate(over="ignore", invalid="ignore"):
             Z = self._network().logits(X)
         if not np.isfinite(Z).all():
@@ -979,7 +771,7 @@ class BaseANN(*CALLBACK_BASES, BaseEstimator):
         # and rebuild the views on load.  partial_fit's scratch memory holds
         # nothing to keep (and is never shared by copies): not pickled either.
         if "_params" in self.__dict__:
-            self._sync_weights()  # an assigned coefs_ is pickled, not lost
+            sync_weights(self)  # an assigned coefs_ is pickled, not lost
         state = dict(super().__getstate__())
         for name in ("coefs_", "intercepts_", "_weight_views", "_scratch"):
             state.pop(name, None)
@@ -990,29 +782,4 @@ class BaseANN(*CALLBACK_BASES, BaseEstimator):
         # model made now: it predicts as before and can be refitted or cloned.
         super().__setstate__({**_ADDED_PARAMETERS, **state})
         if "_params" in state:
-            vars(self).update(self._weight_attributes(self._network()))
-
-
-def _refuse_sparse(X, who="numerical_embedding='ple'"):
-    if issparse(X):
-        off = "input_scaling" if "input_scaling" in who else "numerical_embedding"
-        raise TypeError(
-            f"{who} needs dense X: the encoding of 0 is not 0, so sparse data "
-            f"would not stay sparse. Convert X with X.toarray(), or set {off}=None "
-            "(and refit)."
-        )
-
-
-def _embedding_text(embedding):
-    if embedding is None:
-        return "without numerical_embedding"
-    return f"with numerical_embedding={embedding[0]!r} on n_bins={embedding[1]}"
-
-
-def _same_items(items, views):
-    """Whether the list ``items`` holds exactly the arrays ``views``."""
-    return (
-        isinstance(items, list)
-        and len(items) == len(views)
-        and all(a is b for a, b in zip(items, views))
-    )
+            vars(self).update(weight_attributes(self._network()))

@@ -8,6 +8,7 @@ printout remains.
 """
 
 from ._network import Network
+from ._weights import model_attributes
 
 try:  # scikit-learn >= 1.9: the (experimental) callback API
     from sklearn.callback import CallbackSupportMixin
@@ -36,22 +37,17 @@ class EpochHooks:
     net : Network
         The network being trained; its weights at each epoch are the model
         the callbacks see.
-    targets : dict
-        The fitted target attributes, such as ``classes_``, that a model
-        needs besides the weights.
-    incremental : bool
-        Whether the call is ``partial_fit``.
-    continuing : bool
-        Whether training continues from fitted weights; with ``incremental``,
-        epochs are numbered on from ``n_iter_``.
+    fit_context : FitContext
+        The fit's :class:`~skann._training.FitContext`: the fitted target
+        attributes (such as ``classes_``) a model needs besides the weights,
+        and the number of the first epoch.
     """
 
-    def __init__(self, estimator, net, targets, incremental, continuing):
-        self.estimator, self.net, self.targets = estimator, net, targets
-        self.incremental, self.continuing = incremental, continuing
+    def __init__(self, estimator, net, fit_context):
+        self.estimator, self.net = estimator, net
+        self.targets = fit_context.targets
         # epochs are numbered as n_iter_ counts them (see BaseANN._commit)
-        counting_on = continuing and incremental
-        self.first_epoch = getattr(estimator, "n_iter_", 0) if counting_on else 0
+        self.first_epoch = fit_context.epoch
         self.context = self.epoch_context = None
         self.set_data(None, None, None)
         # A context only when callbacks can fire: set on this estimator, or
@@ -63,7 +59,7 @@ class EpochHooks:
             if estimator.solver == "lbfgs":
                 max_subtasks = 0
             else:
-                max_subtasks = 1 if incremental else estimator.max_iter
+                max_subtasks = 1 if fit_context.incremental else estimator.max_iter
             self.context = estimator._init_callback_context(max_subtasks=max_subtasks)
 
     def set_data(self, X, y, sample_weight):
@@ -132,7 +128,7 @@ class EpochHooks:
             self.net.output,
             self.net.params.copy(),
         )
-        attributes = self.estimator._model_attributes(net, self.targets)
+        attributes = model_attributes(net, self.targets)
         encoded = ("_bins", "_scaling")
         if any(attributes.get(name) is not None for name in encoded):
             # An epoch's callbacks get the rows the network trains on, already

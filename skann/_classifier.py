@@ -468,11 +468,10 @@ class ANNClassifier(ClassifierMixin, BaseANN):
         return self._guarded_fit(X, y, sample_weight, classes=classes, incremental=True)
 
     # ---------------------------------------------- hooks of the fitting machinery
-    def _training_data(
-        self, X, y, sample_weight, classes, incremental, fitted, continuing
-    ):
+    def _training_data(self, X, y, sample_weight, classes, ctx):
         """Validated ``X``, ``y`` and the classes the network will predict."""
-        if incremental and not fitted and classes is None:
+        continuing, incremental = ctx.continuing, ctx.incremental
+        if incremental and not ctx.fitted and classes is None:
             raise ValueError(
                 "classes must be passed on the first call to partial_fit: the "
                 "network's output layer needs every class up front."
@@ -507,10 +506,31 @@ class ANNClassifier(ClassifierMixin, BaseANN):
     def _encode(y, targets, dtype):
         return _targets.encode(y, targets["classes_"], dtype)
 
-    def _sample_weight(self, X, y, Y, sample_weight, output, incremental, continuing):
+    def _sample_weight(self, X, y, Y, sample_weight, output, ctx):
         """User weights times class weights, and the running class counts that
-        ``class_weight="balanced"`` keeps across partial_fit calls."""
-        class_counts = self.__dict__.get("_class_counts") if continuing else None
+        ``class_weight="balanced"`` keeps across partial_fit calls.
+
+        Parameters
+        ----------
+        X : ndarray
+            The validated inputs.
+        y, Y : ndarray
+            The labels and their encoding for the network's ``output`` layer.
+        sample_weight : array-like or None
+            The user's weights.
+        output : str
+            The output layer's name (``"softmax"`` or ``"logistic"``).
+        ctx : FitContext
+            A continuing fit adds its counts to the fitted ones.
+
+        Returns
+        -------
+        sample_weight : ndarray or None
+            The weights to train with; None when every row weighs 1.
+        attributes : dict
+            ``{"_class_counts": ...}``, fitted with the weights.
+        """
+        class_counts = self.__dict__.get("_class_counts") if ctx.continuing else None
         if sample_weight is None and self.class_weight is None:
             return None, {"_class_counts": class_counts}
         sw = sample_weights(sample_weight, X)
@@ -528,7 +548,7 @@ class ANNClassifier(ClassifierMixin, BaseANN):
                 )
             sw = sw * compute_sample_weight(self.class_weight, y).astype(X.dtype)
         check_some_weight(sw)
-        if not incremental and y.ndim == 1 and np.unique(y[sw > 0]).size < 2:
+        if not ctx.incremental and y.ndim == 1 and np.unique(y[sw > 0]).size < 2:
             raise ValueError(
                 "Only one class has samples with non-zero weight; the classifier "
                 "needs at least two classes to learn."
@@ -558,7 +578,7 @@ class ANNClassifier(ClassifierMixin, BaseANN):
     def _train_targets(self, Y, output):
         return _targets.smooth(Y, output, self._smoothing())
 
-    def _calibrate(self, net, X, y, sample_weight, targets):
+    def _calibrate(self, net, ctx):
         """Temperature scaling (Guo et al., 2017): the one factor ``1 / T`` of
         the logits that minimises the held-out cross-entropy, folded into the
         output layer's weights and biases, so that every prediction path (and
@@ -567,11 +587,12 @@ class ANNClassifier(ClassifierMixin, BaseANN):
         restoring an early epoch leave too low or too high."""
         if not self.calibrate:
             return
-        Z = net.logits(X).astype(np.float64)
-        Y, _ = _targets.encode(y, targets["classes_"], np.float64)
+        held_out = ctx.held_out
+        Z = net.logits(held_out.X).astype(np.float64)
+        Y, _ = _targets.encode(held_out.y, ctx.targets["classes_"], np.float64)
 
         def loss(log_t):
-            return net.loss(Z * np.exp(-log_t), Y, sample_weight)
+            return net.loss(Z * np.exp(-log_t), Y, held_out.sample_weight)
 
         best = minimize_scalar(loss, bounds=(-3.0, 3.0), method="bounded")
         if best.fun < loss(0.0):  # never worse than leaving it alone

@@ -11,6 +11,21 @@ A step reads the learning rate, which evolves, from the state and every other
 hyper-parameter (momentum, beta_1, ...) from the fit's frozen
 :class:`skann._training.TrainingConfig`; it writes its intermediates into the
 fit's :class:`skann._training.Scratch`.
+
+This module owns the state's keys.  Besides the solver's own arrays
+(``"velocity"``; ``"m"``, ``"v"`` and the step count ``"t"``) and its name
+(``"solver"``), a state holds three learning rates, one key each:
+
+- ``"learning_rate_param"``, the *requested* rate: the estimator's
+  ``learning_rate`` parameter as it was set, ``"auto"`` or a number;
+- ``"learning_rate_init"``, the *initial* rate: the requested one resolved
+  (the solver's default for ``"auto"``), which the fit's configuration
+  carries and the estimator publishes as ``learning_rate_``;
+- ``"learning_rate"``, the *current* rate, which the schedule changes and
+  every step reads.
+
+:func:`init_state` makes a state; :func:`resume_or_start` carries one on
+from one ``partial_fit`` call to the next, or starts anew.
 """
 
 import copy
@@ -21,7 +36,8 @@ from scipy.optimize import OptimizeResult, minimize
 
 
 def init_state(solver, params, learning_rate):
-    """A fresh optimizer state for ``solver`` over ``params``."""
+    """A fresh optimizer state for ``solver`` over ``params``, at the current
+    rate ``learning_rate``."""
     state = {"solver": solver, "learning_rate": float(learning_rate)}
     if solver == "sgd":
         state["velocity"] = np.zeros_like(params)
@@ -29,6 +45,56 @@ def init_state(solver, params, learning_rate):
         state["t"] = 0
         state["m"] = np.zeros_like(params)
         state["v"] = np.zeros_like(params)
+    return state
+
+
+def resume_or_start(previous, solver, params, requested, resolve):
+    """The optimizer state a fit trains with, and its initial learning rate.
+
+    Parameters
+    ----------
+    previous : dict or None
+        The state the last call left, to carry on (``partial_fit``), or None
+        to start anew (``fit``, also with ``warm_start``, as MLPClassifier).
+        It is carried on only if it is ``solver``'s, and as a copy, so that
+        a failed call leaves it as it was.
+    solver : str
+        The solver to train with.
+    params : ndarray
+        The flat parameter buffer the solver's arrays match.
+    requested : "auto" or float
+        The estimator's ``learning_rate``.
+    resolve : callable
+        ``resolve() -> float``: the initial rate ``requested`` means now (the
+        solver's default on the training data, for ``"auto"``).  Called only
+        when the requested rate differs from the one ``previous`` was started
+        with (``set_params`` since), or without a state to carry on.
+
+    Returns
+    -------
+    state : dict
+        Its ``"learning_rate_init"`` is the initial rate; the current one,
+        ``"learning_rate"``, carries on unless the initial one changed.
+        L-BFGS takes no steps of a set size: its state holds no rates.
+    """
+    if solver == "lbfgs":  # no step size, nothing kept between fits
+        return {"solver": "lbfgs", "learning_rate_init": None}
+    resumes = previous is not None and previous["solver"] == solver
+    # (states saved before "auto" existed hold only the initial rate)
+    if resumes and requested == previous.get(
+        "learning_rate_param", previous.get("learning_rate_init")
+    ):
+        initial = previous["learning_rate_init"]
+    else:
+        initial = float(resolve())
+    if resumes:
+        state = copy_state(previous)
+        if state.get("learning_rate_init") != initial:
+            state["learning_rate"] = initial  # a new requested rate starts anew
+    else:
+        state = init_state(solver, params, initial)
+    state["learning_rate_init"] = initial
+    state["learning_rate_param"] = requested
     return state
 
 

@@ -394,12 +394,11 @@ class ANNRegressor(RegressorMixin, BaseANN):
         return self._guarded_fit(X, y, sample_weight, classes=None, incremental=True)
 
     # ---------------------------------------------- hooks of the fitting machinery
-    def _training_data(
-        self, X, y, sample_weight, classes, incremental, fitted, continuing
-    ):
+    def _training_data(self, X, y, sample_weight, classes, ctx):
         """Validated ``X``, ``y`` and the target scale: a new one from ``y``
         and the weights, or the fitted one when training continues."""
-        if not (continuing and incremental and plain_values(self, X, y)):
+        continuing = ctx.continuing
+        if not (continuing and ctx.incremental and plain_values(self, X, y)):
             X, y = self._validate_xy(X, y, continuing, y_numeric=True)
         if self.loss == "poisson" and y.min() < 0:
             raise ValueError(
@@ -439,7 +438,9 @@ class ANNRegressor(RegressorMixin, BaseANN):
         )
         return Y, OUTPUT_OF_LOSS[self.loss]
 
-    def _sample_weight(self, X, y, Y, sample_weight, output, incremental, continuing):
+    def _sample_weight(self, X, y, Y, sample_weight, output, ctx):
+        """The user's weights, checked, and no attributes to keep with them
+        (see :meth:`ANNClassifier._sample_weight`)."""
         return self._checked_weights(sample_weight, X), {}
 
     @staticmethod

@@ -1,20 +1,24 @@
 """The epoch loop of the gradient solvers ("gd", "sgd", "adam").
 
-A fit hands the loop two objects: its frozen :class:`TrainingConfig` (the
+A fit hands the loop two frozen objects: its :class:`TrainingConfig` (the
 hyper-parameters, one field each, read where they are used) and its
-:class:`Scratch` (the arrays every step writes and reads, owned by the fit).
+:class:`FitContext` (what the call knows about itself: whether it continues
+an earlier fit, its random stream, where its epochs and samples start
+counting, the rows held out to score epochs on (:class:`HeldOut`), and its
+:class:`Scratch`, the arrays every step writes and reads).
 :func:`train` is a short loop over epochs; each epoch is :func:`run_epoch`, one
 optimizer step per batch of :func:`iter_batches`, and after it come small
-pieces, one per concern: :class:`Plateau` counts epochs without improvement,
+pieces, one per concern: :class:`Watch` follows the training loss or the
+held-out score (:class:`Plateau` counts epochs without improvement,
+:class:`BestWeights` keeps the best epoch's weights),
 :func:`scheduled_learning_rate` and :func:`on_plateau` apply the learning-rate
-schedule, :class:`BestWeights` keeps the best epoch's weights for early
-stopping, and the caller's hooks report progress (verbose lines, callbacks).
+schedule, and the caller's hooks report progress (verbose lines, callbacks).
 Nothing here knows about scikit-learn.
 """
 
 import math
 import time
-from dataclasses import dataclass, field, fields
+from dataclasses import MISSING, dataclass, field, fields
 from operator import attrgetter
 
 import numpy as np
@@ -114,6 +118,99 @@ class Scratch:
         if not held or held[0].shape != like.shape or held[0].dtype != like.dtype:
             held = self._arrays = (np.empty_like(like), np.empty_like(like))
         return held[:n]
+
+
+@dataclass(frozen=True, eq=False)
+class HeldOut:
+    """Rows held out of training, on which the network of each epoch is scored.
+
+    ``scorer(net, X, y, sample_weight)`` scores a network on them.  For early
+    stopping it returns a number, which the plateau watches instead of the
+    training loss.  With ``restores`` (``restore_best``) it returns a tuple,
+    compared item by item (its later items break ties), and the plateau
+    keeps watching the training loss.  Either way the network ends with the
+    weights of its best-scored epoch, and :attr:`History.validation_scores`
+    records the scores (a tuple's first item).
+    """
+
+    X: object
+    y: object
+    sample_weight: object
+    scorer: object
+    restores: bool = False
+
+    def score(self, net):
+        return self.scorer(net, self.X, self.y, self.sample_weight)
+
+
+@dataclass(frozen=True, eq=False)
+class FitContext:
+    """What one ``fit`` or ``partial_fit`` call knows about itself, frozen.
+
+    The estimator makes it at the start of the call from what it knows then
+    (the flags, the offsets and the scratch memory), and completes it once
+    (:meth:`completed`) when the data have given the rest (the target
+    attributes, the random stream and the held-out rows).  The estimator's
+    hooks, the epoch hooks and :func:`train` read it.
+    """
+
+    #: a ``partial_fit`` call: one epoch, the optimizer state carried on
+    incremental: bool = False
+    #: the estimator was fitted before this call
+    fitted: bool = False
+    #: training continues the fitted network (``partial_fit``, ``warm_start``)
+    continuing: bool = False
+    #: epochs that earlier ``partial_fit`` calls trained since the last
+    #: ``fit``: this call's first epoch is ``epoch + 1``
+    epoch: int = 0
+    #: samples seen by earlier calls that trained this network
+    #: (the ``"invscaling"`` schedule counts on from there)
+    t: int = 0
+    #: the ``"cosine"`` schedule's cycle, in epochs (``max_iter``); None:
+    #: the configuration's ``max_iter``
+    period: int = None
+    #: the fitted target attributes (``classes_``, or the regressor's scale)
+    #: and those of the input encoding
+    targets: dict = None
+    #: the random stream of the initial weights, the split and the
+    #: shuffles; None when nothing is random
+    rng: object = None
+    #: the rows scored after each epoch, or None
+    held_out: HeldOut = None
+    #: the scratch memory of the call (``partial_fit`` reuses the last one's)
+    scratch: Scratch = field(default_factory=Scratch)
+
+    @classmethod
+    def make(cls, **given):
+        """A context of the ``given`` fields, the others at their defaults.
+
+        It does what ``__init__`` does (there is no ``__post_init__``)
+        without a frozen dataclass's ``object.__setattr__`` call per field:
+        every ``partial_fit`` call makes and completes a context."""
+        context = _new_context(_CONTEXT_FIELDS, given)
+        if "scratch" not in given:
+            context.__dict__["scratch"] = Scratch()
+        return context
+
+    def completed(self, **given):
+        """This context with the ``given`` fields filled in (a new one, as
+        :func:`dataclasses.replace` makes)."""
+        return _new_context(self.__dict__, given)
+
+
+def _new_context(base, given):
+    """A :class:`FitContext` of the fields ``base`` updated with ``given``."""
+    if not given.keys() <= _CONTEXT_FIELDS.keys():
+        raise TypeError(f"no such field: {sorted(given - _CONTEXT_FIELDS.keys())}")
+    context = object.__new__(FitContext)
+    context.__dict__.update(base, **given)
+    return context
+
+
+# Every field of FitContext and its default (the scratch's, a new one).
+_CONTEXT_FIELDS = {
+    f.name: None if f.default is MISSING else f.default for f in fields(FitContext)
+}
 
 
 class DivergenceError(ValueError):
@@ -227,14 +324,34 @@ def iter_batches(n_samples, batch_size, order=None):
 
 
 def run_epoch(net, X, Y, sample_weight, order, state, config, scratch):
-    """One pass over the minibatches (rows in order, or as ``order`` lists
-    them), one optimizer step per batch; returns the epoch loss, the batch
-    losses averaged with the batches' (weighted) sizes.
+    """One pass over the minibatches, one optimizer step per batch.
 
     Dense float arrays go through the compiled loop of :mod:`skann._compiled`,
     which does per batch what the numpy loop below does.  Every batch is
     gathered into, and computed in, the arrays of ``scratch``: no allocation
     per batch and no copy of ``X`` beyond one batch.
+
+    Parameters
+    ----------
+    net : Network
+        The network to train, in place.
+    X, Y, sample_weight : ndarray
+        The training rows: inputs, targets and weights (or None).
+    order : ndarray or None
+        The rows in the order to visit them (a permutation), or None: in
+        order.
+    state : dict
+        The optimizer state, updated in place.
+    config : TrainingConfig
+        The hyper-parameters (``batch_size``, ``alpha``, ...).
+    scratch : Scratch
+        The arrays a step writes and reads.
+
+    Returns
+    -------
+    loss : float
+        The epoch loss: the batch losses averaged with the batches'
+        (weighted) sizes.
     """
     if _compiled.applies(net, X, Y, sample_weight):
         loss, diverged = _compiled.run_epoch(
@@ -351,6 +468,38 @@ class BestWeights:
         return self.epoch
 
 
+class Watch:
+    """What :func:`train` watches after each epoch: the training loss or,
+    with early stopping, the held-out score (its :class:`Plateau`), and the
+    weights of the best-scored epoch (its :class:`BestWeights`), for the
+    :class:`HeldOut` rows ``held_out`` (None: the training loss alone)."""
+
+    def __init__(self, config, held_out):
+        self.held_out = held_out
+        #: early stopping: the plateau watches the held-out score
+        self.early = held_out is not None and not held_out.restores
+        self.plateau = Plateau(config.tol, config.n_iter_no_change, self.early)
+        self.best = BestWeights()
+        self.best_score = None  # restore_best's best so far
+
+    def epoch_end(self, net, loss, history):
+        """Record the epoch that ``history`` ends with, its loss ``loss``."""
+        if self.held_out is None:
+            self.plateau.update(loss)
+            return
+        score = self.held_out.score(net)
+        if self.early:
+            history.validation_scores.append(score)
+            if self.plateau.update(score):
+                self.best.keep(net, history.n_iter)
+            return
+        self.plateau.update(loss)
+        history.validation_scores.append(score[0])
+        if self.best_score is None or score > self.best_score:
+            self.best_score = score
+            self.best.keep(net, history.n_iter)
+
+
 def cosine_learning_rate(initial, epoch, period):
     """The ``"cosine"`` schedule's rate for ``epoch`` (0-based): half a cosine
     from ``initial`` down towards 0 over ``period`` epochs, then again from
@@ -414,34 +563,40 @@ class NoHooks:
         return False
 
 
-def train(net, X, Y, sample_weight, state, config, scratch, *, rng=None, t=0,
-          score=None, hooks=None, restore_score=None, epoch=0,
-          period=None):  # fmt: skip
+def train(net, X, Y, sample_weight, state, config, context=None, hooks=None):
     """Train ``net`` in place for up to ``config.max_iter`` epochs.
 
-    ``state`` is the optimizer state (:func:`skann._optimizers.init_state`),
-    updated in place; ``rng`` shuffles the rows before each epoch when
-    ``config.shuffle``; ``t`` counts the samples seen by earlier calls (for
-    the "invscaling" schedule).  ``score(net) -> float``, on held-out data,
-    turns on early stopping: the plateau watches it instead of the training
-    loss, and the best epoch's weights are restored at the end.
-    ``restore_score(net) -> (float, ...)``, on held-out data, without early
-    stopping: the plateau keeps watching the training loss, and the weights
-    of the epoch with the highest score (a tuple: ties are broken by its
-    later items) are restored at the end; its first item is recorded in
-    ``History.validation_scores``.  The ``"cosine"`` schedule runs this
-    call's first epoch as epoch ``epoch`` of a cycle of ``period`` epochs
-    (``config.max_iter`` by default).  ``hooks`` (:class:`NoHooks` by
-    default) hear of each epoch's beginning and end.  Returns a
-    :class:`History`.
+    Parameters
+    ----------
+    net : Network
+        The network to train.
+    X, Y, sample_weight : ndarray
+        The training rows: inputs, targets and weights (or None).
+    state : dict
+        The optimizer state (:func:`skann._optimizers.init_state`), updated
+        in place.
+    config : TrainingConfig
+        The hyper-parameters.
+    context : FitContext, optional
+        The call's: its ``rng`` shuffles the rows before each epoch when
+        ``config.shuffle``; its ``held_out`` rows, scored after each epoch,
+        turn on early stopping or restore_best (see :class:`HeldOut`); the
+        schedules count on from its ``epoch`` (``"cosine"``, over cycles of
+        its ``period``) and ``t`` (``"invscaling"``); its ``scratch`` holds
+        the arrays of every step.  By default a fresh one.
+    hooks : object, optional
+        Hear of each epoch's beginning and end (:class:`NoHooks` by default).
+
+    Returns
+    -------
+    history : History
     """
-    period = config.max_iter if period is None else period
+    context = FitContext() if context is None else context
     hooks = NoHooks() if hooks is None else hooks
+    period = config.max_iter if context.period is None else context.period
     n_samples = X.shape[0]
     shuffles = config.shuffle and config.batch_size < n_samples
-    plateau = Plateau(config.tol, config.n_iter_no_change, score is not None)
-    best, history = BestWeights(), History()
-    best_score = None  # restore_score's best so far
+    watch, history = Watch(config, context.held_out), History()
     # Overflow is detected (a non-finite loss or weights) and reported as a
     # DivergenceError, so numpy's own floating-point warnings are noise.
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
@@ -453,11 +608,11 @@ def train(net, X, Y, sample_weight, state, config, scratch, *, rng=None, t=0,
                 hooks.epoch_begin()
                 if config.learning_rate_schedule == "cosine":
                     state["learning_rate"] = cosine_learning_rate(
-                        config.learning_rate, epoch + history.n_iter, period
+                        config.learning_rate, context.epoch + history.n_iter, period
                     )
-                order = rng.permutation(n_samples) if shuffles else None
+                order = context.rng.permutation(n_samples) if shuffles else None
                 loss = run_epoch(
-                    net, X, Y, sample_weight, order, state, config, scratch
+                    net, X, Y, sample_weight, order, state, config, context.scratch
                 )
             except KeyboardInterrupt:
                 history.interrupted = True
@@ -468,30 +623,19 @@ def train(net, X, Y, sample_weight, state, config, scratch, *, rng=None, t=0,
             history.n_iter += 1
             history.t += n_samples
             history.loss_curve.append(loss)
-            if score is None:
-                plateau.update(loss)
-                if restore_score is not None:
-                    value = restore_score(net)
-                    history.validation_scores.append(value[0])
-                    if best_score is None or value > best_score:
-                        best_score = value
-                        best.keep(net, history.n_iter)
-            else:
-                history.validation_scores.append(score(net))
-                if plateau.update(history.validation_scores[-1]):
-                    best.keep(net, history.n_iter)
+            watch.epoch_end(net, loss, history)
             state["learning_rate"] = scheduled_learning_rate(
-                config, state["learning_rate"], t + history.t
+                config, state["learning_rate"], context.t + history.t
             )
             stop = hooks.epoch_end(history, time.perf_counter() - started)
             if stop:
                 history.stopped = "callback"
-            if plateau.exhausted and on_plateau(plateau, state, config):
+            if watch.plateau.exhausted and on_plateau(watch.plateau, state, config):
                 history.converged = stop = True
-                history.stopped = "plateau" if score is None else "validation"
+                history.stopped = "validation" if watch.early else "plateau"
             if stop:
                 break
-    history.kept_epoch = best.restore(net) or history.n_iter
+    history.kept_epoch = watch.best.restore(net) or history.n_iter
     # Non-finite weights already show as a non-finite loss in the next batch;
     # this also catches weights that grew huge but stayed finite.
     check_weights(net.params)

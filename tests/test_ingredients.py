@@ -184,6 +184,22 @@ def test_restore_best_is_ignored_by_partial_fit(data):
     assert clf.validation_scores_ is None
 
 
+@pytest.mark.parametrize("solver", ["gd", "adam"])
+def test_a_warm_start_splits_restore_bests_rows_reproducibly(data, solver):
+    # A warm start on full batches shuffles nothing; restore_best's split
+    # still draws from random_state, so the same seed gives the same model.
+    X, y = data
+    common = dict(PLAIN, restore_best=True, solver=solver, max_iter=5)
+    models = [
+        ANNClassifier(**common, batch_size=400, warm_start=True, random_state=0)
+        .fit(X, y)
+        .fit(X, y)
+        for _ in range(2)
+    ]
+    np.testing.assert_array_equal(models[0]._params, models[1]._params)
+    assert models[0].validation_scores_ == models[1].validation_scores_
+
+
 def test_calibrate_lowers_the_held_out_cross_entropy(data, monkeypatch):
     X, y = data
     split = capture_validation_split(monkeypatch)

@@ -17,6 +17,8 @@ from sklearn.preprocessing import StandardScaler
 from sklearn.utils.estimator_checks import check_estimator, parametrize_with_checks
 
 from skann import ANNRegressor
+from skann._held_out import Rows
+from skann._training import FitContext
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 
@@ -57,7 +59,7 @@ def test_auto_step_of_plain_gradient_solvers_follows_the_output_curvature(solver
     )
     Y = ((y - y.mean()) / y.std())[:, np.newaxis]
     rng = np.random.RandomState(0)  # what random_state=0 draws the weights from
-    net = reg._start_network(X, Y, "identity", None, rng, False, False)
+    net = reg._start_network(Rows(X, Y, y, None), "identity", rng, FitContext())
     curvature = 1 + np.mean(np.sum(net.forward(X)[-2] ** 2, axis=1))
     reg.fit(X, y)
     assert reg.learning_rate_ == pytest.approx(base / curvature, rel=1e-12)

@@ -10,6 +10,8 @@ from sklearn.preprocessing import StandardScaler
 
 from skann import ANNClassifier, ANNRegressor
 from skann._base import resolve_auto
+from skann._held_out import Rows
+from skann._training import FitContext
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 
@@ -350,7 +352,8 @@ def test_untrained_network_predicts_the_weighted_class_prior(solver):
     clf = ANNClassifier(hidden_size=4, solver=solver, random_state=0)
     net = clf._start_network  # the network fit would start from
     Y = np.eye(3)[y]
-    start = net(X, Y, "softmax", sample_weight, np.random.RandomState(0), False, False)
+    rows = Rows(X, Y, y, sample_weight)
+    start = net(rows, "softmax", np.random.RandomState(0), FitContext())
     proba = np.exp(start.logits(X))
     proba /= proba.sum(axis=1, keepdims=True)
     prior = np.bincount(y, sample_weight) / sample_weight.sum()

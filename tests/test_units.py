@@ -18,6 +18,8 @@ from skann._training import (
     GROWTH_LIMIT,
     BestWeights,
     DivergenceError,
+    FitContext,
+    HeldOut,
     LossGrowth,
     OverflowDivergence,
     Plateau,
@@ -178,7 +180,9 @@ def test_best_weights_are_kept_in_one_copy_and_restored():
 # ------------------------------------------------------------------ progress
 def test_progress_prints_one_line_per_epoch(capsys):
     estimator = SimpleNamespace(verbose=1, n_iter_=5)
-    hooks = EpochHooks(estimator, None, {}, incremental=True, continuing=True)
+    # a partial_fit call that continues after 5 epochs
+    context = FitContext(incremental=True, fitted=True, continuing=True, epoch=5)
+    hooks = EpochHooks(estimator, None, context)
     history = training.History(n_iter=2, loss_curve=[0.7, 0.5])
     history.validation_scores = [0.5, 0.75]
     assert not hooks.epoch_end(history, 0.25)
@@ -202,9 +206,9 @@ def scripted(monkeypatch, losses):
     return Network((2, 2, 1), "relu", "logistic"), np.zeros((10, 2)), np.zeros((10, 1))
 
 
-def fit(net, X, Y, config, **kwargs):
+def fit(net, X, Y, config, hooks=None, **context):
     state = {"learning_rate": config.learning_rate}
-    history = train(net, X, Y, None, state, config, Scratch(), **kwargs)
+    history = train(net, X, Y, None, state, config, FitContext(**context), hooks)
     return history, state
 
 
@@ -240,7 +244,8 @@ def test_train_restores_the_best_epoch_with_early_stopping(monkeypatch):
     net, X, Y = scripted(monkeypatch, [9.0] * 6)
     scores = iter([0.5, 0.8, 0.7, 0.6, 0.9, 0.9])
     config = TrainingConfig(tol=0.0, n_iter_no_change=1, max_iter=6)
-    history, _ = fit(net, X, Y, config, score=lambda net: next(scores))
+    held_out = HeldOut(None, None, None, lambda net, X, y, sw: next(scores))
+    history, _ = fit(net, X, Y, config, held_out=held_out)
     assert history.converged and history.n_iter == 4
     assert history.validation_scores == [0.5, 0.8, 0.7, 0.6]
     assert (net.params == 2).all()  # the weights of the best epoch, the 2nd
@@ -288,6 +293,23 @@ def test_the_configuration_is_frozen_and_read_from_the_estimator():
     assert config.batch_size == 32 and config.max_iter == 1
     with pytest.raises(dataclasses.FrozenInstanceError):
         config.momentum = 0.9
+
+
+def test_a_context_made_at_once_equals_one_built_field_by_field():
+    scratch = Scratch()
+    given = dict(incremental=True, fitted=True, epoch=3, scratch=scratch)
+    made = FitContext.make(**given)
+    assert vars(made) == vars(FitContext(**given))
+    assert isinstance(FitContext.make().scratch, Scratch)
+    rng = np.random.RandomState(0)
+    targets = {"classes_": [0, 1]}
+    completed = made.completed(targets=targets, rng=rng)
+    assert vars(completed) == vars(FitContext(**given, targets=targets, rng=rng))
+    assert made.targets is None and made.rng is None  # a new context
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        completed.epoch = 4
+    with pytest.raises(TypeError, match="no such field"):
+        made.completed(bogus=1)
 
 
 # ------------------------------------------------------------------- scratch

@@ -1,0 +1,101 @@
+"""The estimators' input encodings: ``input_scaling``, a robust scaling with a
+smooth clip of each column, and ``numerical_embedding``, the piecewise-linear
+encoding (:mod:`skann._preprocessing` holds their maths).
+
+Both are fitted with the network and belong to it: the first layer's weights
+are learned on the scaled and encoded columns, so training that continues
+keeps what was fitted, and predicting applies it.
+"""
+
+from scipy.sparse import issparse
+
+from ._preprocessing import encode, fit_bins, fit_smooth_clip, layout, smooth_clip
+
+
+def fit_embedding(estimator, X, sample_weight, continuing):
+    """The fitted attributes of ``estimator``'s ``input_scaling`` and
+    ``numerical_embedding``: the scaling and the bins, fitted on ``X`` (its
+    rows weighted by ``sample_weight``; the bins on ``X`` scaled) or, when
+    ``continuing``, those already fitted; ``None`` for what is off."""
+    scaling = _fit_scaling(estimator, X, sample_weight, continuing)
+    if scaling is not None:
+        X = smooth_clip(X, scaling)
+    return {"_scaling": scaling, **_fit_bins(estimator, X, sample_weight, continuing)}
+
+
+def _fit_scaling(estimator, X, sample_weight, continuing):
+    asked = estimator.input_scaling == "smooth_clip" or (
+        estimator.input_scaling == "auto" and not issparse(X)
+    )
+    if continuing:
+        scaling = estimator.__dict__.get("_scaling")
+        if (scaling is not None) != asked:
+            fitted = "with" if scaling is not None else "without"
+            raise ValueError(
+                f"Cannot continue training: the network was fitted {fitted} its "
+                f"inputs smoothly clipped, but input_scaling="
+                f"{estimator.input_scaling!r} on {'sparse' if issparse(X) else 'dense'}"
+                f" X asks for it {'with' if asked else 'without'}. Restore "
+                "input_scaling (a network fitted with it needs dense X), or set "
+                "warm_start=False to start anew."
+            )
+        return scaling
+    if not asked:
+        return None
+    _refuse_sparse(X, "input_scaling='smooth_clip'")
+    return fit_smooth_clip(X, sample_weight)
+
+
+def _fit_bins(estimator, X, sample_weight, continuing):
+    if continuing:
+        bins = estimator.__dict__.get("_bins")
+        fitted = None if bins is None else ("ple", bins["n_bins"])
+        asked = estimator.numerical_embedding and (
+            estimator.numerical_embedding,
+            estimator.n_bins,
+        )
+        if fitted != asked:
+            raise ValueError(
+                f"Cannot continue training: the network was fitted "
+                f"{_embedding_text(fitted)}, but the parameters ask for it "
+                f"{_embedding_text(asked)}. Restore numerical_embedding and "
+                "n_bins, or set warm_start=False to start anew."
+            )
+        return {"bin_edges_": estimator.__dict__.get("bin_edges_"), "_bins": bins}
+    if estimator.numerical_embedding is None:
+        return {"bin_edges_": None, "_bins": None}
+    _refuse_sparse(X)
+    edges = fit_bins(X, estimator.n_bins, sample_weight)
+    return {
+        "bin_edges_": edges,
+        "_bins": dict(layout(edges), n_bins=estimator.n_bins),
+    }
+
+
+def embed(X, attributes):
+    """``X`` as the network sees it: smoothly clipped and encoded on the
+    fitted ``attributes`` (``_scaling``, ``_bins``) that are not None."""
+    scaling, bins = attributes.get("_scaling"), attributes.get("_bins")
+    if scaling is not None:
+        _refuse_sparse(X, "A network fitted with input_scaling")
+        X = smooth_clip(X, scaling)
+    if bins is None:
+        return X
+    _refuse_sparse(X)
+    return encode(X, bins)
+
+
+def _refuse_sparse(X, who="numerical_embedding='ple'"):
+    if issparse(X):
+        off = "input_scaling" if "input_scaling" in who else "numerical_embedding"
+        raise TypeError(
+            f"{who} needs dense X: the encoding of 0 is not 0, so sparse data "
+            f"would not stay sparse. Convert X with X.toarray(), or set {off}=None "
+            "(and refit)."
+        )
+
+
+def _embedding_text(embedding):
+    if embedding is None:
+        return "without numerical_embedding"
+    return f"with numerical_embedding={embedding[0]!r} on n_bins={embedding[1]}"
