@@ -79,15 +79,12 @@ def stepper(net, rows, scratch=None):
     return made
 
 
-def run_epoch(net, X, Y, sample_weight, order, state, config, scratch):
-    """One epoch of ``state["solver"]`` steps (see :func:`skann._training.run_epoch`).
-
-    Returns ``(loss, diverged)``: the epoch loss, the batch losses averaged
-    with the batches' weights; or, with ``diverged`` True, the first batch loss
-    that was not finite (that batch's step is not taken).
-    """
-    settings = {  # the fields of the loop's struct Settings
-        "solver": _SOLVER_CODES[state["solver"]],
+def settings(config, solver):
+    """The compiled loop's configuration of ``solver``'s epochs under
+    ``config`` (:class:`skann._training.TrainingConfig`): a dict of the
+    fields of its struct ``Settings``."""
+    return {
+        "solver": _SOLVER_CODES[solver],
         "batch_size": config.batch_size,
         "alpha": config.alpha,
         "weight_decay": config.weight_decay,
@@ -97,8 +94,24 @@ def run_epoch(net, X, Y, sample_weight, order, state, config, scratch):
         "beta_2": config.beta_2,
         "epsilon": config.epsilon,
     }
+
+
+def run_epoch(net, X, Y, sample_weight, order, state, config, scratch):
+    """One epoch of ``state["solver"]`` steps (see :func:`skann._training.run_epoch`).
+
+    Returns ``(loss, diverged)``: the epoch loss, the batch losses averaged
+    with the batches' weights; or, with ``diverged`` True, the first batch loss
+    that was not finite (that batch's step is not taken).  The loop updates
+    ``state`` in place.
+    """
     loss_sum, weight_sum, diverged = stepper(net, config.batch_size, scratch).run(
-        X, Y, sample_weight, order, net.params, settings, state
+        X,
+        Y,
+        sample_weight,
+        order,
+        net.params,
+        settings(config, state["solver"]),
+        state,
     )
     if diverged:
         return loss_sum, True

@@ -144,23 +144,12 @@ def test_float32_loss_and_gradient_match_the_numpy_core(target):
     np.testing.assert_allclose(grad, expected_grad, rtol=1e-4, atol=1e-6)
 
 
-def run(stepper, X, Y, sw, order, params, state, **settings):
-    """``stepper.run`` over one epoch: the solver of ``state``, with the
-    estimators' default hyper-parameters unless ``settings`` says otherwise."""
-    config = TrainingConfig(**HYPER)
-    given = dict(
-        solver=_compiled._SOLVER_CODES[state["solver"]],
-        batch_size=config.batch_size,
-        alpha=config.alpha,
-        weight_decay=0.0,
-        momentum=config.momentum,
-        nesterov=config.nesterovs_momentum,
-        beta_1=config.beta_1,
-        beta_2=config.beta_2,
-        epsilon=config.epsilon,
-    )
-    given.update(settings)
-    return stepper.run(X, Y, sw, order, params, given, state)
+def run(stepper, X, Y, sw, order, params, state, **config):
+    """``stepper.run`` over one epoch of ``state``'s solver, configured as
+    the estimators by default (without weight decay) or by ``config``."""
+    config = TrainingConfig(**{**HYPER, "weight_decay": 0.0, **config})
+    settings = _compiled.settings(config, state["solver"])
+    return stepper.run(X, Y, sw, order, params, settings, state)
 
 
 def epoch(net, X, Y, sw, order, batch_size, state, compiled, monkeypatch):
@@ -285,8 +274,9 @@ def test_bad_arguments_are_refused():
         run(stepper, X, Y, None, bad_order, net.params, gd, batch_size=10)
     with pytest.raises(ValueError, match="batches out of range"):
         run(stepper, X, Y, None, None, net.params, gd, batch_size=11)
+    settings = _compiled.settings(TrainingConfig(batch_size=10), "gd")
     with pytest.raises(ValueError, match="unknown solver"):
-        run(stepper, X, Y, None, None, net.params, gd, batch_size=10, solver=3)
+        stepper.run(X, Y, None, None, net.params, dict(settings, solver=3), gd)
     with pytest.raises(ValueError, match="No value specified for struct attribute"):
         stepper.run(X, Y, None, None, net.params, {"solver": 0}, gd)
     sgd = init_state("sgd", net.params, 0.1)
