@@ -1,5 +1,7 @@
 """Builds skann's optional compiled loop, ``skann/_loop.pyx``, with Cython.
 
+That file is generated here from ``skann/_loop.pyx.tp`` (see :func:`generate`).
+
 setuptools rather than meson-python: skann has one extension module, and
 setuptools lets it be optional (``Extension(optional=True)``), so that skann
 installs and runs on its numpy core where no C compiler is at hand.  With
@@ -54,10 +56,28 @@ class BuildExt(build_ext):
             numpy_only(error)
 
 
+def generate(template="skann/_loop.pyx.tp"):
+    """Write skann/_loop.pyx from its template: Tempita writes the loop once
+    per dtype (see the template).  The file is rewritten only when its text
+    changes, so that Cython does not compile an unchanged loop again."""
+    from Cython import Tempita
+
+    with open(template, encoding="utf-8") as f:
+        text = Tempita.sub(f.read())
+    target = template[: -len(".tp")]
+    if os.path.exists(target):
+        with open(target, encoding="utf-8") as f:
+            if f.read() == text:
+                return
+    with open(target, "w", encoding="utf-8") as f:
+        f.write(text)
+
+
 def extensions():
     try:
         from Cython.Build import cythonize
 
+        generate()
         modules = cythonize(
             [Extension("skann._loop", ["skann/_loop.pyx"])],
             compiler_directives={"language_level": 3},

@@ -31,9 +31,11 @@ enabled = COMPILED  # tests switch it off to run the numpy path
 # --chunk sets it to measure other sizes.
 chunk_rows = _loop.CHUNK if COMPILED else None
 
-# name -> code of what the loop implements (see skann._activations; the
-# tests check that skann/_loop.pyx numbers them alike)
-_ACTIVATIONS, _OUTPUTS, _SOLVERS = codes(HIDDEN), codes(OUTPUT_LAYERS), codes(SOLVERS)
+# name -> code of what the loop implements, from skann._activations' tables
+# (the tests check that the loop's enums, in skann/_loop.pxd, agree)
+_HIDDEN_CODES = codes(HIDDEN)
+_OUTPUT_LAYER_CODES = codes(OUTPUT_LAYERS)
+_SOLVER_CODES = codes(SOLVERS)
 _FLOATS = (np.dtype(np.float64), np.dtype(np.float32))
 
 
@@ -46,8 +48,8 @@ def applies(net, X, Y, sample_weight):
     dtype = net.params.dtype
     return (
         enabled
-        and net.activation in _ACTIVATIONS
-        and net.output in _OUTPUTS
+        and net.activation in _HIDDEN_CODES
+        and net.output in _OUTPUT_LAYER_CODES
         and dtype in _FLOATS
         and _plain(X, dtype)
         and _plain(Y, dtype)
@@ -64,11 +66,11 @@ def stepper(net, rows, scratch=None):
     cached = None if scratch is None else scratch.stepper
     if cached is not None and cached[0] == key and cached[1].rows >= rows:
         return cached[1]
-    made = _loop.Stepper(
+    made = _loop.make_stepper(
         net.layer_sizes,
-        _ACTIVATIONS[net.activation],
-        _OUTPUTS[net.output],
-        net.params.dtype == np.float32,
+        _HIDDEN_CODES[net.activation],
+        _OUTPUT_LAYER_CODES[net.output],
+        net.params.dtype,
         rows,
         chunk_rows,
     )
@@ -77,41 +79,40 @@ def stepper(net, rows, scratch=None):
     return made
 
 
+def settings(config, solver):
+    """The compiled loop's configuration of ``solver``'s epochs under
+    ``config`` (:class:`skann._training.TrainingConfig`): a dict of the
+    fields of its struct ``Settings``."""
+    return {
+        "solver": _SOLVER_CODES[solver],
+        "batch_size": config.batch_size,
+        "alpha": config.alpha,
+        "weight_decay": config.weight_decay,
+        "momentum": config.momentum,
+        "nesterov": config.nesterovs_momentum,
+        "beta_1": config.beta_1,
+        "beta_2": config.beta_2,
+        "epsilon": config.epsilon,
+    }
+
+
 def run_epoch(net, X, Y, sample_weight, order, state, config, scratch):
     """One epoch of ``state["solver"]`` steps (see :func:`skann._training.run_epoch`).
 
     Returns ``(loss, diverged)``: the epoch loss, the batch losses averaged
     with the batches' weights; or, with ``diverged`` True, the first batch loss
-    that was not finite (that batch's step is not taken).
+    that was not finite (that batch's step is not taken).  The loop updates
+    ``state`` in place.
     """
-    solver = state["solver"]
-    if solver == "adam":
-        a, b, c = config.beta_1, config.beta_2, config.epsilon
-        buf1, buf2 = state["m"], state["v"]
-    else:
-        a, b, c = config.momentum, 0.0, 0.0
-        buf1, buf2 = state.get("velocity"), None
-    loss_sum, weight_sum, t, diverged = stepper(net, config.batch_size, scratch).run(
+    loss_sum, weight_sum, diverged = stepper(net, config.batch_size, scratch).run(
         X,
         Y,
         sample_weight,
         order,
         net.params,
-        config.alpha,
-        config.batch_size,
-        _SOLVERS[solver],
-        state["learning_rate"],
-        config.weight_decay,
-        a,
-        b,
-        c,
-        config.nesterovs_momentum,
-        state.get("t", 0),
-        buf1,
-        buf2,
+        settings(config, state["solver"]),
+        state,
     )
-    if solver == "adam":
-        state["t"] = t
     if diverged:
         return loss_sum, True
     return (loss_sum / weight_sum if weight_sum else 0.0), False

@@ -58,11 +58,11 @@ def network(X, Y, output, activation, hidden, seed=0):
 
 
 def make_stepper(net, rows, chunk=_loop.CHUNK if _loop else None):
-    return _loop.Stepper(
+    return _loop.make_stepper(
         net.layer_sizes,
-        _loop.ACTIVATIONS[net.activation],
-        _loop.OUTPUTS[net.output],
-        net.params.dtype == np.float32,
+        _compiled._HIDDEN_CODES[net.activation],
+        _compiled._OUTPUT_LAYER_CODES[net.output],
+        net.params.dtype,
         rows,
         chunk,
     )
@@ -119,17 +119,16 @@ def test_an_epoch_in_chunks_follows_the_numpy_trajectory(monkeypatch):
     params = net.params.copy()
     state = init_state("adam", net.params, 0.05)
     loss_np = epoch(net, X, Y, sw, order, 50, state, False, monkeypatch)
-    m, v = np.zeros_like(params), np.zeros_like(params)
+    compiled_state = init_state("adam", params, 0.05)
     stepper = make_stepper(net, 50, chunk=16)
-    loss_sum, weight_sum, t, diverged = run(
-        stepper, X, Y, sw, order, params, 50, alpha=1e-3, solver=2,
-        learning_rate=0.05, weight_decay=TrainingConfig().weight_decay,
-        a=0.9, b=0.999, c=1e-8, buf1=m, buf2=v,
+    loss_sum, weight_sum, diverged = run(
+        stepper, X, Y, sw, order, params, compiled_state, batch_size=50,
+        alpha=1e-3, weight_decay=TrainingConfig().weight_decay,
     )  # fmt: skip
-    assert t == state["t"] == 5 and not diverged
+    assert compiled_state["t"] == state["t"] == 5 and not diverged
     np.testing.assert_allclose(loss_sum / weight_sum, loss_np, rtol=1e-10)
     np.testing.assert_allclose(params, net.params, rtol=1e-9, atol=1e-12)
-    np.testing.assert_allclose(m, state["m"], rtol=1e-9, atol=1e-15)
+    np.testing.assert_allclose(compiled_state["m"], state["m"], rtol=1e-9, atol=1e-15)
 
 
 @pytest.mark.parametrize("target", TARGETS)
@@ -145,16 +144,12 @@ def test_float32_loss_and_gradient_match_the_numpy_core(target):
     np.testing.assert_allclose(grad, expected_grad, rtol=1e-4, atol=1e-6)
 
 
-def run(stepper, X, Y, sw, order, params, batch_size, **kwargs):
-    """``stepper.run`` over one epoch, its 17 arguments named."""
-    o = dict(alpha=0.0, solver=0, learning_rate=0.1, weight_decay=0.0)
-    o.update(a=0.0, b=0.0, c=0.0, nesterov=False, t=0, buf1=None, buf2=None)
-    o.update(kwargs)
-    return stepper.run(
-        X, Y, sw, order, params, o["alpha"], batch_size, o["solver"],
-        o["learning_rate"], o["weight_decay"], o["a"], o["b"], o["c"],
-        o["nesterov"], o["t"], o["buf1"], o["buf2"],
-    )  # fmt: skip
+def run(stepper, X, Y, sw, order, params, state, **config):
+    """``stepper.run`` over one epoch of ``state``'s solver, configured as
+    the estimators by default (without weight decay) or by ``config``."""
+    config = TrainingConfig(**{**HYPER, "weight_decay": 0.0, **config})
+    settings = _compiled.settings(config, state["solver"])
+    return stepper.run(X, Y, sw, order, params, settings, state)
 
 
 def epoch(net, X, Y, sw, order, batch_size, state, compiled, monkeypatch):
@@ -218,26 +213,13 @@ def test_runs_give_bit_identical_results(dtype, target, chunk):
     results = []
     for _ in range(3):
         net = network(X, Y, output, "relu", (64,))
-        m, v = np.zeros_like(net.params), np.zeros_like(net.params)
+        state = init_state("adam", net.params, 1e-2)
+        stepper = make_stepper(net, 100, chunk)
         out = run(
-            make_stepper(net, 100, chunk),
-            X,
-            Y,
-            sw,
-            order,
-            net.params,
-            100,
-            alpha=1e-3,
-            solver=2,
-            learning_rate=1e-2,
-            a=0.9,
-            b=0.999,
-            c=1e-8,
-            buf1=m,
-            buf2=v,
+            stepper, X, Y, sw, order, net.params, state, batch_size=100, alpha=1e-3
         )
-        assert out[2] == 10 and not out[3]
-        results.append((out, net.params.copy(), m, v))
+        assert state["t"] == 10 and not out[2]
+        results.append((out, net.params.copy(), state["m"], state["v"]))
     for other in results[1:]:
         assert other[0] == results[0][0]
         for a, b in zip(other[1:], results[0][1:]):
@@ -276,8 +258,9 @@ def test_a_non_finite_loss_is_reported(monkeypatch):
 def test_bad_arguments_are_refused():
     X, Y, output, _ = problem("binary", 20)
     net = network(X, Y, output, "relu", (5,))
-    stepper = _loop.Stepper(net.layer_sizes, 1, 0, False, 10)
+    stepper = make_stepper(net, 10)
     grad = np.empty_like(net.params)
+    gd = init_state("gd", net.params, 0.1)
     with pytest.raises(TypeError, match="float64"):
         stepper.loss_grad(X.astype(np.float32), Y, None, net.params, 0.0, grad)
     with pytest.raises(ValueError, match="does not fit"):
@@ -285,20 +268,33 @@ def test_bad_arguments_are_refused():
     with pytest.raises(ValueError, match="shapes"):
         stepper.loss_grad(X[:5, :3].copy(), Y[:5], None, net.params, 0.0, grad)
     with pytest.raises(TypeError, match="intp"):
-        run(stepper, X, Y, None, np.arange(20, dtype=np.int32), net.params, 10)
+        run(stepper, X, Y, None, np.arange(20, dtype=np.int32), net.params, gd)
     bad_order = np.arange(20) + 5
     with pytest.raises(IndexError, match="out of range"):
-        run(stepper, X, Y, None, bad_order, net.params, 10)
+        run(stepper, X, Y, None, bad_order, net.params, gd, batch_size=10)
     with pytest.raises(ValueError, match="batches out of range"):
-        run(stepper, X, Y, None, None, net.params, 11)
-    with pytest.raises(ValueError, match="optimizer buffers"):
-        run(stepper, X, Y, None, None, net.params, 10, solver=1)
+        run(stepper, X, Y, None, None, net.params, gd, batch_size=11)
+    settings = _compiled.settings(TrainingConfig(batch_size=10), "gd")
+    with pytest.raises(ValueError, match="unknown solver"):
+        stepper.run(X, Y, None, None, net.params, dict(settings, solver=3), gd)
+    with pytest.raises(ValueError, match="No value specified for struct attribute"):
+        stepper.run(X, Y, None, None, net.params, {"solver": 0}, gd)
+    sgd = init_state("sgd", net.params, 0.1)
+    sgd["velocity"] = sgd["velocity"][:-1]
+    with pytest.raises(ValueError, match="the optimizer state's 'velocity'"):
+        run(stepper, X, Y, None, None, net.params, sgd, batch_size=10)
+    adam = init_state("adam", net.params.astype(np.float32), 0.1)
+    with pytest.raises(TypeError, match="the optimizer state's 'm'"):
+        run(stepper, X, Y, None, None, net.params, adam, batch_size=10)
+    sizes = net.layer_sizes
     with pytest.raises(ValueError, match="invalid network"):
-        _loop.Stepper(net.layer_sizes, 4, 0, False, 10)
+        _loop.make_stepper(sizes, len(_loop.Hidden), 0, np.float64, 10)
     with pytest.raises(ValueError, match="invalid network"):
-        _loop.Stepper(net.layer_sizes, 1, 3, False, 10)
+        _loop.make_stepper(sizes, 1, len(_loop.OutputLayer), np.float64, 10)
     with pytest.raises(ValueError, match="invalid network"):
-        _loop.Stepper(net.layer_sizes, 1, 0, False, 10, chunk=0)
+        _loop.make_stepper(sizes, 1, 0, np.float64, 10, chunk=0)
+    with pytest.raises(TypeError, match="computes in"):
+        _loop.make_stepper(sizes, 1, 0, np.float16, 10)
 
 
 def test_any_layout_gives_the_same_bits_and_sparse_takes_the_numpy_path(
@@ -354,17 +350,17 @@ def test_the_numpy_path_alone_fits_the_same_model(solver, monkeypatch):
 
 
 def test_the_loop_numbers_the_names_as_the_table():
-    """skann/_loop.pyx has its own constants (C needs them at compile time):
-    each row of skann._activations' tables that the loop implements has its
-    position as its code there."""
-    for compiled, table in [
-        (_loop.ACTIVATIONS, HIDDEN),
-        (_loop.OUTPUTS, OUTPUT_LAYERS),
-        (_loop.SOLVERS, SOLVERS),
+    """skann/_loop.pxd declares the loop's codes (C needs them at compile
+    time) as enums: each row of skann._activations' tables that the loop
+    implements has its position as its code there, under its own name."""
+    for enum, prefix, table in [
+        (_loop.Hidden, "HIDDEN_", HIDDEN),
+        (_loop.OutputLayer, "OUTPUT_", OUTPUT_LAYERS),
+        (_loop.Solver, "SOLVER_", SOLVERS),
     ]:
-        assert list(compiled.values()) == list(range(len(compiled)))
-        for name, code in codes(table).items():
-            assert compiled[name] == code
+        named = {code.name.removeprefix(prefix).lower(): code for code in enum}
+        assert all(code.name.startswith(prefix) for code in enum)
+        assert named == codes(table)
     X, Y, output, _ = problem("binary", 10)
     net = network(X, Y, output, "relu", (5,))
     assert _compiled.applies(net, X, Y, None)

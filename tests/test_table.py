@@ -52,9 +52,9 @@ def test_the_numpy_core_and_the_optimizers_name_the_table():
 
 
 def test_the_compiled_glue_reads_the_codes_from_the_table():
-    assert _compiled._ACTIVATIONS == codes(HIDDEN)
-    assert _compiled._OUTPUTS == codes(OUTPUT_LAYERS)
-    assert _compiled._SOLVERS == codes(SOLVERS)
+    assert _compiled._HIDDEN_CODES == codes(HIDDEN)
+    assert _compiled._OUTPUT_LAYER_CODES == codes(OUTPUT_LAYERS)
+    assert _compiled._SOLVER_CODES == codes(SOLVERS)
 
 
 @pytest.mark.parametrize("hidden", HIDDEN, ids=lambda h: h.name)
