@@ -8,7 +8,7 @@ itself (measurements in docs/performance.rst).  With one thread the cost
 stays steady.  Large batches and very wide layers (full-batch solvers on
 big data) get the threads the user allows (threadpoolctl,
 ``OMP_NUM_THREADS``); the compiled loop then multiplies each chunk of a
-batch with them (see ``skann/_loop.pyx``).
+batch with them (see ``skann/_loop.pyx.tp``).
 """
 
 from contextlib import nullcontext

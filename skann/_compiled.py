@@ -1,6 +1,7 @@
 """The compiled minibatch loop (:mod:`skann._loop`), when it applies.
 
-``pip install`` compiles ``skann/_loop.pyx`` with Cython when a C compiler is
+``pip install`` generates ``skann/_loop.pyx`` from its template
+(``skann/_loop.pyx.tp``) and compiles it with Cython when a C compiler is
 at hand; it runs a whole epoch of minibatch steps (gather, forward, backward,
 penalty, optimizer step, weight decay) in one call, on the calling thread,
 without Python in between.  It takes dense float32 or float64 arrays of the
