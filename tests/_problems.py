@@ -18,6 +18,7 @@ import sklearn.model_selection
 from sklearn.datasets import make_classification
 
 import skann._classifier
+from skann._network import Network
 
 #: The classifier's kinds of target and the regressor's losses, each with the
 #: output layer of the network that learns it.
@@ -144,6 +145,46 @@ def both_gradients(net, X, Y, alpha=0.0, sample_weight=None):
 
 def relative_error(analytic, numeric):
     return np.linalg.norm(analytic - numeric) / np.linalg.norm(analytic + numeric)
+
+
+def gradient_error_on(Z, Y, output, alpha=0.1, seed=1):
+    """Backpropagation against central differences for a small tanh network
+    trained on the inputs ``Z`` (as an input encoding hands them to it): the
+    relative error."""
+    rng = np.random.RandomState(seed)
+    net = Network((Z.shape[1], 4, Y.shape[1]), "tanh", output).initialize(rng)
+    return relative_error(*both_gradients(net, Z, Y, alpha))
+
+
+def onnx_run(model, X, **options):
+    """``model`` exported by skann.onnx and run by onnxruntime on ``X``: the
+    outputs (skipped where either is not installed)."""
+    import pytest
+
+    pytest.importorskip("skl2onnx")
+    rt = pytest.importorskip("onnxruntime")
+    from skl2onnx import to_onnx
+
+    import skann.onnx  # noqa: F401  (registers the converters)
+
+    onx = to_onnx(model, X[:1], **options)
+    session = rt.InferenceSession(
+        onx.SerializeToString(), providers=["CPUExecutionProvider"]
+    )
+    return session.run(None, {session.get_inputs()[0].name: X})
+
+
+def assert_onnx_predicts_as(model, X):
+    """The exported ``model`` predicts on ``X`` as ``model`` does: labels and
+    probabilities for a classifier, values for a regressor."""
+    rtol = 1e-12 if X.dtype == np.float64 else 1e-5
+    if hasattr(model, "predict_proba"):
+        labels, proba = onnx_run(model, X, options={"zipmap": False})
+        np.testing.assert_allclose(proba, model.predict_proba(X), rtol=rtol)
+        np.testing.assert_array_equal(labels, model.predict(X))
+    else:
+        (predicted,) = onnx_run(model, X)
+        np.testing.assert_allclose(predicted.ravel(), model.predict(X), rtol=rtol)
 
 
 def mlp_loss_grad(mlp, X, Y, sample_weight):

@@ -4,8 +4,8 @@ The encoding's maths against its definition (TabM's piecewise-linear
 encoding), the transformer's contract, and the estimators' parameter
 ``numerical_embedding="ple"``: the same encoding inside the estimator, equal to
 the transformer in a pipeline to the last bit, honoured by ``partial_fit``,
-``warm_start``, ``predict``, pickling, skops and ONNX, and changing what is
-learned.
+``warm_start``, ``predict``, pickling, skops and ONNX (with the smooth
+clip's tests, in ``test_input_scaling.py``), and changing what is learned.
 """
 
 import functools
@@ -14,7 +14,11 @@ import pickle
 import numpy as np
 import pytest
 import scipy.sparse as sp
-from _problems import make_problem, numerical_gradient
+from _problems import (
+    gradient_error_on,
+    make_problem,
+    onnx_run,
+)
 from sklearn.datasets import make_classification, make_regression
 from sklearn.pipeline import make_pipeline
 from sklearn.utils.estimator_checks import check_estimator
@@ -315,27 +319,10 @@ def test_changing_the_embedding_to_continue_is_refused_and_changes_nothing(
         plain.set_params(warm_start=True, numerical_embedding="ple").fit(X, y)
 
 
-@pytest.mark.parametrize("Estimator", ESTIMATORS)
-def test_sparse_input_is_refused_clearly(Estimator):
-    X, y = data(Estimator)
-    model = Estimator(numerical_embedding="ple", random_state=0, max_iter=5)
-    with pytest.raises(TypeError, match="needs dense X"):
-        model.fit(sp.csr_matrix(X), y)
-    assert not hasattr(model, "coefs_")
-    model.fit(X, y)
-    with pytest.raises(TypeError, match="needs dense X"):
-        model.predict(sp.csr_matrix(X))
-
-
 def test_gradient_on_the_encoded_inputs_matches_central_differences():
     X, Y, output, _ = make_problem("multiclass", n_samples=9)
     X[:, 0] = np.exp(X[:, 0])
-    Z = encode(X, layout(fit_bins(X, 3)))
-    rng = np.random.RandomState(1)
-    net = Network((Z.shape[1], 4, Y.shape[1]), "tanh", output).initialize(rng)
-    loss, analytic = net.loss_grad(Z, Y, 0.1, None)
-    numeric = numerical_gradient(net, Z, Y, 0.1, None)
-    error = np.linalg.norm(analytic - numeric) / np.linalg.norm(analytic + numeric)
+    error = gradient_error_on(encode(X, layout(fit_bins(X, 3))), Y, output)
     assert error < 1e-6, f"relative gradient error {error:.2e}"
 
 
@@ -397,41 +384,9 @@ def test_skops_loads_the_encoder(columns, tmp_path):
 
 
 # -------------------------------------------------------------------- ONNX
-def _onnx_run(model, X, **options):
-    pytest.importorskip("skl2onnx")
-    rt = pytest.importorskip("onnxruntime")
-    from skl2onnx import to_onnx
-
-    import skann.onnx  # noqa: F401  (registers the converters)
-
-    onx = to_onnx(model, X[:1], **options)
-    session = rt.InferenceSession(
-        onx.SerializeToString(), providers=["CPUExecutionProvider"]
-    )
-    return session.run(None, {session.get_inputs()[0].name: X})
-
-
-@pytest.mark.parametrize("dtype", [np.float64, np.float32])
-@pytest.mark.parametrize("Estimator", ESTIMATORS)
-def test_onnx_reproduces_the_embedded_network(Estimator, dtype):
-    X, y = data(Estimator)
-    X = X.astype(dtype)
-    model = Estimator(numerical_embedding="ple", random_state=0, max_iter=20)
-    model.fit(X, y)
-    X_new = (X * 2 + 1).astype(dtype)  # outside the training range too
-    rtol = 1e-12 if dtype == np.float64 else 1e-5
-    if Estimator is ANNClassifier:
-        labels, proba = _onnx_run(model, X_new, options={"zipmap": False})
-        np.testing.assert_allclose(proba, model.predict_proba(X_new), rtol=rtol)
-        np.testing.assert_array_equal(labels, model.predict(X_new))
-    else:
-        (predicted,) = _onnx_run(model, X_new)
-        np.testing.assert_allclose(predicted.ravel(), model.predict(X_new), rtol=rtol)
-
-
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 def test_onnx_reproduces_the_encoder(columns, dtype):
     encoder = PiecewiseLinearEncoder(n_bins=6).fit(columns)
     X_new = (columns * 2 - 1).astype(dtype)
-    (Z,) = _onnx_run(encoder, X_new)
+    (Z,) = onnx_run(encoder, X_new)
     np.testing.assert_array_equal(Z, encoder.transform(X_new))

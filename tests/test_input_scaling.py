@@ -13,12 +13,15 @@ import pickle
 import numpy as np
 import pytest
 import scipy.sparse as sp
-from _problems import make_problem, numerical_gradient
+from _problems import (
+    assert_onnx_predicts_as,
+    gradient_error_on,
+    make_problem,
+)
 from sklearn.datasets import make_classification, make_regression
 from sklearn.utils.estimator_checks import check_estimator
 
 from skann import ANNClassifier, ANNRegressor, SmoothClipScaler
-from skann._network import Network
 from skann._preprocessing import fit_smooth_clip, smooth_clip, weighted_quantiles
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
@@ -142,18 +145,6 @@ def test_auto_leaves_sparse_input_alone(Estimator):
 
 
 @pytest.mark.parametrize("Estimator", ESTIMATORS)
-def test_sparse_input_is_refused_clearly(Estimator):
-    X, y = data(Estimator)
-    model = Estimator(input_scaling="smooth_clip", random_state=0, max_iter=5)
-    with pytest.raises(TypeError, match="needs dense X"):
-        model.fit(sp.csr_matrix(X), y)
-    assert not hasattr(model, "coefs_")
-    model.set_params(input_scaling="auto").fit(X, y)
-    with pytest.raises(TypeError, match="needs dense X"):
-        model.predict(sp.csr_matrix(X))
-
-
-@pytest.mark.parametrize("Estimator", ESTIMATORS)
 def test_partial_fit_and_warm_start_continue_on_the_fitted_scaling(Estimator):
     X, y = data(Estimator)
     kwargs = {"classes": np.unique(y)} if Estimator is ANNClassifier else {}
@@ -190,12 +181,7 @@ def test_changing_the_scaling_to_continue_is_refused_and_changes_nothing(Estimat
 def test_gradient_on_the_scaled_inputs_matches_central_differences():
     X, Y, output, _ = make_problem("multiclass", n_samples=9)
     X[:, 0] = np.exp(4 * X[:, 0])
-    Z = smooth_clip(X, fit_smooth_clip(X))
-    rng = np.random.RandomState(1)
-    net = Network((Z.shape[1], 4, Y.shape[1]), "tanh", output).initialize(rng)
-    loss, analytic = net.loss_grad(Z, Y, 0.1, None)
-    numeric = numerical_gradient(net, Z, Y, 0.1, None)
-    error = np.linalg.norm(analytic - numeric) / np.linalg.norm(analytic + numeric)
+    error = gradient_error_on(smooth_clip(X, fit_smooth_clip(X)), Y, output)
     assert error < 1e-6, f"relative gradient error {error:.2e}"
 
 
@@ -248,29 +234,31 @@ def test_regressor_with_the_scaling_passes_check_estimator():
     check_estimator(ANNRegressor(input_scaling="smooth_clip"))
 
 
-@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+# Both input encodings, the smooth clip and the piecewise-linear encoding.
+ENCODINGS = [
+    pytest.param(dict(input_scaling="smooth_clip"), id="smooth_clip"),
+    pytest.param(dict(numerical_embedding="ple"), id="ple"),
+]
+
+
+@pytest.mark.parametrize("encoding", ENCODINGS)
 @pytest.mark.parametrize("Estimator", ESTIMATORS)
-def test_onnx_reproduces_the_scaled_network(Estimator, dtype):
-    pytest.importorskip("skl2onnx")
-    ort = pytest.importorskip("onnxruntime")
-    import skl2onnx
+def test_sparse_input_is_refused_clearly(Estimator, encoding):
+    X, y = data(Estimator)
+    model = Estimator(**encoding, random_state=0, max_iter=5)
+    with pytest.raises(TypeError, match="needs dense X"):
+        model.fit(sp.csr_matrix(X), y)
+    assert not hasattr(model, "coefs_")
+    model.fit(X, y)
+    with pytest.raises(TypeError, match="needs dense X"):
+        model.predict(sp.csr_matrix(X))
 
-    import skann.onnx  # noqa: F401  (registers the converters)
 
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("encoding", ENCODINGS)
+@pytest.mark.parametrize("Estimator", ESTIMATORS)
+def test_onnx_reproduces_the_network_on_its_encoded_inputs(Estimator, encoding, dtype):
     X, y = data(Estimator)
     X = X.astype(dtype)
-    model = Estimator(input_scaling="smooth_clip", random_state=0, max_iter=20)
-    model.fit(X, y)
-    X_new = (X * 3 + 1).astype(dtype)  # outside the training range too
-    options = {"zipmap": False} if Estimator is ANNClassifier else None
-    onx = skl2onnx.to_onnx(model, X_new[:1], options=options)
-    session = ort.InferenceSession(
-        onx.SerializeToString(), providers=["CPUExecutionProvider"]
-    )
-    outputs = session.run(None, {session.get_inputs()[0].name: X_new})
-    rtol = 1e-12 if dtype == np.float64 else 1e-5
-    if Estimator is ANNClassifier:
-        np.testing.assert_allclose(outputs[1], model.predict_proba(X_new), rtol=rtol)
-        np.testing.assert_array_equal(outputs[0], model.predict(X_new))
-    else:
-        np.testing.assert_allclose(outputs[0].ravel(), model.predict(X_new), rtol=rtol)
+    model = Estimator(**encoding, random_state=0, max_iter=20).fit(X, y)
+    assert_onnx_predicts_as(model, (X * 3 + 1).astype(dtype))  # outside the range too
