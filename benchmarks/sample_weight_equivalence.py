@@ -4,6 +4,7 @@
     python benchmarks/sample_weight_equivalence.py --alpha 0.2 --seeds 8
     python benchmarks/sample_weight_equivalence.py --solvers adam \
         --alpha 0.1 --weight-decay 0
+    python benchmarks/sample_weight_equivalence.py --embedding ple
 
 The data of scikit-learn's ``check_sample_weight_equivalence`` (15 rows, 30
 features, 3 classes, integer weights 0-4), ``hidden_size=(4, 3)``, every
@@ -16,7 +17,8 @@ size scikit-learn's checks run in tests/test_sklearn_checks.py.  In real
 arithmetic the two fits are the
 same; in floating point their sums run in another order.  ``--alpha`` sets
 the penalty of every solver (by default each solver's "auto"),
-``--weight-decay`` its decoupled decay (the same, "lbfgs" excepted).  Output in
+``--weight-decay`` its decoupled decay (the same, "lbfgs" excepted),
+``--embedding`` the ``numerical_embedding``.  Output in
 benchmarks/results/sample_weight_equivalence.txt; docs/how_it_learns.rst
 quotes it.
 """
@@ -66,6 +68,7 @@ def main():
     parser.add_argument("--weight-decay", default="auto", type=number)
     parser.add_argument("--solvers", default="gd,sgd,adam,lbfgs")
     parser.add_argument("--hidden", default="(4, 3)", type=ast.literal_eval)
+    parser.add_argument("--embedding", choices=["ple"])
     args = parser.parse_args()
     X, weighted, repeated = check_data()
     for solver in args.solvers.split(","):
@@ -76,6 +79,7 @@ def main():
                 hidden_size=args.hidden,
                 alpha=args.alpha,
                 weight_decay="auto" if solver == "lbfgs" else args.weight_decay,
+                numerical_embedding=args.embedding,
             )
             gaps, fails = zip(
                 *(

@@ -39,7 +39,7 @@ from sklearn.utils._param_validation import Interval, Options, StrOptions
 from sklearn.utils.extmath import row_norms
 from sklearn.utils.validation import check_is_fitted
 
-from ._activations import HIDDEN, SOLVERS, names
+from ._activations import ACTIVATIONS, DERIVATIVES, HIDDEN, SOLVERS, names
 from ._blas import blas_threads_for
 from ._callbacks import CALLBACK_ATTRIBUTES, CALLBACK_BASES, EpochHooks
 from ._embedding import embed, fit_embedding
@@ -101,32 +101,32 @@ def curvature_scaled(base):
     exceeds 1.
 
     Their stable step shrinks as the curvature grows.  For the classifier's
-    cross-entropy, whose curvature in the logits is bounded, it grows as the
-    square of the input scale (through the first layer): ``base`` is divided
-    by the inputs' mean square ``mean(X ** 2)``, so raw features of size 100
-    get a step 10,000 times smaller instead of diverging.  The regressor's
-    squared error and Poisson deviance are not bounded so: their curvature in
-    the output layer's weights, ``1 + mean(|a|^2)`` over the last hidden
-    layer's outputs ``a`` at the initial weights (the trace of that layer's
-    Hessian, which bounds its largest eigenvalue), grows with the hidden
-    width as well as with the input scale, and divides ``base`` instead.
-
-    The classifier's mean square is over the input features
-    (``n_features``), not over the columns of ``X``: an input encoding
-    (``numerical_embedding``) spreads a feature over several columns that
-    rise together, so the loss curves with the sum of their squares, as it
-    would with one column that large, and their mean understates it.
+    cross-entropy, whose curvature in the logits is bounded, it grows with
+    the inputs the first layer sees (:func:`_input_curvature`), and shrinks
+    with the slope of the activation those inputs pass through on their way
+    to the rest of the network: ``base`` is divided by the square of that
+    slope times the input curvature.  So raw features of a large size get a
+    step smaller by its square instead of diverging, while logistic units,
+    whose slope is a quarter at most, keep a step large enough to learn.  The
+    regressor's squared error and Poisson deviance are not bounded so: their
+    curvature in the output layer's weights, ``1 + mean(|a|^2)`` over the last
+    hidden layer's outputs ``a`` at the initial weights (the trace of that
+    layer's Hessian, which bounds its largest eigenvalue), grows with the
+    hidden width as well as with the input scale, and divides ``base``
+    instead.
     """
 
-    def learning_rate(X, activation, net=None, sample_weight=None, n_features=None):
+    def learning_rate(X, activation, net=None, sample_weight=None):
         with np.errstate(over="ignore", invalid="ignore"):
             if net is not None and net.output in ("identity", "exp"):
-                curvature = 1.0 + _mean_square_norm(
+                squares, _ = _moments(
                     X, sample_weight, lambda rows: net.forward(rows)[-2]
                 )
+                curvature = 1.0 + squares
             else:
-                n_features = n_features or X.shape[1]
-                curvature = _mean_square_norm(X, sample_weight) / n_features
+                curvature = _steepest_slope(activation) ** 2 * _input_curvature(
+                    X, sample_weight
+                )
         if not math.isfinite(curvature):  # a step of 0 would learn nothing
             raise ValueError(
                 "The inputs' squares overflow the floating-point range, so "
@@ -137,26 +137,58 @@ def curvature_scaled(base):
     return learning_rate
 
 
-def _mean_square_norm(X, sample_weight, transform=None, chunk=4096):
-    """The (weighted) mean over the rows of ``|x|^2``, or of ``|transform(x)|^2``,
-    ``chunk`` rows at a time: weighted and repeated rows give the same value."""
+def _input_curvature(X, sample_weight):
+    """How sharply the classifier's loss curves in the first layer's weights
+    for the inputs ``X``: their mean square per column, or twice the length
+    of their mean (the vector of the columns' means) when that is larger.
+
+    The mean square follows the inputs' scale: at the initial weights, the
+    first layer's curvature grows with it.  The mean's length follows what
+    the rows share: inputs far from centred -- raw positive features, or a
+    numerical embedding, whose columns of one feature fill up together --
+    move every row the same way, and as the layers learn the gain along that
+    shared direction, gradient descent's stable step shrinks with its length
+    (docs/good_defaults.rst has the measurements).  Centred inputs have no
+    such direction; the mean square alone measures them.
+    """
+    squares, mean = _moments(X, sample_weight)
+    return max(squares / X.shape[1], 2.0 * float(np.linalg.norm(mean)))
+
+
+def _steepest_slope(activation):
+    """The hidden activation's largest slope: at 0 (from the right, for relu),
+    read from the activation table's derivative."""
+    A = ACTIVATIONS[activation](np.array([np.finfo(np.float64).tiny]))
+    slope = np.ones(1)
+    DERIVATIVES[activation](A, slope)
+    return float(slope[0])
+
+
+def _moments(X, sample_weight, transform=None, chunk=4096):
+    """The (weighted) means over the rows of ``|x|^2`` and of ``x``, or of
+    ``transform(x)``, ``chunk`` rows at a time: weighted and repeated rows
+    give the same values."""
     transform = transform or (lambda rows: rows)
-    total = 0.0
+    squares, total = 0.0, 0.0
     for start in range(0, X.shape[0], chunk):
-        squares = row_norms(transform(X[start : start + chunk]), squared=True)
+        rows = transform(X[start : start + chunk])
+        row_squares = row_norms(rows, squared=True)
         if sample_weight is None:
-            total += float(squares.sum())
+            squares += float(row_squares.sum())
+            total = total + np.asarray(rows.sum(axis=0, dtype=np.float64)).ravel()
         else:
-            total += float(squares @ sample_weight[start : start + chunk])
+            weights = sample_weight[start : start + chunk]
+            squares += float(row_squares @ weights)
+            total = total + weights @ rows
     weight = X.shape[0] if sample_weight is None else float(sample_weight.sum())
-    return total / weight
+    return squares / weight, total / weight
 
 
 def per_activation(default, **exceptions):
     """A default that depends on the hidden activation: ``default``, or
     ``exceptions[activation]``."""
 
-    def value(X, activation, net=None, sample_weight=None, n_features=None):
+    def value(X, activation, net=None, sample_weight=None):
         return exceptions.get(activation, default)
 
     return value
@@ -233,14 +265,17 @@ def resolve_auto(
     n_features=None,
 ):
     """``value``, or the default of ``solver`` for ``name`` (on the training
-    inputs ``X`` as the network sees them, encoding ``n_features`` input
-    features, and their ``sample_weight``, the hidden ``activation`` and the
-    network ``net`` training starts from) when ``value`` is ``"auto"``."""
+    inputs ``X`` as the network sees them and their ``sample_weight``, the
+    hidden ``activation`` and the network ``net`` training starts from) when
+    ``value`` is ``"auto"``.
+
+    ``n_features``, the number of features before the input encoding, is
+    accepted and not used: the defaults depend on what the network sees."""
     if not (isinstance(value, str) and value == "auto"):
         return value
     default = SOLVER_DEFAULTS[solver][name]
     if callable(default):
-        return default(X, activation, net, sample_weight, n_features)
+        return default(X, activation, net, sample_weight)
     return default
 
 

@@ -57,9 +57,14 @@ class ANNClassifier(ClassifierMixin, BaseANN):
         Step size of ``"gd"``, ``"sgd"`` and ``"adam"``.  ``"auto"`` picks
         one that suits the solver: 0.001 for ``"adam"`` (MLPClassifier's;
         0.01 with logistic units, whose deep networks learn slowly); for ``"gd"`` (one
-        step per epoch) 0.5 and for ``"sgd"`` 0.03, each divided by the
-        inputs' mean square ``mean(X ** 2)`` when it exceeds 1 (raw features
-        of size 100 get a 10,000 times smaller step instead of diverging).
+        step per epoch) 0.5 and for ``"sgd"`` 0.03, each divided by how
+        sharply the loss curves in the first layer, when that exceeds 1: the
+        inputs' mean square ``mean(X ** 2)``, or twice the length of their
+        mean when larger (inputs far from centred, as raw positive features
+        or the numerical embedding's), times the square of the hidden
+        activation's steepest slope (a quarter for logistic units, 1 for the
+        others).  Raw features of a large size get a step smaller by its
+        square instead of diverging.
         The value used is the fitted attribute ``learning_rate_``; a
         ``partial_fit`` resolves it on its first call and keeps it until
         ``learning_rate`` or ``solver`` changes.  ``"lbfgs"`` has no step size.

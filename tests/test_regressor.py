@@ -8,6 +8,7 @@ import warnings
 import numpy as np
 import pytest
 from _problems import house_prices
+from sklearn.base import clone
 from sklearn.datasets import load_diabetes, load_linnerud
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import d2_tweedie_score, r2_score
@@ -34,7 +35,11 @@ CONFIGURATIONS = [
     ANNRegressor(activation="tanh"),
     ANNRegressor(loss="poisson"),
     ANNRegressor(standardize_target=False),
-    ANNRegressor(numerical_embedding="ple"),
+]
+# Each of them again on the numerical embedding's inputs.
+CONFIGURATIONS += [
+    clone(estimator).set_params(numerical_embedding="ple")
+    for estimator in CONFIGURATIONS
 ]
 
 

@@ -323,9 +323,68 @@ def test_auto_learning_rate_of_plain_gradient_steps_follows_the_input_scale(
     assert np.isfinite(clf.loss_)
 
 
+@pytest.mark.parametrize("solver", ["gd", "sgd"])
+def test_auto_step_of_plain_gradient_solvers_sees_the_activation_slope(solver):
+    # Logistic units pass a change of their input on at a quarter of its size
+    # at most, so the loss curves sixteen times less in the first layer's
+    # weights than through relu, tanh or identity units (slope 1 at 0).
+    X, y = make_classification(100, 4, random_state=0)
+    X = StandardScaler().fit_transform(X) * 10  # centred, mean square 100
+    rates = {
+        activation: ANNClassifier(
+            solver=solver, activation=activation, max_iter=1, random_state=0
+        )
+        .fit(X, y)
+        .learning_rate_
+        for activation in ["identity", "relu", "tanh", "logistic"]
+    }
+    base = resolve_auto(solver, "learning_rate", "auto", X / 10, "relu")
+    for activation in ["identity", "relu", "tanh"]:
+        assert rates[activation] == pytest.approx(base / np.mean(X**2), rel=1e-12)
+    assert rates["logistic"] == pytest.approx(16 * rates["relu"], rel=1e-12)
+
+
+def test_auto_step_of_plain_gradient_solvers_shrinks_with_the_inputs_mean():
+    # Pixel intensities in [0, 1]: a mean square below 1, but every row far
+    # from the origin in the same direction.  The step shrinks with twice the
+    # length of the mean; the step the mean square alone gave (the step of
+    # centred inputs) diverges or learns less, seed after seed.
+    X, y = load_digits(return_X_y=True)
+    X, y = X[:500] / 16, y[:500]
+    assert np.mean(X**2) < 1
+    common = dict(solver="gd", activation="identity", hidden_size=(4, 3))
+    centred = resolve_auto("gd", "learning_rate", "auto", X - X.mean(axis=0), "relu")
+    for seed in range(5):
+        auto = ANNClassifier(**common, random_state=seed).fit(X, y)
+        length = np.linalg.norm(X.mean(axis=0))
+        assert auto.learning_rate_ == pytest.approx(centred / (2 * length))
+        try:
+            large = ANNClassifier(**common, learning_rate=centred, random_state=seed)
+            large_loss = large.fit(X, y).loss_
+        except ValueError as exc:
+            assert "diverged" in str(exc)
+            large_loss = np.inf
+        assert auto.loss_ < large_loss
+
+
+@pytest.mark.parametrize("embedding", [None, "ple"])
+def test_auto_step_of_weighted_rows_equals_that_of_repeated_rows(embedding):
+    rng = np.random.RandomState(0)
+    X = rng.uniform(0, 3, size=(30, 4))  # not centred: the mean counts
+    y = rng.randint(0, 2, 30)
+    weights = rng.randint(0, 4, 30)
+    common = dict(solver="gd", numerical_embedding=embedding, max_iter=1)
+    weighted = ANNClassifier(**common).fit(X, y, sample_weight=weights)
+    repeated = ANNClassifier(**common).fit(X.repeat(weights, axis=0), y.repeat(weights))
+    assert weighted.learning_rate_ < 0.5 * resolve_auto(
+        "gd", "learning_rate", "auto", X - X.mean(axis=0), "relu"
+    )
+    assert weighted.learning_rate_ == pytest.approx(repeated.learning_rate_, rel=1e-12)
+
+
 def test_auto_learning_rate_follows_set_params_in_partial_fit():
     X, y = make_classification(60, 4, random_state=0)
-    sgd_auto = resolve_auto("sgd", "learning_rate", "auto", X)
+    sgd_auto = resolve_auto("sgd", "learning_rate", "auto", X, "relu")
     clf = ANNClassifier(hidden_size=3, solver="sgd", random_state=0)
     clf.partial_fit(X, y, classes=[0, 1])
     assert clf._optimizer_state["learning_rate"] == clf.learning_rate_ == sgd_auto
