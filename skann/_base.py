@@ -55,6 +55,7 @@ from ._training import (
     Scratch,
     TrainingConfig,
     check_weights,
+    merged_rows,
     stopping_line,
     train,
 )
@@ -262,15 +263,11 @@ def resolve_auto(
     activation=None,
     net=None,
     sample_weight=None,
-    n_features=None,
 ):
     """``value``, or the default of ``solver`` for ``name`` (on the training
     inputs ``X`` as the network sees them and their ``sample_weight``, the
     hidden ``activation`` and the network ``net`` training starts from) when
-    ``value`` is ``"auto"``.
-
-    ``n_features``, the number of features before the input encoding, is
-    accepted and not used: the defaults depend on what the network sees."""
+    ``value`` is ``"auto"``."""
     if not (isinstance(value, str) and value == "auto"):
         return value
     default = SOLVER_DEFAULTS[solver][name]
@@ -390,7 +387,7 @@ class BaseANN(*CALLBACK_BASES, BaseEstimator):
         batch_size = self._batch_size(X.shape[0])
         rng = self._rng(ctx, shuffles=self.shuffle and batch_size < X.shape[0])
         net = self._start_network(rows, output, rng, ctx)
-        state = self._start_optimizer(net, rows, X.shape[1], ctx)
+        state = self._start_optimizer(net, rows, ctx)
         config = TrainingConfig.from_estimator(
             self,
             batch_size=batch_size,
@@ -489,13 +486,12 @@ class BaseANN(*CALLBACK_BASES, BaseEstimator):
         scheme = resolve_auto(self.solver, "weight_init", self.weight_init)
         return net.initialize(rng, rows.Y, rows.sample_weight, scheme=scheme)
 
-    def _start_optimizer(self, net, rows, n_features, ctx):
+    def _start_optimizer(self, net, rows, ctx):
         """The optimizer state to train ``net`` with: partial_fit carries the
         last call's on, fit starts afresh (see
         :func:`~skann._optimizers.resume_or_start`).  The initial step size is
         ``learning_rate``, or for ``"auto"`` the solver's default
-        (:data:`SOLVER_DEFAULTS`) on the rows, whose inputs encode
-        ``n_features`` features."""
+        (:data:`SOLVER_DEFAULTS`) on the rows as the network sees them."""
 
         def resolve():
             return resolve_auto(
@@ -506,7 +502,6 @@ class BaseANN(*CALLBACK_BASES, BaseEstimator):
                 net.activation,
                 net,
                 rows.sample_weight,
-                n_features,
             )
 
         previous = self.__dict__.get("_optimizer_state")
@@ -596,7 +591,7 @@ class BaseANN(*CALLBACK_BASES, BaseEstimator):
         return min(self.batch_size, n_samples)
 
     def _fit_lbfgs(self, net, rows, config, ctx, hooks):
-        X, Y, sample_weight = rows.X, rows.Y, rows.sample_weight
+        X, Y, sample_weight = merged_rows(rows.X, rows.Y, rows.sample_weight)
         workspace = ctx.scratch.workspace(net, X.shape[0])  # one for all evaluations
         # tol and n_iter_no_change stop L-BFGS as they stop the other solvers,
         # once the loss has stalled (MLPClassifier's L-BFGS ignores
@@ -637,7 +632,7 @@ class BaseANN(*CALLBACK_BASES, BaseEstimator):
         )
         return {
             "n_iter": max(result.nit, 1),
-            "t": max(result.nit, 1) * X.shape[0],
+            "t": max(result.nit, 1) * rows.X.shape[0],
             "loss": float(result.fun),
             "loss_curve": result.loss_curve or [float(result.fun)],
             "validation_scores": None,

@@ -305,6 +305,32 @@ def weight_bound(dtype):
     return float(np.finfo(dtype).max) ** 0.25
 
 
+def merged_rows(X, Y, sample_weight):
+    """The training rows for a full-batch solver: each distinct row of
+    ``(X, Y)`` once, in sorted order, weighing the summed weight of its copies;
+    rows of weight 0 left out; dense ``X`` only (sparse rows come back as
+    they are).
+
+    L-BFGS multiplies the last-bit differences between two sums of the same
+    terms in another order into different fits, so rows repeated and rows
+    weighted by their count must reach it as the same rows in the same order.
+    Returns ``(X, Y, sample_weight)``, ``sample_weight`` None when every row
+    weighs 1 and none was merged."""
+    if not isinstance(X, np.ndarray):
+        return X, Y, sample_weight
+    weights = np.ones(X.shape[0]) if sample_weight is None else sample_weight
+    kept = weights > 0
+    rows = np.hstack([X[kept], Y[kept].astype(X.dtype, copy=False)])
+    _, first, inverse = np.unique(
+        rows, axis=0, return_index=True, return_inverse=True
+    )
+    summed = np.bincount(inverse.ravel(), weights=weights[kept])
+    X, Y = X[kept][first], Y[kept][first]
+    if sample_weight is None and first.size == kept.size:
+        return X, Y, None
+    return X, Y, summed.astype(X.dtype)
+
+
 def check_weights(params):
     """Raise :class:`DivergenceError` unless every weight is finite and below
     :func:`weight_bound` in magnitude (NaN fails the comparison too)."""

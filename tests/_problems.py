@@ -11,6 +11,7 @@
 """
 
 import inspect
+import itertools
 from typing import NamedTuple
 
 import numpy as np
@@ -31,6 +32,20 @@ OUTPUT_LAYER = {
 }
 TARGETS = ("binary", "multiclass", "multilabel")
 LOSSES = ("squared_error", "poisson")
+MLP_ACTIVATIONS = ("relu", "tanh", "logistic", "identity")  # MLP's own
+
+
+def oracle_cases(activations, targets, *more):
+    """The cases of the gradient oracles: every activation x target x
+    ``alpha`` (0 and 0.3) x weighted (no, yes) x each list of ``more``."""
+    return list(
+        itertools.product(activations, targets, (0.0, 0.3), (False, True), *more)
+    )
+
+
+def fit_takes_sample_weight(cls):
+    """Whether this scikit-learn's ``cls.fit`` takes ``sample_weight``."""
+    return "sample_weight" in inspect.signature(cls.fit).parameters
 
 
 class Problem(NamedTuple):

@@ -4,39 +4,26 @@ and data.  The training trajectory against MLPRegressor's is tested beside the
 classifier's, in test_gradients.py."""
 
 import inspect
-import itertools
 import warnings
 
+import _problems as problems
 import numpy as np
 import pytest
-from _problems import (
-    LOSSES,
-    both_gradients,
-    estimator_y,
-    make_problem,
-    mlp_loss_grad,
-    relative_error,
-)
+from _problems import LOSSES, MLP_ACTIVATIONS, both_gradients, make_problem
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.neural_network import MLPRegressor
 
 from skann import ANNRegressor
 from skann._network import Network
 
-ACTIVATIONS = ["relu", "tanh", "logistic", "identity"]
+ACTIVATIONS = MLP_ACTIVATIONS
 MLP_HAS_POISSON = "loss" in inspect.signature(MLPRegressor).parameters
-MLP_HAS_SAMPLE_WEIGHT = (
-    "sample_weight" in inspect.signature(MLPRegressor.fit).parameters
-)
+MLP_HAS_SAMPLE_WEIGHT = problems.fit_takes_sample_weight(MLPRegressor)
 
 
 @pytest.mark.parametrize(
     "activation, loss, alpha, weighted, n_outputs, hidden",
-    list(
-        itertools.product(
-            ACTIVATIONS, LOSSES, [0.0, 0.3], [False, True], [1, 3], [(4,), (4, 3, 4)]
-        )
-    ),
+    problems.oracle_cases(ACTIVATIONS, LOSSES, [1, 3], [(4,), (4, 3, 4)]),
 )
 def test_gradient_matches_central_differences(
     activation, loss, alpha, weighted, n_outputs, hidden
@@ -49,7 +36,7 @@ def test_gradient_matches_central_differences(
     net.params[net.n_coef :] = rng.normal(scale=0.1, size=net.n_params - net.n_coef)
 
     analytic, numeric = both_gradients(net, X, Y, alpha, sample_weight)
-    error = relative_error(analytic, numeric)
+    error = problems.relative_error(analytic, numeric)
     assert error < 1e-6, f"relative gradient error {error:.2e}"
 
 
@@ -59,7 +46,7 @@ def test_gradient_check_detects_a_wrong_regression_gradient(loss):
     net = Network((5, 4, 2), "tanh", output).initialize(np.random.RandomState(0))
     analytic, numeric = both_gradients(net, X, Y, 0.1)
     analytic[3] *= 1.01
-    assert relative_error(analytic, numeric) > 1e-6
+    assert problems.relative_error(analytic, numeric) > 1e-6
 
 
 def test_losses_by_hand():
@@ -82,11 +69,7 @@ def test_losses_by_hand():
 
 @pytest.mark.parametrize(
     "activation, loss, alpha, weighted, n_outputs, hidden",
-    list(
-        itertools.product(
-            ACTIVATIONS, LOSSES, [0.0, 0.3], [False, True], [1, 3], [(4,), (4, 3)]
-        )
-    ),
+    problems.oracle_cases(ACTIVATIONS, LOSSES, [1, 3], [(4,), (4, 3)]),
 )
 def test_loss_and_gradient_equal_mlpregressor(
     activation, loss, alpha, weighted, n_outputs, hidden
@@ -96,7 +79,7 @@ def test_loss_and_gradient_equal_mlpregressor(
     if loss == "poisson" and not MLP_HAS_POISSON:
         pytest.skip("this scikit-learn's MLPRegressor has no Poisson loss")
     X, Y, _, _ = make_problem(loss, n_samples=12, n_outputs=n_outputs)
-    y = estimator_y(loss, Y)
+    y = problems.estimator_y(loss, Y)
     sample_weight = np.random.RandomState(2).uniform(0.1, 3, 12) if weighted else None
     params = dict(activation=activation, alpha=alpha, max_iter=1, random_state=0)
     extra = {"loss": loss} if MLP_HAS_POISSON else {}
@@ -109,7 +92,7 @@ def test_loss_and_gradient_equal_mlpregressor(
     assert mlp.out_activation_ == ann.out_activation_
 
     value, grad = ann._network().loss_grad(X, Y, alpha, sample_weight)
-    mlp_value, mlp_grad = mlp_loss_grad(mlp, X, Y, sample_weight)
+    mlp_value, mlp_grad = problems.mlp_loss_grad(mlp, X, Y, sample_weight)
 
     # MLPRegressor's squared loss is averaged over the outputs, its gradient
     # is that of the sum (docs/coming_from_mlpclassifier.rst): skann's loss is

@@ -450,3 +450,21 @@ def test_labels_of_are_unique_labels(y):
     got = labels_of(y)
     np.testing.assert_array_equal(got, expected)
     assert got.dtype == expected.dtype
+
+
+def test_merged_rows_make_weighted_and_repeated_rows_the_same():
+    from skann._training import merged_rows
+
+    rng = np.random.RandomState(0)
+    X = rng.standard_normal((12, 3))
+    Y = rng.randint(0, 2, size=(12, 1)).astype(float)
+    counts = rng.randint(0, 4, size=12)
+    weighted = merged_rows(X, Y, counts.astype(float))
+    repeated = merged_rows(np.repeat(X, counts, 0), np.repeat(Y, counts, 0), None)
+    for a, b in zip(weighted, repeated):
+        np.testing.assert_array_equal(a, b)
+    assert weighted[0].shape[0] == np.count_nonzero(counts)  # weight 0: left out
+    # distinct rows of weight 1 stay unweighted, only sorted
+    X_sorted, Y_sorted, sw = merged_rows(X, Y, None)
+    assert sw is None
+    np.testing.assert_array_equal(np.sort(X_sorted[:, 0]), np.sort(X[:, 0]))
