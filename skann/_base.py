@@ -264,10 +264,28 @@ def resolve_auto(
     net=None,
     sample_weight=None,
 ):
-    """``value``, or the default of ``solver`` for ``name`` (on the training
-    inputs ``X`` as the network sees them and their ``sample_weight``, the
-    hidden ``activation`` and the network ``net`` training starts from) when
-    ``value`` is ``"auto"``."""
+    """``value``, or the default of ``solver`` for ``name`` when ``value`` is
+    ``"auto"``.
+
+    Parameters
+    ----------
+    solver : str
+        The estimator's ``solver``: a key of :data:`SOLVER_DEFAULTS`.
+    name : str
+        The parameter: ``"learning_rate"``, ``"alpha"``, ``"weight_decay"``,
+        ``"weight_init"`` or ``"label_smoothing"``.
+    value : object
+        What the user set.
+    X, activation, net, sample_weight : optional
+        What a default computed from the data needs: the training inputs as
+        the network sees them, the hidden activation, the network training
+        starts from and the rows' weights.
+
+    Returns
+    -------
+    value : object
+        ``value`` itself, or the resolved default.
+    """
     if not (isinstance(value, str) and value == "auto"):
         return value
     default = SOLVER_DEFAULTS[solver][name]

@@ -98,12 +98,26 @@ def settings(config, solver):
 
 
 def run_epoch(net, X, Y, sample_weight, order, state, config, scratch):
-    """One epoch of ``state["solver"]`` steps (see :func:`skann._training.run_epoch`).
+    """One epoch of ``state["solver"]`` steps on the compiled loop.
 
-    Returns ``(loss, diverged)``: the epoch loss, the batch losses averaged
-    with the batches' weights; or, with ``diverged`` True, the first batch loss
-    that was not finite (that batch's step is not taken).  The loop updates
-    ``state`` in place.
+    Parameters
+    ----------
+    net, X, Y, sample_weight, order, state, config, scratch
+        As :func:`skann._training.run_epoch` takes them: the network, the
+        training rows, their targets and weights, the epoch's row order (or
+        None), the optimizer state, the :class:`~skann._training.TrainingConfig`
+        and the fit's :class:`~skann._training.Scratch`.
+
+    Returns
+    -------
+    loss : float
+        The epoch loss, the batch losses averaged with the batches' weights;
+        or, when ``diverged``, the first batch loss that was not finite (that
+        batch's step is not taken).
+    diverged : bool
+        Whether a batch loss was not finite.
+
+    The loop updates ``net.params`` and ``state`` in place.
     """
     loss_sum, weight_sum, diverged = stepper(net, config.batch_size, scratch).run(
         X,
