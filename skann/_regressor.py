@@ -259,7 +259,7 @@ class ANNRegressor(RegressorMixin, BaseANN):
     >>> bool(reg.score(X, y) > 0.99)
     True
     >>> reg.predict(X[:2]).round(-3)  # in the targets' units
-    array([299000., 312000.])
+    array([300000., 312000.])
     """
 
     _parameter_constraints = {
