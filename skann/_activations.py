@@ -29,10 +29,10 @@ import numpy as np
 from scipy.special import expit, log_expit, log_softmax, softmax
 
 __all__ = [
-    "ACTIVATIONS",
+    "FORWARD",
     "DERIVATIVES",
     "HIDDEN",
-    "OUTPUTS",
+    "OUTPUT_MEANS",
     "OUTPUT_LAYERS",
     "SOLVERS",
     "codes",
@@ -192,6 +192,6 @@ def row(table, name):
 
 
 # Name-keyed views of the tables, for the numpy core.
-ACTIVATIONS = {h.name: h.forward for h in HIDDEN}
+FORWARD = {h.name: h.forward for h in HIDDEN}
 DERIVATIVES = {h.name: h.derivative for h in HIDDEN}
-OUTPUTS = {o.name: (o.mean, o.log_mean) for o in OUTPUT_LAYERS}
+OUTPUT_MEANS = {o.name: (o.mean, o.log_mean) for o in OUTPUT_LAYERS}

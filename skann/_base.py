@@ -39,7 +39,7 @@ from sklearn.utils._param_validation import Interval, Options, StrOptions
 from sklearn.utils.extmath import row_norms
 from sklearn.utils.validation import check_is_fitted
 
-from ._activations import ACTIVATIONS, DERIVATIVES, HIDDEN, SOLVERS, names
+from ._activations import DERIVATIVES, FORWARD, HIDDEN, SOLVERS, names
 from ._blas import blas_threads_for
 from ._callbacks import CALLBACK_ATTRIBUTES, CALLBACK_BASES, EpochHooks
 from ._embedding import embed, fit_embedding
@@ -159,7 +159,7 @@ def _input_curvature(X, sample_weight):
 def _steepest_slope(activation):
     """The hidden activation's largest slope: at 0 (from the right, for relu),
     read from the activation table's derivative."""
-    A = ACTIVATIONS[activation](np.array([np.finfo(np.float64).tiny]))
+    A = FORWARD[activation](np.array([np.finfo(np.float64).tiny]))
     slope = np.ones(1)
     DERIVATIVES[activation](A, slope)
     return float(slope[0])

@@ -24,7 +24,7 @@ optimise the buffer itself, and the L2 penalty touches one contiguous slice.
 import numpy as np
 from scipy.special import expit, xlogy
 
-from ._activations import ACTIVATIONS, DERIVATIVES
+from ._activations import DERIVATIVES, FORWARD
 
 
 def _dot(A, W, out=None):
@@ -251,7 +251,7 @@ class Network:
         ``buffers`` is an optional list with one array per layer, with exactly
         ``X``'s number of rows, to write the outputs into.
         """
-        hidden = ACTIVATIONS[self.activation]
+        hidden = FORWARD[self.activation]
         last = len(self.coefs) - 1
         outputs = [X]
         A = X

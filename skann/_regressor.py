@@ -14,7 +14,7 @@ from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.metaestimators import available_if
 
 from . import _targets
-from ._activations import OUTPUTS
+from ._activations import OUTPUT_MEANS
 from ._base import BaseANN, is_stochastic
 from ._validation import check_some_weight, plain_values, sample_weights
 
@@ -494,5 +494,5 @@ class ANNRegressor(RegressorMixin, BaseANN):
 def _predictions(Z, output, targets):
     """The network's logits ``Z`` turned into predictions in the targets' units."""
     with np.errstate(over="ignore"):
-        A = OUTPUTS[output][0](Z)  # the inverse link, in place
+        A = OUTPUT_MEANS[output][0](Z)  # the inverse link, in place
     return _targets.unstandardize(A, targets["target_mean_"], targets["target_scale_"])

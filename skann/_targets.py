@@ -8,7 +8,7 @@ probabilities that never reach exactly 0 or 1.
 
 import numpy as np
 
-from ._activations import OUTPUTS
+from ._activations import OUTPUT_MEANS
 
 
 def encode(y, classes, dtype):
@@ -81,7 +81,7 @@ def proba(Z, output):
     probability is never exactly 0 or 1, so ``log(predict_proba)`` is
     finite like ``predict_log_proba``."""
     with np.errstate(over="ignore"):  # z - max(z) may reach -inf: exp gives 0
-        P = OUTPUTS[output][0](per_class(Z, output))
+        P = OUTPUT_MEANS[output][0](per_class(Z, output))
     finfo = np.finfo(P.dtype)
     return np.clip(P, finfo.smallest_subnormal, 1 - finfo.epsneg, out=P)
 

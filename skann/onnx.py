@@ -79,8 +79,8 @@ ENCODER_ALIAS = "SkannPiecewiseLinearEncoder"
 
 # The hidden activations and output layers the converter covers: the rows of
 # skann's table that name an ONNX operator.
-_HIDDEN_ACTIVATIONS = tuple(h.name for h in HIDDEN if h.onnx)
-_OUTPUTS = tuple(o.name for o in OUTPUT_LAYERS if o.onnx)
+_ONNX_HIDDEN = tuple(h.name for h in HIDDEN if h.onnx)
+_ONNX_OUTPUT_LAYERS = tuple(o.name for o in OUTPUT_LAYERS if o.onnx)
 
 
 def _is_multilabel(model):
@@ -194,7 +194,7 @@ def _logits(graph, input_name):
     if hidden is None:
         raise NotImplementedError(
             f"skann.onnx cannot convert the activation {model._activation!r}; "
-            f"it converts {_HIDDEN_ACTIVATIONS}."
+            f"it converts {_ONNX_HIDDEN}."
         )
     last = len(model.coefs_) - 1
     A = graph.apply(apply_cast, input_name, graph.name("X"), to=graph.proto_dtype)
@@ -275,7 +275,7 @@ def _refuse_output(model):
     """The error for an output layer the converter does not cover."""
     return NotImplementedError(
         f"skann.onnx cannot convert the output layer {model.out_activation_!r}; "
-        f"it converts {_OUTPUTS}."
+        f"it converts {_ONNX_OUTPUT_LAYERS}."
     )
 
 

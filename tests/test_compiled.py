@@ -409,7 +409,7 @@ def test_identity_output_matches_numpy_and_finite_differences(
     for k, (W, b) in enumerate(zip(net.coefs, net.intercepts)):
         A = A @ W + b
         if k < len(net.coefs) - 1:
-            _activations.ACTIVATIONS[activation](A)  # in place
+            _activations.FORWARD[activation](A)  # in place
     per_sample = 0.5 * ((A - Y) ** 2).sum(axis=1)
     penalty = 0.5 * alpha * (net.weights**2).sum()
     w = np.ones(11) if sw is None else sw

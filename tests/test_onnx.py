@@ -21,7 +21,7 @@ from skann import ANNClassifier, ANNRegressor  # noqa: E402
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 
-ACTIVATIONS = list(skann.onnx._HIDDEN_ACTIVATIONS)  # what the converter claims
+ACTIVATIONS = list(skann.onnx._ONNX_HIDDEN)  # what the converter claims
 DEPTHS = {1: 6, 3: (6, 5, 4)}
 
 

@@ -17,11 +17,11 @@ from sklearn.exceptions import ConvergenceWarning
 
 from skann import ANNClassifier, ANNRegressor, _compiled
 from skann._activations import (
-    ACTIVATIONS,
     DERIVATIVES,
+    FORWARD,
     HIDDEN,
     OUTPUT_LAYERS,
-    OUTPUTS,
+    OUTPUT_MEANS,
     SOLVERS,
     codes,
     names,
@@ -46,8 +46,8 @@ def test_parameter_constraints_name_the_table():
 
 
 def test_the_numpy_core_and_the_optimizers_name_the_table():
-    assert list(ACTIVATIONS) == list(DERIVATIVES) == list(names(HIDDEN))
-    assert list(OUTPUTS) == list(names(OUTPUT_LAYERS))
+    assert list(FORWARD) == list(DERIVATIVES) == list(names(HIDDEN))
+    assert list(OUTPUT_MEANS) == list(names(OUTPUT_LAYERS))
     assert set(STEPS) == {s.name for s in SOLVERS if s.name != "lbfgs"}
 
 
@@ -123,8 +123,9 @@ def test_the_onnx_converter_claims_what_the_table_names():
     pytest.importorskip("skl2onnx")
     import skann.onnx
 
-    assert skann.onnx._HIDDEN_ACTIVATIONS == tuple(h.name for h in HIDDEN if h.onnx)
-    assert skann.onnx._OUTPUTS == tuple(o.name for o in OUTPUT_LAYERS if o.onnx)
+    assert skann.onnx._ONNX_HIDDEN == tuple(h.name for h in HIDDEN if h.onnx)
+    onnx_outputs = tuple(o.name for o in OUTPUT_LAYERS if o.onnx)
+    assert skann.onnx._ONNX_OUTPUT_LAYERS == onnx_outputs
 
 
 # every output layer of the classifier, by the targets that produce it
