@@ -29,6 +29,8 @@ def _fit_scaling(estimator, X, sample_weight, continuing):
     )
     if continuing:
         scaling = estimator.__dict__.get("_scaling")
+        if scaling is not None:
+            _refuse_sparse(X, "A network fitted with input_scaling")
         if (scaling is not None) != asked:
             fitted = "with" if scaling is not None else "without"
             raise ValueError(

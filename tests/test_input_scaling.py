@@ -169,8 +169,8 @@ def test_changing_the_scaling_to_continue_is_refused_and_changes_nothing(Estimat
     model.set_params(input_scaling=None)
     with pytest.raises(ValueError, match="Cannot continue training"):
         model.partial_fit(X, y, **kwargs)
-    model.set_params(input_scaling="auto")
-    with pytest.raises(ValueError, match="Cannot continue training"):
+    model.set_params(input_scaling="auto")  # on sparse X: the network needs dense
+    with pytest.raises(TypeError, match="needs dense X"):
         model.partial_fit(sp.csr_matrix(X), y, **kwargs)
     assert pickle.dumps(model) == before
     plain = Estimator(input_scaling=None, random_state=0, max_iter=3).fit(X, y)
@@ -252,6 +252,11 @@ def test_sparse_input_is_refused_clearly(Estimator, encoding):
     model.fit(X, y)
     with pytest.raises(TypeError, match="needs dense X"):
         model.predict(sp.csr_matrix(X))
+    before = pickle.dumps(model)
+    kwargs = {"classes": np.unique(y)} if Estimator is ANNClassifier else {}
+    with pytest.raises(TypeError, match="needs dense X"):
+        model.partial_fit(sp.csr_matrix(X), y, **kwargs)
+    assert pickle.dumps(model) == before
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
