@@ -30,7 +30,7 @@ def _fit_scaling(estimator, X, sample_weight, continuing):
     if continuing:
         scaling = estimator.__dict__.get("_scaling")
         if scaling is not None:
-            _refuse_sparse(X, "A network fitted with input_scaling")
+            _refuse_sparse(X, "input_scaling")
         if (scaling is not None) != asked:
             fitted = "with" if scaling is not None else "without"
             raise ValueError(
@@ -44,7 +44,7 @@ def _fit_scaling(estimator, X, sample_weight, continuing):
         return scaling
     if not asked:
         return None
-    _refuse_sparse(X, "input_scaling='smooth_clip'")
+    _refuse_sparse(X, "input_scaling")
     return fit_smooth_clip(X, sample_weight)
 
 
@@ -66,7 +66,7 @@ def _fit_bins(estimator, X, sample_weight, continuing):
         return {"bin_edges_": estimator.__dict__.get("bin_edges_"), "_bins": bins}
     if estimator.numerical_embedding is None:
         return {"bin_edges_": None, "_bins": None}
-    _refuse_sparse(X)
+    _refuse_sparse(X, "numerical_embedding")
     edges = fit_bins(X, estimator.n_bins, sample_weight)
     return {
         "bin_edges_": edges,
@@ -79,21 +79,20 @@ def embed(X, attributes):
     fitted ``attributes`` (``_scaling``, ``_bins``) that are not None."""
     scaling, bins = attributes.get("_scaling"), attributes.get("_bins")
     if scaling is not None:
-        _refuse_sparse(X, "A network fitted with input_scaling")
+        _refuse_sparse(X, "input_scaling")
         X = smooth_clip(X, scaling)
     if bins is None:
         return X
-    _refuse_sparse(X)
+    _refuse_sparse(X, "numerical_embedding")
     return encode(X, bins)
 
 
-def _refuse_sparse(X, who="numerical_embedding='ple'"):
+def _refuse_sparse(X, parameter):
     if issparse(X):
-        off = "input_scaling" if "input_scaling" in who else "numerical_embedding"
         raise TypeError(
-            f"{who} needs dense X: the encoding of 0 is not 0, so sparse data "
-            f"would not stay sparse. Convert X with X.toarray(), or set {off}=None "
-            "(and refit)."
+            f"A network with {parameter} on needs dense X: its encoding of 0 is not "
+            "0, so sparse data would not stay sparse. Convert X with X.toarray(), "
+            f"or set {parameter}=None (and refit)."
         )
 
 

@@ -121,14 +121,27 @@ class SmoothClipScaler(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         return tags
 
 
+def _weighed_values(column, sample_weight):
+    """The values of ``column`` that count, and their weights: NaN and rows
+    of weight 0 left out (``sample_weight`` None: every row weighs 1)."""
+    keep = ~np.isnan(column)
+    if sample_weight is None:
+        return column[keep], None
+    keep &= sample_weight > 0
+    return column[keep], sample_weight[keep]
+
+
+def _passes_through(values):
+    """Whether a column of these values is left as it is by the encodings: at
+    most two distinct values (binary, one-hot, constant)."""
+    return np.unique(values).size <= 2
+
+
 def weighted_quantiles(values, weights, levels):
-    """The ``levels`` quantiles of ``values`` (1-d, no NaN): for each level,
-    the smallest value whose rows, with those below it, make up at least that
-    fraction of the total weight (``weights`` None: every row weighs 1), so
-    that a weight of 2 counts as the row repeated and 0 as the row removed."""
-    if weights is not None:
-        keep = weights > 0
-        values, weights = values[keep], weights[keep]
+    """The ``levels`` quantiles of ``values`` (1-d, no NaN) with positive
+    ``weights`` (None: every row weighs 1): for each level, the smallest value
+    whose rows, with those below it, make up at least that fraction of the
+    total weight, so that a weight of 2 counts as the row repeated."""
     order = np.argsort(values, kind="stable")
     values = values[order]
     if weights is None:
@@ -150,16 +163,12 @@ def fit_smooth_clip(X, sample_weight=None, clip=3.0):
     n = X.shape[1]
     center, scale = np.zeros(n), np.ones(n)
     inverse_clip = np.zeros(n)
-    for j in range(n):
-        column = np.asarray(X[:, j], dtype=np.float64)
-        if sample_weight is not None:
-            column = column[sample_weight > 0]
-        if np.unique(column).size <= 2:
+    for j, column in enumerate(X.T):
+        values, weights = _weighed_values(column.astype(np.float64), sample_weight)
+        if _passes_through(values):
             continue
-        q25, q50, q75 = weighted_quantiles(
-            np.asarray(X[:, j], dtype=np.float64), sample_weight, (0.25, 0.5, 0.75)
-        )
-        spread = q75 - q25 if q75 > q25 else 0.5 * (column.max() - column.min())
+        q25, q50, q75 = weighted_quantiles(values, weights, (0.25, 0.5, 0.75))
+        spread = q75 - q25 if q75 > q25 else 0.5 * (values.max() - values.min())
         center[j], scale[j], inverse_clip[j] = q50, spread, 1.0 / clip
     return {"center": center, "scale": scale, "inverse_clip": inverse_clip}
 
@@ -187,20 +196,11 @@ def fit_bins(X, n_bins, sample_weight=None):
     levels = np.linspace(0.0, 1.0, n_bins + 1)
     edges = []
     for column in X.T:
-        keep = ~np.isnan(column)
-        if sample_weight is not None:
-            keep &= sample_weight > 0
-        order = np.argsort(column[keep], kind="stable")
-        values = column[keep][order]
-        if np.count_nonzero(np.diff(values)) < 2:
+        values, weights = _weighed_values(column, sample_weight)
+        if _passes_through(values):
             edges.append(np.empty(0))
             continue
-        if sample_weight is None:
-            cumulative = np.arange(1.0, values.size + 1)
-        else:
-            cumulative = np.cumsum(sample_weight[keep][order], dtype=np.float64)
-        rows = np.searchsorted(cumulative, levels * cumulative[-1], side="left")
-        picked = values[np.minimum(rows, values.size - 1)]
+        picked = weighted_quantiles(values, weights, levels)
         edges.append(np.unique(picked).astype(np.float64))
     return edges
 

@@ -320,15 +320,13 @@ def merged_rows(X, Y, sample_weight):
         return X, Y, sample_weight
     weights = np.ones(X.shape[0]) if sample_weight is None else sample_weight
     kept = weights > 0
-    rows = np.hstack([X[kept], Y[kept].astype(X.dtype, copy=False)])
-    _, first, inverse = np.unique(
-        rows, axis=0, return_index=True, return_inverse=True
-    )
-    summed = np.bincount(inverse.ravel(), weights=weights[kept])
-    X, Y = X[kept][first], Y[kept][first]
+    X, Y, weights = X[kept], Y[kept], weights[kept]
+    rows = np.hstack([X, Y.astype(X.dtype, copy=False)])
+    _, first, inverse = np.unique(rows, axis=0, return_index=True, return_inverse=True)
+    summed = np.bincount(inverse.ravel(), weights=weights)
     if sample_weight is None and first.size == kept.size:
-        return X, Y, None
-    return X, Y, summed.astype(X.dtype)
+        return X[first], Y[first], None
+    return X[first], Y[first], summed.astype(X.dtype)
 
 
 def check_weights(params):
