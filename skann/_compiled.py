@@ -49,6 +49,7 @@ def applies(net, X, Y, sample_weight):
     dtype = net.params.dtype
     return (
         enabled
+        and net.members == 1
         and net.activation in _HIDDEN_CODES
         and net.output in _OUTPUT_LAYER_CODES
         and dtype in _FLOATS
