@@ -21,6 +21,12 @@ from skann import ANNClassifier, ANNRegressor, _compiled
 from skann._activations import OUTPUT_MEANS
 from skann._base import resolve_auto
 from skann._network import Network
+from skann._optimizers import init_state
+from skann._training import Scratch, TrainingConfig, run_epoch
+
+needs_compiled = pytest.mark.skipif(
+    not _compiled.COMPILED, reason="skann._loop was not compiled"
+)
 
 TARGETS = ("binary", "multiclass", "multilabel", "squared_error")
 
@@ -302,3 +308,55 @@ def test_members_work_with_every_input_encoding_and_early_stopping(model):
     assert fitted.validation_scores_ is not None
     assert fitted._params.dtype == np.float32
     assert not off_blocks(fitted_network(fitted)).any()
+
+
+@needs_compiled
+@pytest.mark.parametrize("members", [2, 3])
+@pytest.mark.parametrize("target", TARGETS)
+@pytest.mark.parametrize("hidden", [(4,), (4, 3)])
+@pytest.mark.parametrize("chunk", [4, 256])
+def test_compiled_loss_and_gradient_match_the_numpy_core(
+    members, target, hidden, chunk
+):
+    # chunk=4: the 9 rows in chunks, the weight gradients summed over them
+    X, Y, output, sample_weight = make_problem(target, n_samples=9)
+    net = member_network(X, Y, output, "tanh", hidden, members)
+    expected_loss, expected_grad = net.loss_grad(X, Y, 0.3, sample_weight)
+    stepper = _compiled._loop.make_stepper(
+        net.layer_sizes,
+        _compiled._HIDDEN_CODES[net.activation],
+        _compiled._OUTPUT_LAYER_CODES[net.output],
+        net.params.dtype,
+        9,
+        chunk,
+        members,
+    )
+    grad = np.full_like(net.params, np.nan)
+    alpha = _compiled.settings(TrainingConfig(alpha=0.3), "adam", members)["alpha"]
+    loss = stepper.loss_grad(X, Y, sample_weight, net.params, alpha, grad)
+    np.testing.assert_allclose(loss, expected_loss, rtol=1e-12)
+    np.testing.assert_allclose(grad, expected_grad, rtol=1e-9, atol=1e-14)
+
+
+@needs_compiled
+@pytest.mark.parametrize("solver", ["gd", "sgd", "adam"])
+@pytest.mark.parametrize("target", TARGETS)
+def test_compiled_epochs_follow_the_numpy_trajectory(solver, target, monkeypatch):
+    X, Y, output, sample_weight = make_problem(target, n_samples=230)
+    order = np.random.RandomState(3).permutation(230)
+    runs = []
+    for compiled in (False, True):
+        monkeypatch.setattr(_compiled, "enabled", compiled)
+        net = member_network(X, Y, output, "relu", (8, 6), members=3)
+        state = init_state(solver, net.params, 0.05)
+        config = TrainingConfig(alpha=1e-3, batch_size=50, weight_decay=0.1)
+        scratch = Scratch()
+        losses = [
+            run_epoch(net, X, Y, sample_weight, order, state, config, scratch)
+            for _ in range(3)
+        ]
+        runs.append((losses, net))
+    (loss_np, net_np), (loss_c, net_c) = runs
+    np.testing.assert_allclose(loss_c, loss_np, rtol=1e-10)
+    np.testing.assert_allclose(net_c.params, net_np.params, rtol=1e-9, atol=1e-12)
+    assert not off_blocks(net_c).any()
