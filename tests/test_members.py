@@ -72,6 +72,29 @@ def fitted_network(estimator):
     return estimator._network()
 
 
+def fitted_model(target, dtype=np.float64, n_targets=1, **params):
+    """A model of three members fitted briefly to a small ``target`` problem
+    ("regression" or a classification target): ``(X, model)``."""
+    if target == "regression":
+        X, y = make_regression(120, 5, n_targets=n_targets, random_state=0)
+        model = ANNRegressor()
+    else:
+        n_classes = 3 if target == "multiclass" else 2
+        X, y = make_classification(
+            120, 5, n_informative=3, n_classes=n_classes, random_state=0
+        )
+        if target == "multilabel":
+            y = np.c_[y, X[:, 0] > 0]
+        model = ANNClassifier()
+    X = X.astype(dtype)
+    model.set_params(
+        hidden_size=(6, 4), n_members=3, max_iter=20, random_state=0, **params
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        return X, model.fit(X, y)
+
+
 @pytest.mark.parametrize("members", [2, 3])
 @pytest.mark.parametrize("target", TARGETS)
 @pytest.mark.parametrize("hidden", [(4,), (4, 3)])
@@ -111,25 +134,7 @@ def test_loss_and_gradient_are_the_mean_of_the_members_own(target):
 
 @pytest.mark.parametrize("target", ["binary", "multiclass", "multilabel", "regression"])
 def test_predictions_are_the_mean_of_the_members_alone(target):
-    if target == "regression":
-        X, y = make_regression(120, 5, n_targets=2, random_state=0)
-        model = ANNRegressor(
-            hidden_size=(6, 4), n_members=3, max_iter=20, input_scaling=None
-        )
-    else:
-        X, y = make_classification(
-            120,
-            5,
-            n_informative=3,
-            n_classes=3 if target == "multiclass" else 2,
-            random_state=0,
-        )
-        if target == "multilabel":
-            y = np.c_[y, X[:, 0] > 0]
-        model = ANNClassifier(hidden_size=(6, 4), n_members=3, max_iter=20)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        model.set_params(random_state=0).fit(X, y)
+    X, model = fitted_model(target, n_targets=2, input_scaling=None)
     net = fitted_network(model)
     means = [
         OUTPUT_MEANS[net.output][0](member_alone(net, i).logits(X)) for i in range(3)
@@ -190,8 +195,6 @@ def test_members_change_what_is_learned():
         warnings.simplefilter("ignore", ConvergenceWarning)
         one, two = (clf.fit(X, y).predict_proba(X) for clf in fits)
     assert not np.allclose(one, two)
-    # the first member of two starts from the same draws as one network alone
-    np.testing.assert_array_equal(fits[1].coefs_[0].shape, (6, 16))
 
 
 def test_each_member_starts_as_a_network_of_its_width():
@@ -253,24 +256,7 @@ def test_a_model_pickled_before_members_predicts_as_one_member():
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 @pytest.mark.parametrize("target", ["binary", "multiclass", "multilabel", "regression"])
 def test_onnx_and_pickles_predict_the_members_mean(target, dtype):
-    if target == "regression":
-        X, y = make_regression(100, 5, random_state=0)
-        model = ANNRegressor(hidden_size=(6, 4), n_members=3, max_iter=10)
-    else:
-        X, y = make_classification(
-            100,
-            5,
-            n_informative=3,
-            n_classes=3 if target == "multiclass" else 2,
-            random_state=0,
-        )
-        if target == "multilabel":
-            y = np.c_[y, X[:, 0] > 0]
-        model = ANNClassifier(hidden_size=(6, 4), n_members=3, max_iter=10)
-    X = X.astype(dtype)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        model.set_params(random_state=0).fit(X, y)
+    X, model = fitted_model(target, dtype)
     again = pickle.loads(pickle.dumps(model))
     np.testing.assert_array_equal(again.predict(X), model.predict(X))
     assert_onnx_predicts_as(model, X)
