@@ -241,6 +241,11 @@ class Network:
         gradient, ``A_hidden.T @ (A_out - Y)``, is not zero, and the hidden
         weights are random, so every hidden unit learns something of its own
         from the second step on.
+
+        Each member of a packed network is drawn as a network of its width
+        alone (the bounds from its block's fan-in and fan-out), one after the
+        other, layer by layer; each starts its output biases at the same
+        prior.
         """
         last = len(self.shapes) - 1
         self.params[...] = 0
