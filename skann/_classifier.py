@@ -231,19 +231,19 @@ class ANNClassifier(ClassifierMixin, BaseANN):
     n_members : int, default=1
         How many networks of ``hidden_size`` to train together, as members
         of one network: each has hidden layers of its own, drawn from its
-        own initial weights, and they are trained on the mean of their
-        losses and predict the mean of
-        their probabilities: ``predict_proba`` returns it, and
-        ``decision_function`` returns its logits (the logarithm of the mean
-        probabilities for several classes, the logit of the mean probability
-        for binary and multilabel targets), which ``calibrate`` divides by
-        one temperature in every member alike.  Averaging members
-        that learned differently smooths the predictions, as an ensemble
-        does, in one fit: the cost of training grows about as the total
-        width. ``warm_start`` and ``partial_fit`` continue with the fitted
-        number. ``coefs_`` packs them: the first layer's columns are the
-        members' in turn, and every later layer is block-diagonal, one block
-        per member (the entries off the blocks are zero).
+        own initial weights; they are trained on the mean of their losses
+        and predict the mean of their probabilities, which
+        ``predict_proba`` returns.  ``decision_function`` returns its logits
+        (the logarithm of the mean probabilities for several classes, the
+        logit of the mean probability for binary and multilabel targets);
+        ``calibrate`` divides every member's logits by the one temperature
+        that suits their mean best.  Averaging members that learned
+        differently smooths the predictions, as an ensemble does, in one
+        fit: the cost of training grows about as the total width.
+        ``warm_start`` and ``partial_fit`` continue with the fitted number.
+        ``coefs_`` packs them: the first layer's columns are the members' in
+        turn, and every later layer is block-diagonal, one block per member
+        (the entries off the blocks are zero).
 
     Attributes
     ----------
