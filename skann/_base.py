@@ -115,15 +115,22 @@ def curvature_scaled(base):
     layer's Hessian, which bounds its largest eigenvalue), grows with the
     hidden width as well as with the input scale, and divides ``base``
     instead.
+
+    A network of several members is trained on the mean of their losses: a
+    member's gradient, and its curvature, is its own divided by their
+    number.  The step is that many times larger, so that each member takes
+    the step it would take alone (the curvature is one member's, the mean
+    over the members).
     """
 
     def learning_rate(X, activation, net=None, sample_weight=None):
+        members = 1 if net is None else net.members
         with np.errstate(over="ignore", invalid="ignore"):
             if net is not None and net.output in ("identity", "exp"):
                 squares, _ = _moments(
                     X, sample_weight, lambda rows: net.forward(rows)[-2]
                 )
-                curvature = 1.0 + squares
+                curvature = 1.0 + squares / members
             else:
                 curvature = _steepest_slope(activation) ** 2 * _input_curvature(
                     X, sample_weight
@@ -133,7 +140,7 @@ def curvature_scaled(base):
                 "The inputs' squares overflow the floating-point range, so "
                 f"learning_rate='auto' has no step size to give. {SCALE_INPUTS}"
             )
-        return base / max(1.0, curvature)
+        return members * base / max(1.0, curvature)
 
     return learning_rate
 
@@ -296,7 +303,7 @@ def resolve_auto(
 
 # Parameters that models pickled by earlier versions lack, with their defaults
 # (see BaseANN.__setstate__).
-_ADDED_PARAMETERS = {"weight_decay": "auto", "input_scaling": None}
+_ADDED_PARAMETERS = {"weight_decay": "auto", "input_scaling": None, "n_members": 1}
 
 
 def is_stochastic(estimator):
@@ -362,6 +369,7 @@ class BaseANN(*CALLBACK_BASES, BaseEstimator):
         "input_scaling": [StrOptions({"auto", "smooth_clip"}), None],
         "numerical_embedding": [StrOptions({"ple"}), None],
         "n_bins": [Interval(Integral, 2, None, closed="left")],
+        "n_members": [Interval(Integral, 1, None, closed="left")],
     }
 
     # ------------------------------------------------------------------ fitting
@@ -493,11 +501,16 @@ class BaseANN(*CALLBACK_BASES, BaseEstimator):
         a copy of the fitted one, one made of the weights a user assigned to an
         unfitted model (``partial_fit`` and ``warm_start``, as MLPClassifier),
         or a new one, initialised from ``rng``."""
-        layer_sizes = (rows.X.shape[1], *self._hidden_sizes(), rows.Y.shape[1])
+        k = self.n_members
+        widths = (*self._hidden_sizes(), rows.Y.shape[1])
+        layer_sizes = (rows.X.shape[1], *(k * width for width in widths))
         if ctx.continuing:
             self._check_architecture(layer_sizes)
-            return Network(layer_sizes, self.activation, output, self._params.copy())
-        net = Network(layer_sizes, self.activation, output, dtype=rows.X.dtype)
+            params = self._params.copy()
+            return Network(layer_sizes, self.activation, output, params, members=k)
+        net = Network(
+            layer_sizes, self.activation, output, dtype=rows.X.dtype, members=k
+        )
         assigned = "coefs_" in self.__dict__ or "intercepts_" in self.__dict__
         if assigned and (self.warm_start or ctx.incremental):
             return copy_weights_into(self, net)
@@ -567,6 +580,13 @@ class BaseANN(*CALLBACK_BASES, BaseEstimator):
         return tuple(int(s) for s in sizes)
 
     def _check_architecture(self, layer_sizes):
+        members = self.__dict__.get("_members", 1)
+        if members != self.n_members:
+            raise ValueError(
+                f"Cannot continue training: the network was fitted with "
+                f"n_members={members}, but n_members={self.n_members} now. "
+                "Restore n_members, or set warm_start=False to start anew."
+            )
         old = self._layer_sizes
         if old != layer_sizes or self._activation != self.activation:
             raise ValueError(
@@ -790,7 +810,7 @@ class BaseANN(*CALLBACK_BASES, BaseEstimator):
             )
         X = embed(X, self.__dict__)
         with np.errstate(over="ignore", invalid="ignore"):
-            Z = self._network().logits(X)
+            Z = self._network().prediction_logits(X)
         if not np.isfinite(Z).all():
             if np.isnan(Z).any():
                 raise ValueError(

@@ -127,6 +127,7 @@ class EpochHooks:
             self.net.activation,
             self.net.output,
             self.net.params.copy(),
+            members=self.net.members,
         )
         attributes = model_attributes(net, self.targets)
         encoded = ("_bins", "_scaling")

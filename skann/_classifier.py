@@ -228,6 +228,23 @@ class ANNClassifier(ClassifierMixin, BaseANN):
     n_bins : int, default=8
         The most bins per column of ``numerical_embedding="ple"``.
 
+    n_members : int, default=1
+        How many networks of ``hidden_size`` to train together, as members
+        of one network: each has hidden layers of its own, drawn from its
+        own initial weights; they are trained on the mean of their losses
+        and predict the mean of their probabilities, which
+        ``predict_proba`` returns.  ``decision_function`` returns its logits
+        (the logarithm of the mean probabilities for several classes, the
+        logit of the mean probability for binary and multilabel targets);
+        ``calibrate`` divides every member's logits by the one temperature
+        that suits their mean best.  Averaging members that learned
+        differently smooths the predictions, as an ensemble does, in one
+        fit: the cost of training grows about as the total width.
+        ``warm_start`` and ``partial_fit`` continue with the fitted number.
+        ``coefs_`` packs them: the first layer's columns are the members' in
+        turn, and every later layer is block-diagonal, one block per member
+        (the entries off the blocks are zero).
+
     Attributes
     ----------
     classes_ : ndarray of shape (n_classes,)
@@ -377,6 +394,7 @@ class ANNClassifier(ClassifierMixin, BaseANN):
         input_scaling=None,
         numerical_embedding=None,
         n_bins=8,
+        n_members=1,
     ):
         self.hidden_size = hidden_size
         self.activation = activation
@@ -410,6 +428,7 @@ class ANNClassifier(ClassifierMixin, BaseANN):
         self.input_scaling = input_scaling
         self.numerical_embedding = numerical_embedding
         self.n_bins = n_bins
+        self.n_members = n_members
 
     # ------------------------------------------------------------------ fitting
     @_fit_context(prefer_skip_nested_validation=True)
@@ -593,11 +612,12 @@ class ANNClassifier(ClassifierMixin, BaseANN):
         if not self.calibrate:
             return
         held_out = ctx.held_out
-        Z = net.logits(held_out.X).astype(np.float64)
+        Z = net.logits(held_out.X).astype(np.float64)  # every member's
         Y, _ = _targets.encode(held_out.y, ctx.targets["classes_"], np.float64)
 
-        def loss(log_t):
-            return net.loss(Z * np.exp(-log_t), Y, held_out.sample_weight)
+        def loss(log_t):  # of the members' mean prediction
+            mean = net.mean_logits(Z * np.exp(-log_t))
+            return net.loss(mean, Y, held_out.sample_weight)
 
         best = minimize_scalar(loss, bounds=(-3.0, 3.0), method="bounded")
         if best.fun < loss(0.0):  # never worse than leaving it alone
@@ -608,7 +628,7 @@ class ANNClassifier(ClassifierMixin, BaseANN):
     def _restore_score(self, net, X, y, sample_weight, targets):
         """restore_best's score: held-out accuracy, ties broken by the lower
         held-out cross-entropy (against the true, unsmoothed labels)."""
-        Z = net.logits(X)
+        Z = net.prediction_logits(X)
         proba = _targets.proba(Z, net.output)
         multilabel = y.ndim == 2
         predicted = _targets.decode(proba, targets["classes_"], multilabel)
@@ -619,7 +639,7 @@ class ANNClassifier(ClassifierMixin, BaseANN):
     @staticmethod
     def _validation_score(net, X, y, sample_weight, targets):
         """Accuracy on the held-out data."""
-        proba = _targets.proba(net.logits(X), net.output)
+        proba = _targets.proba(net.prediction_logits(X), net.output)
         predicted = _targets.decode(proba, targets["classes_"], y.ndim == 2)
         return accuracy_score(y, predicted, sample_weight=sample_weight)
 
@@ -628,7 +648,10 @@ class ANNClassifier(ClassifierMixin, BaseANN):
         return self.out_activation_ == "logistic" and self.n_outputs_ > 1
 
     def decision_function(self, X):
-        """Logits of the output layer.
+        """Logits of the output layer; with ``n_members`` above 1, the logits
+        of the members' mean probabilities (the logarithm of the mean
+        probabilities, or the logit of the mean probability of each sigmoid
+        unit), whose softmax or sigmoid is :meth:`predict_proba`.
 
         Parameters
         ----------

@@ -63,7 +63,14 @@ def stepper(net, rows, scratch=None):
     and batches of up to ``rows`` rows, kept in the fit's ``scratch``
     (:class:`skann._training.Scratch`), so that ``partial_fit`` calls one
     after another do not allocate it anew."""
-    key = (net.layer_sizes, net.activation, net.output, net.params.dtype, chunk_rows)
+    key = (
+        net.layer_sizes,
+        net.members,
+        net.activation,
+        net.output,
+        net.params.dtype,
+        chunk_rows,
+    )
     cached = None if scratch is None else scratch.stepper
     if cached is not None and cached[0] == key and cached[1].rows >= rows:
         return cached[1]
@@ -74,20 +81,23 @@ def stepper(net, rows, scratch=None):
         net.params.dtype,
         rows,
         chunk_rows,
+        net.members,
     )
     if scratch is not None:
         scratch.stepper = (key, made)
     return made
 
 
-def settings(config, solver):
+def settings(config, solver, members=1):
     """The compiled loop's configuration of ``solver``'s epochs under
     ``config`` (:class:`skann._training.TrainingConfig`): a dict of the
-    fields of its struct ``Settings``."""
+    fields of its struct ``Settings``.  The penalty of a network of
+    ``members`` members is the mean of theirs (as
+    :meth:`skann._network.Network.penalty` computes it)."""
     return {
         "solver": _SOLVER_CODES[solver],
         "batch_size": config.batch_size,
-        "alpha": config.alpha,
+        "alpha": config.alpha / members,
         "weight_decay": config.weight_decay,
         "momentum": config.momentum,
         "nesterov": config.nesterovs_momentum,
@@ -125,7 +135,7 @@ def run_epoch(net, X, Y, sample_weight, order, state, config, scratch):
         sample_weight,
         order,
         net.params,
-        settings(config, state["solver"]),
+        settings(config, state["solver"], net.members),
         state,
     )
     if diverged:

@@ -14,6 +14,14 @@ A regression network ends in identity units with the squared error, or in
 ``exp`` units (the log link) with the Poisson deviance; each output keeps the
 canonical pairing, so ``dZ_out = A_out - Y`` holds for all four outputs.
 
+A network of ``members`` (k) members is k such networks trained together on
+the mean of their losses, predicting the mean of their predictions.  They
+are packed into the same matrices: the first layer's columns are the
+members' (a plain dense product), and every later layer is block-diagonal,
+one ``h_in x h_out`` block per member, computed block by block so that the
+entries off the blocks are never read by a product nor written by a
+gradient: they stay exactly zero under every solver.
+
 All weights live in one flat vector ``params``: first every layer's weight
 matrix, then every layer's bias vector (the same order as scikit-learn's
 L-BFGS packing).  ``coefs[i]`` and ``intercepts[i]`` are views into it, so a
@@ -22,7 +30,7 @@ optimise the buffer itself, and the L2 penalty touches one contiguous slice.
 """
 
 import numpy as np
-from scipy.special import expit, xlogy
+from scipy.special import expit, log_expit, log_softmax, logsumexp, xlogy
 
 from ._activations import DERIVATIVES, FORWARD
 
@@ -62,13 +70,14 @@ class Workspace:
         self.scratch = [np.empty((rows, n), dtype) for n in widths]
         self.scratch2 = np.empty((rows, widths[-1]), dtype)
         self.per_sample = np.empty(rows, dtype)
-        self.grad = np.empty_like(net.params)
+        # zeros: the entries off a packed network's blocks are never written
+        self.grad = np.zeros_like(net.params)
         self.grad_coefs, self.grad_intercepts = net.unpack(self.grad)
         self.grad_weights = self.grad[: net.n_coef]
         self.penalty = np.empty(net.n_coef, net.params.dtype)
         self._views = {}
         self.batch = {}  # gathered minibatch copies, see :meth:`gather`
-        self.key = (net.layer_sizes, dtype)
+        self.key = (net.layer_sizes, net.members, dtype)
         self.nbytes = self.size(net, rows, dtype)
 
     @staticmethod
@@ -118,7 +127,8 @@ class Network:
     Parameters
     ----------
     layer_sizes : sequence of int
-        ``(n_features, hidden_1, ..., hidden_k, n_outputs)``.
+        ``(n_features, hidden_1, ..., hidden_k, n_outputs)``: the widths of
+        the packed layers, ``members`` times those of one member.
     activation : {"relu", "tanh", "logistic", "identity"}
         Activation of the hidden layers.
     output : {"logistic", "softmax", "identity", "exp"}
@@ -129,10 +139,31 @@ class Network:
         The flat parameter buffer to use (not copied).  Zeros by default.
     dtype : numpy dtype, default=np.float64
         Dtype of a new buffer when ``params`` is not given.
+    members : int, default=1
+        How many members the layers pack: every layer after the first is
+        block-diagonal with one block per member.
     """
 
-    def __init__(self, layer_sizes, activation, output, params=None, dtype=np.float64):
+    def __init__(
+        self,
+        layer_sizes,
+        activation,
+        output,
+        params=None,
+        dtype=np.float64,
+        members=1,
+    ):
         self.layer_sizes = tuple(int(size) for size in layer_sizes)
+        self.members = int(members)
+        if any(size % self.members for size in self.layer_sizes[1:]):
+            raise ValueError(
+                f"layer sizes {self.layer_sizes} do not pack {self.members} members"
+            )
+        self.member_sizes = (
+            self.layer_sizes[0],
+            *(size // self.members for size in self.layer_sizes[1:]),
+        )
+        self.n_outputs = self.member_sizes[-1]
         self.activation = activation
         self.output = output
         self.shapes = list(zip(self.layer_sizes[:-1], self.layer_sizes[1:]))
@@ -148,6 +179,18 @@ class Network:
         self.params = params
         self.coefs, self.intercepts = self.unpack(params)
         self.weights = params[: self.n_coef]  # every coefs[i], flat
+
+    def blocks(self, k):
+        """``(rows, columns)`` slices of each member's block of layer ``k``:
+        its columns of the first layer, its diagonal block of a later one."""
+        n_in, n_out = self.member_sizes[k], self.member_sizes[k + 1]
+        return [
+            (
+                slice(None) if k == 0 else slice(i * n_in, (i + 1) * n_in),
+                slice(i * n_out, (i + 1) * n_out),
+            )
+            for i in range(self.members)
+        ]
 
     def unpack(self, flat):
         """Per-layer ``(coefs, intercepts)`` views into a buffer laid out like
@@ -198,20 +241,27 @@ class Network:
         gradient, ``A_hidden.T @ (A_out - Y)``, is not zero, and the hidden
         weights are random, so every hidden unit learns something of its own
         from the second step on.
+
+        Each member of a packed network is drawn as a network of its width
+        alone (the bounds from its block's fan-in and fan-out), one after the
+        other, layer by layer; each starts its output biases at the same
+        prior.
         """
         last = len(self.shapes) - 1
-        for (n_in, n_out), W in zip(self.shapes[:last], self.coefs):
+        self.params[...] = 0
+        for k, W in enumerate(self.coefs[:last]):
+            n_in, n_out = self.member_sizes[k], self.member_sizes[k + 1]
             if scheme == "he" and self.activation == "relu":
                 bound = np.sqrt(6.0 / n_in)
             else:
                 bound = np.sqrt(6.0 / (n_in + n_out))
                 if self.activation == "logistic":
                     bound *= 4.0
-            W[...] = rng.uniform(-bound, bound, size=W.shape)
-        self.coefs[last][...] = 0
-        self.params[self.n_coef :] = 0
+            for rows, columns in self.blocks(k):  # each member as a network alone
+                W[rows, columns] = rng.uniform(-bound, bound, size=(n_in, n_out))
         if Y is not None:
-            self.intercepts[-1][...] = self.output_bias(Y, sample_weight)
+            bias = self.output_bias(Y, sample_weight)
+            self.intercepts[-1][...] = np.tile(bias, self.members)
         return self
 
     def output_bias(self, Y, sample_weight=None):
@@ -257,7 +307,9 @@ class Network:
         A = X
         for k, W in enumerate(self.coefs):
             out = None if buffers is None else buffers[k]
-            if W.shape[0] == 1 or not isinstance(A, np.ndarray):
+            if k and self.members > 1:
+                Z = self._block_product(k, A, out)  # Z = A_prev @ W, per block
+            elif W.shape[0] == 1 or not isinstance(A, np.ndarray):
                 Z = _dot(A, W, out)  # Z = A_prev @ W
             else:  # the common case, without _dot's call
                 Z = np.matmul(A, W, out=out)
@@ -267,6 +319,40 @@ class Network:
             outputs.append(Z)
             A = Z
         return outputs
+
+    def _block_product(self, k, A, out=None):
+        """``A @ coefs[k]`` for a block-diagonal layer ``k``: one product per
+        member's block, which never reads the zeros off the blocks."""
+        W = self.coefs[k]
+        if out is None:
+            out = np.empty((A.shape[0], W.shape[1]), np.result_type(A, W))
+        for rows, columns in self.blocks(k):
+            _dot(A[:, rows], W[rows, columns], out[:, columns])
+        return out
+
+    def mean_logits(self, Z):
+        """The logits of the members' mean prediction, from their packed
+        logits ``Z`` of shape ``(m, members * n_outputs)``: the link of the
+        mean of their probabilities (the log of the mean softmax, the logit
+        of the mean sigmoid) or of their means (identity, ``exp``), computed
+        stably.  ``Z`` itself for one member."""
+        k = self.members
+        if k == 1:
+            return Z
+        Z = Z.reshape(Z.shape[0], k, self.n_outputs)
+        if self.output == "identity":
+            return Z.mean(axis=1)
+        if self.output == "exp":
+            return logsumexp(Z, axis=1) - np.log(k)
+        if self.output == "softmax":
+            return logsumexp(log_softmax(Z, axis=2), axis=1) - np.log(k)
+        # logit(mean p) = log(mean p) - log(mean (1 - p))
+        return logsumexp(log_expit(Z), axis=1) - logsumexp(log_expit(-Z), axis=1)
+
+    def prediction_logits(self, X):
+        """The logits of the members' mean prediction for ``X``
+        (:meth:`mean_logits` of :meth:`logits`)."""
+        return self.mean_logits(self.logits(X))
 
     def logits(self, X, chunk=4096):
         """The output layer's pre-activations for ``X``, computed ``chunk`` rows
@@ -335,7 +421,23 @@ class Network:
         ``exp`` units: half the Poisson deviance ``y log(y / e^z) - y + e^z``,
         summed over units.  The mean over samples is weighted by
         ``sample_weight``.
+
+        ``Z`` may hold the logits of several members side by side (``Z`` has
+        a multiple of ``Y``'s columns): the loss is then the mean of the
+        members' losses against the same ``Y``, and each member's output
+        error is its own divided by their number.
         """
+        n = Y.shape[1]
+        members = Z.shape[1] // n
+        if members > 1:  # the mean of the members' losses, and of their errors
+            loss = 0.0
+            for i in range(members):
+                c = slice(i * n, (i + 1) * n)
+                loss += self.loss_and_output_error(
+                    Z[:, c], Y, sample_weight, s1[:, c], s2[:, c], per_sample
+                )
+            Z /= members
+            return loss / members
         if self.output == "identity":
             Z -= Y  # A_out - Y, with A_out = z
             per_unit = np.multiply(Z, Z, out=s1)
@@ -385,7 +487,9 @@ class Network:
         return self.loss_and_output_error(Z, Y, sample_weight, *scratch, per_sample)
 
     def penalty(self, alpha, sw_sum, chunk=10_000):
-        """The L2 term ``alpha / 2 * sum(W ** 2) / sw_sum`` (biases are not penalised).
+        """The L2 term ``alpha / 2 * sum(W ** 2) / sw_sum`` (biases are not
+        penalised), divided by the number of members: the mean of the members'
+        own penalties, as their loss is the mean of theirs.
 
         ``sum(W ** 2)`` is a sum of BLAS dots over ``chunk``-sized slices:
         OpenBLAS runs longer dots on every core, which stalls when another
@@ -396,7 +500,7 @@ class Network:
         for start in range(0, W.size, chunk):
             w = W[start : start + chunk]
             squares += float(w @ w)
-        return 0.5 * alpha * squares / sw_sum
+        return 0.5 * (alpha / self.members) * squares / sw_sum
 
     def loss_grad(
         self,
@@ -454,17 +558,32 @@ class Network:
         derivative = DERIVATIVES[self.activation]
         for k in range(len(self.shapes) - 1, -1, -1):
             A_prev = outputs[k]
-            if isinstance(A_prev, np.ndarray):
+            if k and self.members > 1:
+                self._block_backward(k, A_prev, dZ, grad_coefs[k], deltas[k - 1])
+            elif isinstance(A_prev, np.ndarray):
                 _dot(A_prev.T, dZ, out=grad_coefs[k])  # dW = A_prev.T @ dZ / m
             else:  # scipy.sparse input
                 grad_coefs[k][...] = _dot(A_prev.T, dZ)
             np.add.reduce(dZ, axis=0, out=grad_intercepts[k])  # db = sum(dZ) / m
             if k:
-                # dA_prev = dZ @ W.T, then dZ_prev = dA_prev * f'(Z_prev)
-                dZ = _dot(dZ, self.coefs[k].T, deltas[k - 1])
-                derivative(A_prev, dZ, scratch[k - 1])
+                if self.members == 1:  # dA_prev = dZ @ W.T
+                    dZ = _dot(dZ, self.coefs[k].T, deltas[k - 1])
+                else:
+                    dZ = deltas[k - 1]
+                derivative(A_prev, dZ, scratch[k - 1])  # dZ_prev = dA_prev * f'
 
         # + alpha * W / m: the penalty's gradient, on the contiguous weight slice.
-        penalty = np.multiply(self.weights, alpha / sw_sum, out=ws.penalty)
+        decay = alpha / self.members / sw_sum
+        penalty = np.multiply(self.weights, decay, out=ws.penalty)
         ws.grad_weights += penalty
         return loss, grad
+
+    def _block_backward(self, k, A_prev, dZ, grad, dA_prev):
+        """Block by block, for a block-diagonal layer ``k``: each member's
+        ``dW = A_prev.T @ dZ`` into its block of ``grad`` (the entries off the
+        blocks are left as they are, zero) and ``dA_prev = dZ @ W.T``."""
+        W = self.coefs[k]
+        for rows, columns in self.blocks(k):
+            dZ_block = dZ[:, columns]
+            _dot(A_prev[:, rows].T, dZ_block, grad[rows, columns])
+            _dot(dZ_block, W[rows, columns].T, dA_prev[:, rows])

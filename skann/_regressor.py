@@ -185,6 +185,18 @@ class ANNRegressor(RegressorMixin, BaseANN):
     n_bins : int, default=8
         The most bins per column of ``numerical_embedding="ple"``.
 
+    n_members : int, default=1
+        How many networks of ``hidden_size`` to train together, as members
+        of one network: each has hidden layers of its own, drawn from its
+        own initial weights; they are trained on the mean of their losses
+        and predict the mean of their predictions.  Averaging members that
+        learned differently smooths the predictions, as an ensemble does, in
+        one fit: the cost of training grows about as the total width.
+        ``warm_start`` and ``partial_fit`` continue with the fitted number.
+        ``coefs_`` packs them: the first layer's columns are the members' in
+        turn, and every later layer is block-diagonal, one block per member
+        (the entries off the blocks are zero).
+
     Attributes
     ----------
     target_mean_ : ndarray of shape (n_outputs,)
@@ -301,6 +313,7 @@ class ANNRegressor(RegressorMixin, BaseANN):
         input_scaling="auto",
         numerical_embedding=None,
         n_bins=8,
+        n_members=1,
     ):
         self.hidden_size = hidden_size
         self.activation = activation
@@ -333,6 +346,7 @@ class ANNRegressor(RegressorMixin, BaseANN):
         self.input_scaling = input_scaling
         self.numerical_embedding = numerical_embedding
         self.n_bins = n_bins
+        self.n_members = n_members
 
     # ------------------------------------------------------------------ fitting
     @_fit_context(prefer_skip_nested_validation=True)
@@ -461,7 +475,7 @@ class ANNRegressor(RegressorMixin, BaseANN):
         """R² on the held-out data, in the targets' units: the score
         :meth:`score` reports, which does not depend on the targets' units
         (so ``tol`` means the same for any), and MLPRegressor's choice."""
-        predicted = _predictions(net.logits(X), net.output, targets)
+        predicted = _predictions(net.prediction_logits(X), net.output, targets)
         return r2_score(y, predicted, sample_weight=sample_weight)
 
     # --------------------------------------------------------------- predicting

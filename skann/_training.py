@@ -107,7 +107,7 @@ class Scratch:
         """A :class:`~skann._network.Workspace` for ``net`` and batches of up to
         ``rows`` rows."""
         ws = self._workspace
-        key = (net.layer_sizes, net.params.dtype)
+        key = (net.layer_sizes, net.members, net.params.dtype)
         if ws is None or ws.key != key or ws.rows < rows:
             ws = self._workspace = Workspace(net, rows)
         return ws
@@ -263,7 +263,8 @@ class LossGrowth:
             weight = Y.shape[0] if sample_weight is None else sample_weight.sum()
             # the penalty as an epoch loss counts it, once per batch
             penalty = net.penalty(alpha, float(weight) / n_batches)
-            outputs = np.broadcast_to(net.intercepts[-1], Y.shape)
+            shape = (Y.shape[0], net.layer_sizes[-1])  # every member's outputs
+            outputs = np.broadcast_to(net.intercepts[-1], shape)
             self.start = net.loss(outputs, Y, sample_weight) + penalty
             self.scale = max(self.start, self.chance())
 

@@ -21,9 +21,10 @@ def model_attributes(net, targets):
         **targets,
         "_layer_sizes": net.layer_sizes,
         "_activation": net.activation,
+        "_members": net.members,
         **weight_attributes(net),
         "n_layers_": len(net.layer_sizes),
-        "n_outputs_": net.layer_sizes[-1],
+        "n_outputs_": net.n_outputs,
         "out_activation_": net.output,
     }
 
@@ -47,6 +48,7 @@ def fitted_network(estimator, params):
         estimator._activation,
         estimator.out_activation_,
         params,
+        members=estimator.__dict__.get("_members", 1),
     )
 
 

@@ -25,7 +25,10 @@ classes, strings otherwise.  The classifier parser options are honoured:
 :meth:`ANNRegressor.predict`: the same layers, ``exp`` for the Poisson loss,
 then the target scale (``* target_scale_ + target_mean_``); its one output,
 ``variable``, has shape ``(n_samples, n_outputs)`` as skl2onnx's regressors
-have.  With ``numerical_embedding="ple"`` (and in the encoder's graph) the
+have.  A model of several members (``n_members``) computes each member's
+probabilities (or predictions) on rows reshaped to one member each, then
+their mean, as a ``MatMul`` by a constant averaging matrix.  With
+``numerical_embedding="ple"`` (and in the encoder's graph) the
 inputs are encoded first as ``transform`` does: ``Gather`` of each encoded
 column, ``Sub`` of its bin's left edge, ``Div`` by its width, ``Max`` / ``Min``
 against its bounds.  The computation runs in double precision when the input
@@ -279,11 +282,36 @@ def _refuse_output(model):
     )
 
 
+def _member_mean(graph, A, width):
+    """The mean over the members of ``A`` (a name), whose rows hold each
+    member's ``width`` values side by side: ``A @ M`` with ``M`` the members'
+    identity matrices stacked and divided by their number."""
+    k = graph.model.__dict__.get("_members", 1)
+    if k == 1:
+        return A
+    A = graph.apply(
+        apply_reshape, A, graph.name("members"), desired_shape=(-1, k * width)
+    )
+    average = graph.constant("member_mean", np.tile(np.eye(width), (k, 1)) / k)
+    return graph.node("MatMul", [A, average], graph.name("member_mean"))
+
+
+def _per_member(graph, Z):
+    """The logits ``Z`` with one row per member of each sample."""
+    if graph.model.__dict__.get("_members", 1) == 1:
+        return Z
+    n = graph.model.n_outputs_
+    return graph.apply(
+        apply_reshape, Z, graph.name("per_member"), desired_shape=(-1, n)
+    )
+
+
 def _probabilities(graph, Z, proba_name):
-    """The output layer on the logits ``Z``, clipped into (0, 1) like
-    ``predict_proba``, written into ``proba_name``."""
+    """The output layer on the logits ``Z`` (each member's, then their mean),
+    clipped into (0, 1) like ``predict_proba``, written into ``proba_name``."""
     model = graph.model
     op = row(OUTPUT_LAYERS, model.out_activation_).onnx
+    Z = _per_member(graph, Z)
     if op == "Softmax":
         raw = graph.node("Softmax", Z, graph.name("softmax"), axis=1)
     elif op == "Sigmoid":
@@ -293,6 +321,7 @@ def _probabilities(graph, Z, proba_name):
         raw = graph.node("Sigmoid", Z, graph.name("sigmoid"))
     else:
         raise _refuse_output(model)
+    raw = _member_mean(graph, raw, max(model.n_outputs_, 2))
     finfo = np.finfo(graph.np_dtype)
     graph.apply(
         apply_clip,
@@ -359,6 +388,7 @@ def convert_ann_regressor(scope, operator, container):
     Z = _logits(graph, operator.inputs[0].full_name)
     if link != "Identity":  # "Exp" for the Poisson loss
         Z = graph.node(link, Z, graph.name("mean"))
+    Z = _member_mean(graph, Z, model.n_outputs_)
     scale = graph.constant("target_scale", model.target_scale_)
     mean = graph.constant("target_mean", model.target_mean_)
     scaled = graph.node("Mul", [Z, scale], graph.name("scaled"))

@@ -41,6 +41,14 @@ CONFIGURATIONS += [
     clone(estimator).set_params(numerical_embedding="ple")
     for estimator in CONFIGURATIONS
 ]
+# Members in one network.
+CONFIGURATIONS += [
+    ANNRegressor(n_members=4),
+    ANNRegressor(solver="lbfgs", activation="tanh", n_members=2),
+    # (logistic units learn too slowly under sgd at (4, 3) to pass the
+    # checks, with one member as with three)
+    ANNRegressor(solver="sgd", activation="relu", hidden_size=(4, 3), n_members=3),
+]
 
 
 @parametrize_with_checks(CONFIGURATIONS)

@@ -37,6 +37,10 @@ MORE = [
     ANNClassifier(class_weight="balanced"),
     ANNClassifier(numerical_embedding="ple"),
     ANNClassifier(input_scaling="smooth_clip"),
+    # members in one network
+    ANNClassifier(n_members=4),
+    ANNClassifier(solver="lbfgs", activation="tanh", n_members=2),
+    ANNClassifier(solver="sgd", activation="logistic", hidden_size=(4, 3), n_members=3),
 ]
 
 

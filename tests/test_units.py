@@ -321,7 +321,11 @@ def test_scratch_reuses_a_workspace_that_fits_and_replaces_one_that_does_not():
     larger = scratch.workspace(net, 11)
     assert larger is not ws and larger.rows == 11
     wider = Network((3, 5, 2), "relu", "softmax")
-    assert scratch.workspace(wider, 5).key == (wider.layer_sizes, np.float64)
+    assert scratch.workspace(wider, 5).key == (wider.layer_sizes, 1, np.float64)
+    # the same widths packing two members: its gradient's off-block zeros
+    # must not come from a workspace of one member
+    packed = Network((3, 4, 2), "relu", "softmax", members=2)
+    assert scratch.workspace(packed, 5).key == (packed.layer_sizes, 2, np.float64)
     single = Network((3, 5, 2), "relu", "softmax", dtype=np.float32)
     assert scratch.workspace(single, 5).dtype == np.float32
 
