@@ -47,9 +47,7 @@ def seeded(seed):
     ``seed`` instead (None keeps theirs)."""
     fixed = estimator_checks.set_random_state
     if seed is not None:
-        estimator_checks.set_random_state = lambda est, random_state=0: fixed(
-            est, seed
-        )
+        estimator_checks.set_random_state = lambda est, random_state=0: fixed(est, seed)
     try:
         yield
     finally:
@@ -125,9 +123,7 @@ def main():
     else:
         model = ANNRegressor if args.regressor else ANNClassifier
         sweep(
-            lambda s, a, h: model(
-                solver=s, activation=a, hidden_size=h, **scaling
-            ),
+            lambda s, a, h: model(solver=s, activation=a, hidden_size=h, **scaling),
             solvers,
             seeds,
         )

@@ -204,7 +204,6 @@ def per_activation(default, **exceptions):
     return value
 
 
-
 def width_scaled(rule, width=100):
     """A default step size for Adam: ``rule``'s, times the square root of how
     much narrower than ``width`` the last hidden layer is.
@@ -226,6 +225,7 @@ def width_scaled(rule, width=100):
         return step * math.sqrt(max(1.0, width / net.layer_sizes[-2]))
 
     return value
+
 
 # What a parameter left at "auto" means, per solver: one table to extend, with
 # a value or a function of the training inputs ``X``, the hidden activation
