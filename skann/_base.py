@@ -212,10 +212,11 @@ def width_scaled(rule, width=100):
     so the outputs move by about the step times the number of hidden units
     that feed them: a network with a narrow last hidden layer learns its
     outputs slower, and a small one underfits in ``max_iter`` epochs where
-    the default width learns.  ``rule``'s step is the one measured at
-    ``width``, the default ``hidden_size``; a narrower layer gets a step
-    larger by the square root of the ratio (the full ratio overshoots),
-    wider ones keep ``rule``'s.
+    the default widths learn.  ``rule``'s step is the one measured at the
+    default widths, ``width`` units and more, which keep it; a narrower
+    layer gets a step larger by the square root of the ratio, the smaller
+    of the two rules that let small networks learn in the default epochs
+    (docs/good_defaults.rst).
     """
 
     def value(X, activation, net=None, sample_weight=None):
