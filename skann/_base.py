@@ -96,7 +96,7 @@ def warn(message, category=UserWarning):
     warnings.warn(message, category, stacklevel=level)
 
 
-def curvature_scaled(base):
+def curvature_scaled(base, output_base):
     """A default step size for the plain gradient solvers ("gd", "sgd"):
     ``base`` divided by how sharply the loss curves at the start, when that
     exceeds 1.
@@ -108,39 +108,49 @@ def curvature_scaled(base):
     to the rest of the network: ``base`` is divided by the square of that
     slope times the input curvature.  So raw features of a large size get a
     step smaller by its square instead of diverging, while logistic units,
-    whose slope is a quarter at most, keep a step large enough to learn.  The
-    regressor's squared error and Poisson deviance are not bounded so: their
-    curvature in the output layer's weights, ``1 + mean(|a|^2)`` over the last
-    hidden layer's outputs ``a`` at the initial weights (the trace of that
-    layer's Hessian, which bounds its largest eigenvalue), grows with the
-    hidden width as well as with the input scale, and divides ``base``
-    instead.
+    whose slope is a quarter at most, keep a step large enough to learn.
+
+    The regressor's squared error and Poisson deviance are not bounded so:
+    they curve in the output layer's weights as well, by ``1 + mean(|a|^2)``
+    over the last hidden layer's outputs ``a`` at the initial weights (the
+    trace of that layer's Hessian, which bounds its largest eigenvalue), and
+    the curvatures of the layers add up.  The output layer's weights start at
+    zero, so at first the loss curves in it alone; the hidden layers' share
+    appears as they grow, and a step that ignored it would leave full-batch
+    descent past its stable step on unscaled inputs, oscillating.  Each share
+    takes its own step: the hidden layers the classifier's, ``base`` over
+    their curvature; the output layer, where the loss is a least-squares
+    problem in its weights, ``output_base`` over its curvature, a quarter of
+    the solver's stable step there.  The regressor's step is the one both
+    allow: one over the sum of the two curvatures, each divided by its step.
 
     A network of several members is trained on the mean of their losses: a
     member's gradient, and its curvature, is its own divided by their
     number.  The step is that many times larger, so that each member takes
-    the step it would take alone (the curvature is one member's, the mean
-    over the members).
+    the step it would take alone (the output layer's curvature is one
+    member's, the mean over the members).
     """
 
     def learning_rate(X, activation, net=None, sample_weight=None):
         members = 1 if net is None else net.members
         with np.errstate(over="ignore", invalid="ignore"):
+            hidden = _steepest_slope(activation) ** 2 * _input_curvature(
+                X, sample_weight
+            )
             if net is not None and net.output in ("identity", "exp"):
                 squares, _ = _moments(
                     X, sample_weight, lambda rows: net.forward(rows)[-2]
                 )
-                curvature = 1.0 + squares / members
+                output = 1.0 + squares / members
+                step = 1.0 / (hidden / base + output / output_base)
             else:
-                curvature = _steepest_slope(activation) ** 2 * _input_curvature(
-                    X, sample_weight
-                )
-        if not math.isfinite(curvature):  # a step of 0 would learn nothing
+                step = base / max(1.0, hidden)
+        if not (math.isfinite(hidden) and step > 0):  # a step of 0 learns nothing
             raise ValueError(
                 "The inputs' squares overflow the floating-point range, so "
                 f"learning_rate='auto' has no step size to give. {SCALE_INPUTS}"
             )
-        return members * base / max(1.0, curvature)
+        return members * step
 
     return learning_rate
 
@@ -202,6 +212,31 @@ def per_activation(default, **exceptions):
     return value
 
 
+def width_scaled(rule, width=100):
+    """A default step size for Adam: ``rule``'s, times the square root of how
+    much narrower than ``width`` the last hidden layer is (a member's, in a
+    network of several members).
+
+    Adam moves every weight by about its step whatever the gradient's size,
+    so the outputs move by about the step times the number of hidden units
+    that feed them: a network with a narrow last hidden layer learns its
+    outputs slower, and a small one underfits in ``max_iter`` epochs where
+    the default widths learn.  ``rule``'s step is the one measured at the
+    default widths, ``width`` units and more, which keep it; a narrower
+    layer gets a step larger by the square root of the ratio, the smaller
+    of the two rules that let small networks learn in the default epochs
+    (docs/good_defaults.rst).
+    """
+
+    def value(X, activation, net=None, sample_weight=None):
+        step = rule(X, activation, net, sample_weight)
+        if net is None:
+            return step
+        return step * math.sqrt(max(1.0, width / net.member_sizes[-2]))
+
+    return value
+
+
 # What a parameter left at "auto" means, per solver: one table to extend, with
 # a value or a function of the training inputs ``X``, the hidden activation
 # and the network training starts from.  A step size that suits one solver is
@@ -232,21 +267,23 @@ def per_activation(default, **exceptions):
 # lesson does.
 SOLVER_DEFAULTS = {
     "gd": {
-        "learning_rate": curvature_scaled(0.5),
+        # the output layer's stable step is 2 / curvature
+        "learning_rate": curvature_scaled(0.5, output_base=0.5),
         "alpha": 0.0001,
         "weight_decay": 0.0,
         "weight_init": "he",
         "label_smoothing": 0.0,
     },
     "sgd": {
-        "learning_rate": curvature_scaled(0.03),
+        # with momentum (any, Nesterov's or not) it is at least 4/3 / curvature
+        "learning_rate": curvature_scaled(0.03, output_base=1 / 3),
         "alpha": 0.0001,
         "weight_decay": 0.0,
         "weight_init": "he",
         "label_smoothing": 0.1,
     },
     "adam": {
-        "learning_rate": per_activation(0.001, logistic=0.01),
+        "learning_rate": width_scaled(per_activation(0.001, logistic=0.01)),
         "alpha": 0.0,
         "weight_decay": per_activation(0.5, logistic=0.05),
         "weight_init": "glorot",

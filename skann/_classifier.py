@@ -56,7 +56,10 @@ class ANNClassifier(ClassifierMixin, BaseANN):
     learning_rate : float or "auto", default="auto"
         Step size of ``"gd"``, ``"sgd"`` and ``"adam"``.  ``"auto"`` picks
         one that suits the solver: 0.001 for ``"adam"`` (MLPClassifier's;
-        0.01 with logistic units, whose deep networks learn slowly); for ``"gd"`` (one
+        0.01 with logistic units, whose deep networks learn slowly), larger
+        by ``sqrt(100 / width)`` when the last hidden layer has ``width`` <
+        100 units (Adam moves each weight by about its step, so a narrow
+        layer moves the outputs slower); for ``"gd"`` (one
         step per epoch) 0.5 and for ``"sgd"`` 0.03, each divided by how
         sharply the loss curves in the first layer, when that exceeds 1: the
         inputs' mean square ``mean(X ** 2)``, or twice the length of their

@@ -62,13 +62,21 @@ class ANNRegressor(RegressorMixin, BaseANN):
 
     learning_rate : float or "auto", default="auto"
         Step size of ``"gd"``, ``"sgd"`` and ``"adam"``.  ``"auto"`` picks
-        one that suits the solver: 0.001 for ``"adam"`` (0.01 with logistic
-        units), as :class:`ANNClassifier`; for ``"gd"`` 0.5 and for ``"sgd"``
-        0.03, each divided by the curvature of the loss in the output layer
-        at the initial weights, ``1 + mean(|a|^2)`` over the last hidden
-        layer's outputs ``a`` (it grows with the hidden width and the input
-        scale; a larger step diverges).  The value used is the fitted
-        attribute ``learning_rate_``.
+        one that suits the solver: for ``"adam"`` 0.001 (0.01 with logistic
+        units), as :class:`ANNClassifier`, larger by ``sqrt(100 / width)``
+        when the last hidden layer has ``width`` < 100 units (Adam moves
+        each weight by about its step, so a narrow layer moves the outputs
+        slower).  For ``"gd"`` and ``"sgd"``, a step the loss's curvature
+        allows: the loss curves in the output layer by ``1 + mean(|a|^2)``
+        over the last hidden layer's outputs ``a`` at the initial weights
+        (it grows with the hidden width and the input scale), and in the
+        hidden layers by the classifier's estimate (the inputs' scale times
+        the square of the activation's steepest slope).  Each takes its own
+        step (the output layer 0.5 for ``"gd"`` and 1/3 for ``"sgd"``, the
+        hidden layers 0.5 and 0.03, each divided by its curvature), and
+        ``"auto"`` is one over the sum of their inverses: a larger step
+        diverges or oscillates.  The value used is the fitted attribute
+        ``learning_rate_``.
 
     alpha : float or "auto", default="auto"
         Strength of the L2 penalty on the weights (not on the biases), a

@@ -1,5 +1,7 @@
 """What the test modules share: their problems, their oracles, their checks.
 
+- :func:`every_configuration`: an estimator at every solver, activation and
+  size a user can pick, for scikit-learn's checks;
 - :func:`make_problem`: small random problems with their targets coded as the
   network's outputs, for the numpy core, the compiled loop and the estimators;
   :func:`house_prices`: a regression on the scale of prices.
@@ -33,6 +35,24 @@ OUTPUT_LAYER = {
 TARGETS = ("binary", "multiclass", "multilabel")
 LOSSES = ("squared_error", "poisson")
 MLP_ACTIVATIONS = ("relu", "tanh", "logistic", "identity")  # MLP's own
+#: What users pick by name: the solvers and the hidden activations, checked
+#: at two sizes (one hidden layer of 5, two of (4, 3)).
+SOLVERS = ("gd", "sgd", "adam", "lbfgs")
+ACTIVATIONS = ("identity", "logistic", "tanh", "relu")
+HIDDEN_SIZES = (5, (4, 3))
+
+
+def every_configuration(estimator_class, **params):
+    """``estimator_class(**params)`` at every solver x activation x hidden
+    size of :data:`SOLVERS`, :data:`ACTIVATIONS` and :data:`HIDDEN_SIZES`."""
+    return [
+        estimator_class(
+            solver=solver, activation=activation, hidden_size=hidden_size, **params
+        )
+        for solver, activation, hidden_size in itertools.product(
+            SOLVERS, ACTIVATIONS, HIDDEN_SIZES
+        )
+    ]
 
 
 def oracle_cases(activations, targets, *more):

@@ -7,7 +7,8 @@ import warnings
 
 import numpy as np
 import pytest
-from _problems import house_prices
+from _problems import every_configuration, house_prices
+from scipy import sparse
 from sklearn.base import clone
 from sklearn.datasets import load_diabetes, load_linnerud
 from sklearn.exceptions import ConvergenceWarning
@@ -27,7 +28,8 @@ CONFIGURATIONS = [
     ANNRegressor(),
     # The checks' data are not scaled (features up to ~10): a fixed step of
     # 0.01 diverges there on the (unbounded) squared error; "auto" divides
-    # the step by the output layer's curvature, which grows with that scale.
+    # the step by the loss's curvature in the layers, which grows with that
+    # scale.
     ANNRegressor(solver="gd"),
     ANNRegressor(solver="sgd"),
     ANNRegressor(solver="lbfgs"),
@@ -50,8 +52,12 @@ CONFIGURATIONS += [
     ANNRegressor(solver="sgd", activation="relu", hidden_size=(4, 3), n_members=3),
 ]
 
+# Every configuration a user can pick by solver and activation, at two sizes,
+# with every other parameter at its default (so with the inputs' smooth clip).
+EVERY_CONFIGURATION = every_configuration(ANNRegressor)
 
-@parametrize_with_checks(CONFIGURATIONS)
+
+@parametrize_with_checks(CONFIGURATIONS + EVERY_CONFIGURATION)
 def test_sklearn_compatible_estimator(estimator, check):
     check(estimator)
 
@@ -60,11 +66,18 @@ def test_check_estimator_passes_whole():
     check_estimator(ANNRegressor())
 
 
-@pytest.mark.parametrize("solver, base", [("gd", 0.5), ("sgd", 0.03)])
-def test_auto_step_of_plain_gradient_solvers_follows_the_output_curvature(solver, base):
+@pytest.mark.parametrize(
+    "solver, base, output_base", [("gd", 0.5, 0.5), ("sgd", 0.03, 1 / 3)]
+)
+def test_auto_step_of_plain_gradient_solvers_follows_the_curvature(
+    solver, base, output_base
+):
     # The squared error curves in the output weights as the last hidden
     # layer's outputs square: 1 + mean(|a|^2) at the initial weights (wider
-    # and larger ones, a smaller step), which the "auto" step divides.
+    # and larger ones, a smaller step), and in the hidden layers as the
+    # classifier's loss does: the inputs' mean square per column, or twice
+    # the length of their mean.  Each share takes its own step; the "auto"
+    # step is one over the sum of the two curvatures, each over its step.
     X, y = house_prices(300)
     X = X * 10  # unscaled inputs
     reg = ANNRegressor(
@@ -73,10 +86,32 @@ def test_auto_step_of_plain_gradient_solvers_follows_the_output_curvature(solver
     Y = ((y - y.mean()) / y.std())[:, np.newaxis]
     rng = np.random.RandomState(0)  # what random_state=0 draws the weights from
     net = reg._start_network(Rows(X, Y, y, None), "identity", rng, FitContext())
-    curvature = 1 + np.mean(np.sum(net.forward(X)[-2] ** 2, axis=1))
+    output = 1 + np.mean(np.sum(net.forward(X)[-2] ** 2, axis=1))
+    hidden = max(np.mean(X**2), 2 * np.linalg.norm(X.mean(axis=0)))  # relu
     reg.fit(X, y)
-    assert reg.learning_rate_ == pytest.approx(base / curvature, rel=1e-12)
-    assert curvature > 100 and reg.score(X, y) > 0.5  # trains, not diverges
+    step = 1 / (hidden / base + output / output_base)
+    assert reg.learning_rate_ == pytest.approx(step, rel=1e-12)
+    assert output > 100 and hidden > 10  # far from scaled inputs
+    assert reg.score(X, y) > 0.5  # trains, not diverges
+
+
+def test_auto_step_of_gd_is_stable_on_uncentred_sparse_inputs():
+    # Uncentred unscaled inputs (which the smooth clip leaves as they are
+    # when sparse) make the hidden layers' curvature grow as the output
+    # weights do.  A step set by the output layer's curvature alone sat past
+    # gd's stable step there: the fit oscillated, and rounding differences
+    # between weighted and repeated rows grew to a thousandth of the
+    # predictions.
+    rng = np.random.RandomState(42)
+    X = sparse.csr_array(rng.rand(15, 30))
+    y = rng.randint(0, 3, size=15).astype(float)
+    sw = rng.randint(1, 5, size=15)
+    repeated = sparse.csr_array(X.toarray().repeat(sw, axis=0))
+    for activation in ("identity", "tanh"):
+        reg = ANNRegressor(solver="gd", activation=activation, hidden_size=5)
+        a = clone(reg).set_params(random_state=0).fit(repeated, y.repeat(sw))
+        b = clone(reg).set_params(random_state=0).fit(X, y, sample_weight=sw)
+        np.testing.assert_allclose(a.predict(X), b.predict(X), rtol=1e-9)
 
 
 def test_unscaled_targets_train_well_by_default():

@@ -2,34 +2,23 @@
 
 Every configuration a user can pick by solver and activation, at two sizes
 (one hidden layer of 5, two of (4, 3)), without and with the numerical
-embedding, with every other parameter at its default.  Then a few more
-defaults-only variations.
+embedding and with the smooth clip of the inputs, with every other
+parameter at its default.  Then a few more defaults-only variations.
 """
 
-import itertools
-
 import pytest
+from _problems import every_configuration
 from sklearn.utils.estimator_checks import check_estimator, parametrize_with_checks
 
 from skann import ANNClassifier
 
-SOLVERS = ["gd", "sgd", "adam", "lbfgs"]
-ACTIVATIONS = ["identity", "logistic", "tanh", "relu"]
-HIDDEN_SIZES = [5, (4, 3)]
 # The input encoding changes what every solver trains on (more columns, which
-# fill up together), so every configuration is checked with it as well.
-EMBEDDINGS = [None, "ple"]
-
+# fill up together), and the smooth clip the inputs' scale and tails, so
+# every configuration is checked with each of them as well.
 SWEEP = [
-    ANNClassifier(
-        solver=solver,
-        activation=activation,
-        hidden_size=hidden_size,
-        numerical_embedding=embedding,
-    )
-    for embedding, solver, activation, hidden_size in itertools.product(
-        EMBEDDINGS, SOLVERS, ACTIVATIONS, HIDDEN_SIZES
-    )
+    *every_configuration(ANNClassifier),
+    *every_configuration(ANNClassifier, numerical_embedding="ple"),
+    *every_configuration(ANNClassifier, input_scaling="smooth_clip"),
 ]
 MORE = [
     ANNClassifier(),

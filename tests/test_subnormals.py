@@ -49,7 +49,7 @@ def test_the_decay_keeps_weights_without_gradient_out_of_the_subnormal_range(
     start = starting_from(decayed, X, 16)
     assert subnormal(decayed.fit(X, y).coefs_[0][6:]) == 0
     steps = epochs * X.shape[0] // batch
-    shrink = (1 - 0.001 * decayed._weight_decay()) ** steps
+    shrink = (1 - decayed.learning_rate_ * decayed._weight_decay()) ** steps
     np.testing.assert_allclose(decayed.coefs_[0][6:], shrink * start, rtol=1e-3)
 
 

@@ -293,10 +293,14 @@ def test_auto_learning_rate_resolves_per_solver_and_is_shown():
     for solver in ("gd", "sgd", "adam", "lbfgs"):
         clf = ANNClassifier(hidden_size=3, solver=solver, max_iter=2, random_state=0)
         rates[solver] = clf.fit(X, y).learning_rate_
-    # standardised inputs: each solver's base step
-    assert rates == {"gd": 0.5, "sgd": 0.03, "adam": 0.001, "lbfgs": None}
+    # standardised inputs: each solver's base step; Adam's grows as the
+    # square root of how much narrower than 100 units the last hidden layer is
+    narrow = np.sqrt(100 / 3)
+    assert rates == {"gd": 0.5, "sgd": 0.03, "adam": 0.001 * narrow, "lbfgs": None}
     logistic = ANNClassifier(hidden_size=3, activation="logistic", max_iter=2)
-    assert logistic.fit(X, y).learning_rate_ == 0.01  # deep ones learn slowly
+    assert logistic.fit(X, y).learning_rate_ == 0.01 * narrow  # deep ones learn slowly
+    wide = ANNClassifier(hidden_size=(3, 100), max_iter=2).fit(X, y)
+    assert wide.learning_rate_ == 0.001
     assert ANNClassifier().learning_rate == "auto"  # get_params shows the choice
     explicit = ANNClassifier(learning_rate=0.2, solver="sgd", max_iter=2).fit(X, y)
     assert explicit.learning_rate_ == 0.2
@@ -397,7 +401,8 @@ def test_auto_learning_rate_follows_set_params_in_partial_fit():
     assert clf.learning_rate_ == sgd_auto
     # another solver starts its own state, at its own default step
     clf.set_params(solver="adam").partial_fit(X, y)
-    assert clf._optimizer_state["learning_rate"] == clf.learning_rate_ == 0.001
+    adam_auto = 0.001 * np.sqrt(100 / 3)
+    assert clf._optimizer_state["learning_rate"] == clf.learning_rate_ == adam_auto
     assert clf.n_iter_ == 5
 
 
