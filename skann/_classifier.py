@@ -10,7 +10,6 @@ estimator lives in :mod:`skann._base`, the label and weight maths in
 from numbers import Real
 
 import numpy as np
-from scipy.optimize import minimize_scalar
 from sklearn.base import ClassifierMixin, _fit_context
 from sklearn.metrics import accuracy_score
 from sklearn.model_selection import train_test_split
@@ -606,45 +605,30 @@ class ANNClassifier(ClassifierMixin, BaseANN):
         return _targets.smooth(Y, output, self._smoothing())
 
     def _calibrate(self, net, ctx):
-        """Temperature scaling (Guo et al., 2017): the one factor ``1 / T`` of
-        the logits that minimises the held-out cross-entropy, folded into the
-        output layer's weights and biases, so that every prediction path (and
-        the ONNX export) applies it.  It moves no decision boundary: only
-        how confident the probabilities are, which label smoothing and
-        restoring an early epoch leave too low or too high."""
+        """Temperature scaling on the held-out split
+        (:meth:`Network.scale_temperature`), folded into the output layer so
+        that every prediction path (and the ONNX export) applies it.  It
+        moves no decision boundary: only how confident the probabilities
+        are, which label smoothing and restoring an early epoch leave too low
+        or too high."""
         if not self.calibrate:
             return
         held_out = ctx.held_out
-        Z = net.logits(held_out.X).astype(np.float64)  # every member's
         Y, _ = _targets.encode(held_out.y, ctx.targets["classes_"], np.float64)
-
-        def loss(log_t):  # of the members' mean prediction
-            mean = net.mean_logits(Z * np.exp(-log_t))
-            return net.loss(mean, Y, held_out.sample_weight)
-
-        best = minimize_scalar(loss, bounds=(-3.0, 3.0), method="bounded")
-        if best.fun < loss(0.0):  # never worse than leaving it alone
-            factor = np.exp(-best.x)
-            net.coefs[-1] *= factor
-            net.intercepts[-1] *= factor
+        net.scale_temperature(held_out.X, Y, held_out.sample_weight)
 
     def _restore_score(self, net, X, y, sample_weight, targets):
         """restore_best's score: held-out accuracy, ties broken by the lower
         held-out cross-entropy (against the true, unsmoothed labels)."""
         Z = net.prediction_logits(X)
-        proba = _targets.proba(Z, net.output)
-        multilabel = y.ndim == 2
-        predicted = _targets.decode(proba, targets["classes_"], multilabel)
-        accuracy = accuracy_score(y, predicted, sample_weight=sample_weight)
+        accuracy = _accuracy(net, Z, y, sample_weight, targets)
         Y, _ = _targets.encode(y, targets["classes_"], Z.dtype)
         return accuracy, -net.loss(Z, Y, sample_weight)
 
     @staticmethod
     def _validation_score(net, X, y, sample_weight, targets):
         """Accuracy on the held-out data."""
-        proba = _targets.proba(net.prediction_logits(X), net.output)
-        predicted = _targets.decode(proba, targets["classes_"], y.ndim == 2)
-        return accuracy_score(y, predicted, sample_weight=sample_weight)
+        return _accuracy(net, net.prediction_logits(X), y, sample_weight, targets)
 
     # --------------------------------------------------------------- predicting
     def _is_multilabel(self):
@@ -717,3 +701,10 @@ class ANNClassifier(ClassifierMixin, BaseANN):
         tags = super().__sklearn_tags__()
         tags.classifier_tags.multi_label = True
         return tags
+
+
+def _accuracy(net, Z, y, sample_weight, targets):
+    """The accuracy of the classes that the logits ``Z`` predict."""
+    proba = _targets.proba(Z, net.output)
+    predicted = _targets.decode(proba, targets["classes_"], y.ndim == 2)
+    return accuracy_score(y, predicted, sample_weight=sample_weight)

@@ -30,6 +30,7 @@ optimise the buffer itself, and the L2 penalty touches one contiguous slice.
 """
 
 import numpy as np
+from scipy.optimize import minimize_scalar
 from scipy.special import expit, log_expit, log_softmax, logsumexp, xlogy
 
 from ._activations import DERIVATIVES, FORWARD
@@ -485,6 +486,25 @@ class Network:
         per_sample = np.empty(Z.shape[0], Z.dtype)
         scratch = np.empty_like(Z), np.empty_like(Z)
         return self.loss_and_output_error(Z, Y, sample_weight, *scratch, per_sample)
+
+    def scale_temperature(self, X, Y, sample_weight=None):
+        """Temperature scaling (Guo et al., 2017): find the one temperature
+        ``T`` whose logits ``logits(X) / T`` give the members' mean
+        prediction the lowest loss against ``Y``, and fold ``1 / T`` into
+        the output layer's weights and biases, so that every prediction path
+        applies it.  Nothing changes unless that loss is lower than at
+        ``T = 1``.  Only the confidence of the predictions moves, never their
+        ranking."""
+        Z = self.logits(X).astype(np.float64)  # every member's
+
+        def loss(log_t):
+            return self.loss(self.mean_logits(Z * np.exp(-log_t)), Y, sample_weight)
+
+        best = minimize_scalar(loss, bounds=(-3.0, 3.0), method="bounded")
+        if best.fun < loss(0.0):
+            factor = np.exp(-best.x)
+            self.coefs[-1] *= factor
+            self.intercepts[-1] *= factor
 
     def penalty(self, alpha, sw_sum, chunk=10_000):
         """The L2 term ``alpha / 2 * sum(W ** 2) / sw_sum`` (biases are not
