@@ -340,6 +340,12 @@ def resolve_auto(
 
 # Parameters that models pickled by earlier versions lack, with their defaults
 # (see BaseANN.__setstate__).
+# In a fit that restores its best epoch (restore_best), the held-out choice of
+# epoch regularises, as early stopping does, and the "auto" decay is this
+# fraction of its own: the full one kept larger data sets from fitting what
+# they could (docs/good_defaults.rst).
+RESTORING_DECAY = 1 / 25
+
 _ADDED_PARAMETERS = {"weight_decay": "auto", "input_scaling": None, "n_members": 1}
 
 
@@ -400,7 +406,7 @@ class BaseANN(*CALLBACK_BASES, BaseEstimator):
         "learning_rate_schedule": [
             StrOptions({"constant", "invscaling", "adaptive", "cosine"})
         ],
-        "restore_best": ["boolean"],
+        "restore_best": ["boolean", StrOptions({"auto"})],
         "weight_init": [StrOptions({"auto", "he", "glorot"})],
         "power_t": [Interval(Real, 0, None, closed="left")],
         "input_scaling": [StrOptions({"auto", "smooth_clip"}), None],
@@ -462,6 +468,8 @@ class BaseANN(*CALLBACK_BASES, BaseEstimator):
         held_out = None
         if not incremental and config.solver != "lbfgs":
             rows, held_out = hold_out(self, rows, rng, targets)
+        if held_out is not None and held_out.restores:
+            config = replace(config, weight_decay=self._weight_decay(restores=True))
         ctx = ctx.completed(targets=targets, rng=rng, held_out=held_out)
         single_row_batch = batch_size == 1 or X.shape[0] % batch_size == 1
         with blas_threads_for(batch_size, net.layer_sizes, single_row_batch):
@@ -586,9 +594,11 @@ class BaseANN(*CALLBACK_BASES, BaseEstimator):
         ``"auto"``."""
         return float(resolve_auto(self.solver, "alpha", self.alpha))
 
-    def _weight_decay(self):
+    def _weight_decay(self, restores=False):
         """``weight_decay`` as a number, the solver's (:data:`SOLVER_DEFAULTS`)
-        for ``"auto"``; an error for a decay L-BFGS cannot take."""
+        for ``"auto"``, times :data:`RESTORING_DECAY` in a fit that
+        ``restores`` its best epoch; an error for a decay L-BFGS cannot
+        take."""
         if self.solver == "lbfgs" and self.weight_decay not in ("auto", 0):
             raise ValueError(
                 f"weight_decay={self.weight_decay!r} does not apply to "
@@ -597,9 +607,12 @@ class BaseANN(*CALLBACK_BASES, BaseEstimator):
                 "with 'lbfgs', or a gradient solver ('adam', 'sgd', 'gd')."
             )
         value = self.weight_decay
-        return float(
-            resolve_auto(self.solver, "weight_decay", value, activation=self.activation)
+        decay = resolve_auto(
+            self.solver, "weight_decay", value, activation=self.activation
         )
+        if restores and value == "auto":
+            decay *= RESTORING_DECAY
+        return float(decay)
 
     def _hidden_sizes(self):
         sizes = self.hidden_size

@@ -92,7 +92,9 @@ class ANNClassifier(ClassifierMixin, BaseANN):
         ``"adam"`` (0.05 with logistic units, whose step is ten times larger:
         the same decay per step; see the "Good defaults" page), 0 for
         ``"gd"`` and ``"sgd"`` and for ``"lbfgs"``, which takes no steps of a
-        set size and accepts only 0.
+        set size and accepts only 0; a twenty-fifth of that in a fit that
+        restores its best epoch (``restore_best``), where the choice of
+        epoch regularises instead.
 
     batch_size : int or "auto", default="auto"
         Minibatch size of ``"sgd"`` and ``"adam"``; ``"auto"`` is
@@ -176,13 +178,15 @@ class ANNClassifier(ClassifierMixin, BaseANN):
         ``"lbfgs"`` (which minimise the plain cross-entropy, as the lesson
         does).  ``loss_curve_`` reports the loss against the smoothed targets.
 
-    restore_best : bool, default=False
+    restore_best : bool or "auto", default="auto"
         In ``fit``, hold out ``validation_fraction`` of the data (as
         ``early_stopping`` does), score the network on it after every epoch
         (accuracy, ties broken by the lower cross-entropy) and keep the
-        weights of the best epoch, without cutting training short.  Only when
-        the split gets at least 20 rows; on fewer, every row trains and
-        nothing is restored.  ``partial_fit`` ignores it.
+        weights of the best epoch, without cutting training short.  ``True``:
+        when the split gets at least 20 rows; ``"auto"``: when it gets at
+        least 300 (from 3,000 rows at the default ``validation_fraction``),
+        enough for its accuracy to tell epochs apart.  On fewer, every row
+        trains and nothing is restored.  ``partial_fit`` ignores it.
 
     calibrate : bool, default=False
         With ``restore_best``'s held-out split: after training, fit one
@@ -390,7 +394,7 @@ class ANNClassifier(ClassifierMixin, BaseANN):
         learning_rate_schedule="constant",
         power_t=0.5,
         label_smoothing=0.0,
-        restore_best=False,
+        restore_best="auto",
         calibrate=False,
         weight_init="auto",
         input_scaling=None,

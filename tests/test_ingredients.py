@@ -17,6 +17,7 @@ from _problems import (
 from sklearn.datasets import make_classification
 from sklearn.metrics import log_loss
 
+import skann._base
 import skann._training
 from skann import ANNClassifier
 from skann._network import Network
@@ -283,3 +284,36 @@ def test_weight_decay_auto_changes_what_is_learned(data):
     auto = ANNClassifier(**common).fit(X, y)
     free = ANNClassifier(**common, weight_decay=0.0).fit(X, y)
     assert np.linalg.norm(auto.coefs_[0]) < np.linalg.norm(free.coefs_[0])
+
+
+def test_restore_best_auto_holds_out_only_a_split_large_enough_to_choose_by():
+    # 3,000 rows hold out AUTO_RESTORE_ROWS; 2,990 hold out one fewer, and
+    # train as without restore_best.
+    X, y = make_classification(3000, 5, random_state=0)
+    common = dict(PLAIN, hidden_size=8, max_iter=3, random_state=0)
+    auto = dict(common, restore_best="auto")
+    assert ANNClassifier(**auto).fit(X, y).validation_scores_ is not None
+    small = ANNClassifier(**auto).fit(X[:2990], y[:2990])
+    plain = ANNClassifier(**common).fit(X[:2990], y[:2990])
+    assert small.validation_scores_ is None
+    np.testing.assert_array_equal(small.coefs_[0], plain.coefs_[0])
+
+
+@pytest.mark.parametrize("weight_decay", ["auto", 0.3])
+def test_a_fit_that_restores_decays_less_by_default(data, monkeypatch, weight_decay):
+    X, y = data
+    decays = []
+    fit_stochastic = ANNClassifier._fit_stochastic
+
+    def spy(self, net, rows, state, config, ctx, hooks):
+        decays.append(config.weight_decay)
+        return fit_stochastic(self, net, rows, state, config, ctx, hooks)
+
+    monkeypatch.setattr(ANNClassifier, "_fit_stochastic", spy)
+    common = dict(PLAIN, weight_decay=weight_decay, max_iter=2, random_state=0)
+    ANNClassifier(**common).fit(X, y)
+    ANNClassifier(**dict(common, restore_best=True)).fit(X, y)
+    if weight_decay == "auto":
+        assert decays == [0.5, 0.5 * skann._base.RESTORING_DECAY]
+    else:
+        assert decays == [0.3, 0.3]

@@ -67,7 +67,9 @@ def stopped_gradient_data():
 
 
 def fit_one_epoch(X, y):
-    clf = ANNClassifier(hidden_size=8, batch_size=10, shuffle=False, max_iter=1)
+    clf = ANNClassifier(
+        hidden_size=8, batch_size=10, shuffle=False, max_iter=1, restore_best=False
+    )
     return clf.set_params(random_state=0).fit(X, y)
 
 
