@@ -410,7 +410,7 @@ class BaseANN(*CALLBACK_BASES, BaseEstimator):
         "weight_init": [StrOptions({"auto", "he", "glorot"})],
         "power_t": [Interval(Real, 0, None, closed="left")],
         "input_scaling": [StrOptions({"auto", "smooth_clip"}), None],
-        "numerical_embedding": [StrOptions({"ple"}), None],
+        "numerical_embedding": [StrOptions({"ple", "auto"}), None],
         "n_bins": [Interval(Integral, 2, None, closed="left")],
         "n_members": [Interval(Integral, 1, None, closed="left")],
     }
@@ -880,7 +880,7 @@ class BaseANN(*CALLBACK_BASES, BaseEstimator):
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.input_tags.sparse = (
-            self.numerical_embedding is None and self.input_scaling != "smooth_clip"
+            self.numerical_embedding != "ple" and self.input_scaling != "smooth_clip"
         )
         return tags
 

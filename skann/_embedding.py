@@ -48,7 +48,15 @@ def _fit_scaling(estimator, X, sample_weight, continuing):
     return fit_smooth_clip(X, sample_weight)
 
 
+# numerical_embedding="auto" encodes the columns when the rows number at least
+# this many per input the encoding makes: the rule of thumb for how many
+# observations a model needs per parameter it fits.  On fewer rows, the
+# encoding's wider first layer overfit (docs/good_defaults.rst).
+ROWS_PER_ENCODED_INPUT = 10
+
+
 def _fit_bins(estimator, X, sample_weight, continuing):
+    auto = estimator.numerical_embedding == "auto"
     if continuing:
         bins = estimator.__dict__.get("_bins")
         fitted = None if bins is None else ("ple", bins["n_bins"])
@@ -56,6 +64,8 @@ def _fit_bins(estimator, X, sample_weight, continuing):
             estimator.numerical_embedding,
             estimator.n_bins,
         )
+        if auto and fitted in (None, ("ple", estimator.n_bins)):
+            asked = fitted  # "auto" continues on what the first fit chose
         if fitted != asked:
             raise ValueError(
                 f"Cannot continue training: the network was fitted "
@@ -64,14 +74,15 @@ def _fit_bins(estimator, X, sample_weight, continuing):
                 "n_bins, or set warm_start=False to start anew."
             )
         return {"bin_edges_": estimator.__dict__.get("bin_edges_"), "_bins": bins}
-    if estimator.numerical_embedding is None:
-        return {"bin_edges_": None, "_bins": None}
+    off = {"bin_edges_": None, "_bins": None}
+    if estimator.numerical_embedding is None or (auto and issparse(X)):
+        return off
     _refuse_sparse(X, "numerical_embedding")
     edges = fit_bins(X, estimator.n_bins, sample_weight)
-    return {
-        "bin_edges_": edges,
-        "_bins": dict(layout(edges), n_bins=estimator.n_bins),
-    }
+    bins = layout(edges)
+    if auto and X.shape[0] < ROWS_PER_ENCODED_INPUT * bins["feature"].size:
+        return off
+    return {"bin_edges_": edges, "_bins": dict(bins, n_bins=estimator.n_bins)}
 
 
 def embed(X, attributes):

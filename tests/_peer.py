@@ -107,7 +107,8 @@ class PeerMLPRegressor(_MLPNames, ANNRegressor):
     parameter names; everything else (``standardize_target=True`` included)
     is ANNRegressor's own, but for the regularisation, as in
     :class:`PeerMLPClassifier`, and the inputs, taken as given
-    (``input_scaling=None``), as MLPRegressor takes them."""
+    (``input_scaling=None``, ``numerical_embedding=None``), as MLPRegressor
+    takes them."""
 
     def __init__(
         self,
@@ -143,6 +144,7 @@ class PeerMLPRegressor(_MLPNames, ANNRegressor):
             **{RENAMES.get(k, k): v for k, v in mlp.items()},
             weight_decay=0.0,
             input_scaling=None,
+            numerical_embedding=None,
         )
 
 

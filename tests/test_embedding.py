@@ -34,7 +34,8 @@ pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceW
 ESTIMATORS = [
     pytest.param(ANNClassifier, id="ANNClassifier"),
     pytest.param(
-        functools.partial(ANNRegressor, input_scaling=None), id="ANNRegressor"
+        functools.partial(ANNRegressor, input_scaling=None, numerical_embedding=None),
+        id="ANNRegressor",
     ),
 ]
 
@@ -390,3 +391,44 @@ def test_onnx_reproduces_the_encoder(columns, dtype):
     X_new = (columns * 2 - 1).astype(dtype)
     (Z,) = onnx_run(encoder, X_new)
     np.testing.assert_array_equal(Z, encoder.transform(X_new))
+
+
+def _two_columns(n_rows):
+    X, y = make_regression(n_rows, 2, noise=1.0, random_state=0)
+    return X, y
+
+
+@pytest.mark.parametrize("Estimator", [ANNClassifier, ANNRegressor])
+def test_auto_embeds_from_ten_rows_per_encoded_input(Estimator):
+    # two continuous columns make 16 encoded inputs at n_bins=8: "auto" is
+    # "ple" from 160 rows, to the last bit, and None below, to the last bit
+    for n_rows, embeds in ((160, True), (159, False)):
+        X, y = _two_columns(n_rows)
+        y = y > 0 if Estimator is ANNClassifier else y
+        common = dict(input_scaling=None, random_state=0, max_iter=5)
+        auto = Estimator(numerical_embedding="auto", **common).fit(X, y)
+        chosen = "ple" if embeds else None
+        same = Estimator(numerical_embedding=chosen, **common).fit(X, y)
+        assert (auto.bin_edges_ is not None) == embeds
+        np.testing.assert_array_equal(auto._params, same._params)
+
+
+def test_auto_leaves_sparse_input_as_it_is():
+    X, y = _two_columns(400)
+    model = ANNRegressor(input_scaling=None, max_iter=5, random_state=0)
+    assert model.__sklearn_tags__().input_tags.sparse
+    model.fit(sp.csr_matrix(X), y)
+    assert model.bin_edges_ is None
+    assert ANNRegressor().fit(X, y).bin_edges_ is not None  # dense: encoded
+
+
+@pytest.mark.parametrize("first_rows, embeds", [(400, True), (100, False)])
+def test_auto_continues_on_what_the_first_fit_chose(first_rows, embeds):
+    X, y = _two_columns(400)
+    model = ANNRegressor(max_iter=5, random_state=0).fit(X[:first_rows], y[:first_rows])
+    assert (model.bin_edges_ is not None) == embeds
+    width = model.coefs_[0].shape[0]
+    model.partial_fit(X[:50], y[:50])  # too few rows for "auto" alone
+    model.set_params(warm_start=True).fit(X, y)  # enough rows
+    assert (model.bin_edges_ is not None) == embeds
+    assert model.coefs_[0].shape[0] == width
