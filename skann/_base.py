@@ -338,14 +338,14 @@ def resolve_auto(
     return default
 
 
-# Parameters that models pickled by earlier versions lack, with their defaults
-# (see BaseANN.__setstate__).
 # In a fit that restores its best epoch (restore_best), the held-out choice of
 # epoch regularises, as early stopping does, and the "auto" decay is this
 # fraction of its own: the full one kept larger data sets from fitting what
 # they could (docs/good_defaults.rst).
 RESTORING_DECAY = 1 / 25
 
+# Parameters that models pickled by earlier versions lack, with their defaults
+# (see BaseANN.__setstate__).
 _ADDED_PARAMETERS = {"weight_decay": "auto", "input_scaling": None, "n_members": 1}
 
 
