@@ -181,8 +181,9 @@ class ANNClassifier(ClassifierMixin, BaseANN):
     restore_best : bool or "auto", default="auto"
         In ``fit``, hold out ``validation_fraction`` of the data (as
         ``early_stopping`` does), score the network on it after every epoch
-        (accuracy, ties broken by the lower cross-entropy) and keep the
-        weights of the best epoch, without cutting training short.  ``True``:
+        (its cross-entropy, a finer measure than accuracy, which rows
+        hardly move) and keep the weights of the epoch where it was lowest,
+        without cutting training short.  ``True``:
         when the split gets at least 20 rows; ``"auto"``: when it gets at
         least 300 (from 3,000 rows at the default ``validation_fraction``),
         enough for its accuracy to tell epochs apart.  On fewer, every row
@@ -290,8 +291,9 @@ class ANNClassifier(ClassifierMixin, BaseANN):
         Held-out accuracy after each epoch (with ``early_stopping`` or
         ``restore_best``).
     best_validation_score_ : float or None
-        The best held-out accuracy (with ``early_stopping`` or
-        ``restore_best``).
+        The best held-out accuracy of any epoch (with ``early_stopping`` or
+        ``restore_best``; ``restore_best`` keeps the epoch of the lowest
+        held-out cross-entropy, whose accuracy can be lower).
     n_layers_ : int
         Number of layers, input and output included.
     n_outputs_ : int
@@ -626,12 +628,14 @@ class ANNClassifier(ClassifierMixin, BaseANN):
         net.scale_temperature(held_out.X, Y, held_out.sample_weight)
 
     def _restore_score(self, net, X, y, sample_weight, targets):
-        """restore_best's score: held-out accuracy, ties broken by the lower
-        held-out cross-entropy (against the true, unsmoothed labels)."""
+        """restore_best's score: the lower held-out cross-entropy (against
+        the true, unsmoothed labels), ties broken by the higher held-out
+        accuracy, which is the score reported."""
         Z = net.prediction_logits(X)
-        accuracy = _accuracy(net, Z, y, sample_weight, targets)
         Y, _ = _targets.encode(y, targets["classes_"], Z.dtype)
-        return accuracy, -net.loss(Z, Y, sample_weight)
+        return -net.loss(Z, Y, sample_weight), _accuracy(
+            net, Z, y, sample_weight, targets
+        )
 
     @staticmethod
     def _validation_score(net, X, y, sample_weight, targets):

@@ -130,7 +130,8 @@ class HeldOut:
     compared item by item (its later items break ties), and the plateau
     keeps watching the training loss.  Either way the network ends with the
     weights of its best-scored epoch, and :attr:`History.validation_scores`
-    records the scores (a tuple's first item).
+    records the scores (a tuple's last item: the score the estimator
+    reports, which its earlier items may rank differently).
     """
 
     X: object
@@ -519,7 +520,7 @@ class Watch:
                 self.best.keep(net, history.n_iter)
             return
         self.plateau.update(loss)
-        history.validation_scores.append(score[0])
+        history.validation_scores.append(score[-1])
         if self.best_score is None or score > self.best_score:
             self.best_score = score
             self.best.keep(net, history.n_iter)
@@ -570,8 +571,8 @@ def stopping_line(history, config):
     else:
         score = history.validation_scores[kept - 1]
         keeping = (
-            f"keeping the weights of epoch {kept}, whose validation score "
-            f"({score:.6f}) was the best"
+            f"keeping the weights of epoch {kept}, the best on the held-out "
+            f"rows (validation score {score:.6f})"
         )
     return f"{why}: stopped after epoch {n}, {keeping}."
 

@@ -142,6 +142,14 @@ def test_cosine_schedule_changes_what_is_learned(data):
 def test_restore_best_trains_every_epoch_and_keeps_the_best(data, monkeypatch):
     X, y = data
     split = capture_validation_split(monkeypatch)
+    scored = []
+    restore_score = ANNClassifier._restore_score
+
+    def spy(self, *args, **kwargs):
+        scored.append(restore_score(self, *args, **kwargs))
+        return scored[-1]
+
+    monkeypatch.setattr(ANNClassifier, "_restore_score", spy)
     clf = ANNClassifier(
         **dict(PLAIN, restore_best=True),
         hidden_size=64,
@@ -150,13 +158,17 @@ def test_restore_best_trains_every_epoch_and_keeps_the_best(data, monkeypatch):
         tol=0,
         random_state=0,
     ).fit(X, y)
-    scores = clf.validation_scores_
-    assert clf.n_iter_ == len(scores) == 60  # training was not cut short
-    assert clf.best_validation_score_ == max(scores)
-    assert scores[-1] < max(scores)  # the last epoch was not the best...
-    # ...and the weights kept are those of a best epoch.
-    assert clf.score(split["X_val"], split["y_val"]) == max(scores)
-    assert split["X_val"].shape[0] == 40
+    losses = [-loss for loss, _ in scored]
+    assert clf.n_iter_ == len(losses) == 60  # training was not cut short
+    assert losses[-1] > min(losses)  # the last epoch was not the best...
+    # ...and the weights kept are those of the lowest held-out cross-entropy,
+    # whose accuracy the attributes report.
+    X_val, y_val = split["X_val"], split["y_val"]
+    assert log_loss(y_val, clf.predict_proba(X_val)) == pytest.approx(min(losses))
+    assert clf.validation_scores_ == [accuracy for _, accuracy in scored]
+    assert clf.best_validation_score_ == max(clf.validation_scores_)
+    assert clf.score(X_val, y_val) == scored[int(np.argmin(losses))][1]
+    assert X_val.shape[0] == 40
 
 
 def test_restore_best_changes_what_is_learned(data):

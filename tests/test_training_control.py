@@ -140,8 +140,8 @@ def test_verbose_prints_one_line_per_epoch(capsys):
     best = int(np.argmax(clf.validation_scores_)) + 1
     assert lines[-1] == (
         "Reached max_iter=4 epochs before converging: stopped after epoch 4, "
-        f"keeping the weights of epoch {best}, whose validation score "
-        f"({clf.best_validation_score_:.6f}) was the best."
+        f"keeping the weights of epoch {best}, the best on the held-out rows "
+        f"(validation score {clf.best_validation_score_:.6f})."
     )
 
 
