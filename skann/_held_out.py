@@ -28,17 +28,6 @@ MIN_RESTORE_ROWS = 20
 AUTO_RESTORE_ROWS = 300
 
 
-def restores_best(estimator, n_samples):
-    """Whether ``estimator.fit`` on ``n_samples`` rows holds some out to
-    restore the best epoch from (``restore_best``)."""
-    if estimator.early_stopping or estimator.solver == "lbfgs":
-        return False
-    n_val = math.ceil(estimator.validation_fraction * n_samples)  # as the split
-    if estimator.restore_best == "auto":
-        return n_val >= AUTO_RESTORE_ROWS
-    return bool(estimator.restore_best) and n_val >= MIN_RESTORE_ROWS
-
-
 class Rows(NamedTuple):
     """The rows a network trains on: its inputs ``X`` (as the network sees
     them), its targets ``Y``, the labels ``y`` they encode and the sample
@@ -76,8 +65,11 @@ def hold_out(estimator, rows, rng, targets):
     restores = not estimator.early_stopping
     n_samples = rows.X.shape[0]
     n_val = math.ceil(estimator.validation_fraction * n_samples)  # as the split
-    if restores and not restores_best(estimator, n_samples):
-        return rows, None
+    if restores:
+        auto = estimator.restore_best == "auto"
+        least = AUTO_RESTORE_ROWS if auto else MIN_RESTORE_ROWS
+        if not estimator.restore_best or n_val < least:
+            return rows, None
     # one sample's accuracy is 0 or 1, its R² undefined
     if not restores and n_val < 2:
         raise ValueError(
