@@ -194,6 +194,8 @@ class ANNClassifier(ClassifierMixin, BaseANN):
         temperature ``T`` that minimises the held-out cross-entropy of
         ``logits / T`` and fold ``1 / T`` into the output layer's weights
         and biases.  Changes the probabilities, never the predicted classes.
+        Held-out rows that are all classified right leave the network as it
+        is: they only ever ask for more confident predictions.
 
     weight_init : {"auto", "glorot", "he"}, default="auto"
         How the initial weights are drawn: ``"he"``, He-uniform

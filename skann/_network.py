@@ -493,14 +493,22 @@ class Network:
         prediction the lowest loss against ``Y``, and fold ``1 / T`` into
         the output layer's weights and biases, so that every prediction path
         applies it.  Nothing changes unless that loss is lower than at
-        ``T = 1``.  Only the confidence of the predictions moves, never their
-        ranking."""
+        ``T = 1``, nor when it keeps falling to the sharpest ``T`` searched:
+        on rows that the network already classifies right there is no best
+        temperature.  Only the confidence of the predictions moves, never
+        their ranking."""
         Z = self.logits(X).astype(np.float64)  # every member's
 
         def loss(log_t):
             return self.loss(self.mean_logits(Z * np.exp(-log_t)), Y, sample_weight)
 
-        best = minimize_scalar(loss, bounds=(-3.0, 3.0), method="bounded")
+        low, high = -3.0, 3.0
+        best = minimize_scalar(loss, bounds=(low, high), method="bounded")
+        if best.x < low + 1e-3:
+            # The loss falls all the way to the sharpest temperature allowed:
+            # rows the network already separates give no finite best
+            # temperature, only ever more confident predictions.
+            return
         if best.fun < loss(0.0):
             factor = np.exp(-best.x)
             self.coefs[-1] *= factor

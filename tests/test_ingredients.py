@@ -231,6 +231,38 @@ def test_calibrate_lowers_the_held_out_cross_entropy(data, monkeypatch):
     np.testing.assert_allclose(ratio, ratio.flat[0])
 
 
+@pytest.mark.parametrize("output", ["softmax", "logistic"])
+def test_temperature_is_fitted_only_where_the_rows_pin_it_down(output):
+    # On rows the network already classifies right, the cross-entropy falls
+    # without end as the temperature goes to 0: there is no best temperature,
+    # and the weights must stay as they are.  One wrong row gives the loss a
+    # finite minimum, which the fitted temperature must be.
+    rng = np.random.RandomState(0)
+    n_outputs = 3 if output == "softmax" else 1
+    net = Network((5, 16, n_outputs), "relu", output)
+    net.params[...] = rng.normal(size=net.params.size)
+    X = rng.normal(size=(60, 5))
+    Z = net.logits(X)
+    right = np.argmax(Z, axis=1) if output == "softmax" else (Z[:, 0] > 0).astype(int)
+    Y = np.eye(3)[right] if output == "softmax" else right[:, np.newaxis].astype(float)
+    before = net.params.copy()
+    net.scale_temperature(X, Y)
+    np.testing.assert_array_equal(net.params, before)
+
+    Y[0] = np.roll(Y[0], 1) if output == "softmax" else 1 - Y[0]
+    net.scale_temperature(X, Y)
+    scaled = net.logits(X) / Z  # 1 / T, the same for every logit
+    np.testing.assert_allclose(scaled, scaled.flat[0])
+    log_t = -math.log(scaled.flat[0])
+    assert -3 < log_t < 3 and abs(log_t) > 1e-3
+
+    def loss(step):
+        return net.loss(Z * math.exp(-(log_t + step)), Y)
+
+    slope = (loss(1e-4) - loss(-1e-4)) / 2e-4
+    assert abs(slope) < 1e-4
+
+
 def test_glorot_init_draws_mlpclassifiers_bounds():
     net = Network((10, 256, 3), "relu", "softmax")
     net.initialize(np.random.RandomState(0), scheme="glorot")
