@@ -186,7 +186,7 @@ class ANNClassifier(ClassifierMixin, BaseANN):
         without cutting training short.  ``True``:
         when the split gets at least 20 rows; ``"auto"``: when it gets at
         least 300 (from 3,000 rows at the default ``validation_fraction``),
-        enough for its accuracy to tell epochs apart.  On fewer, every row
+        enough for the held-out rows to tell epochs apart.  On fewer, every row
         trains and nothing is restored.  ``partial_fit`` ignores it.
 
     calibrate : bool, default=False

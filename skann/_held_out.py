@@ -22,8 +22,8 @@ from ._training import HeldOut
 MIN_RESTORE_ROWS = 20
 
 # restore_best="auto" holds one out only when it gets at least this many rows,
-# enough for held-out accuracy to tell epochs apart by a few points (its
-# standard error is at most 0.5 / sqrt(rows)).  Below that, on the
+# enough for a held-out score to tell epochs apart by a few points (the
+# accuracy's standard error is at most 0.5 / sqrt(rows)).  Below that, on the
 # benchmark's smaller sets, the rows were worth more as training data.
 AUTO_RESTORE_ROWS = 300
 
