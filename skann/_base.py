@@ -43,7 +43,7 @@ from ._activations import DERIVATIVES, FORWARD, HIDDEN, SOLVERS, names
 from ._blas import blas_threads_for
 from ._callbacks import CALLBACK_ATTRIBUTES, CALLBACK_BASES, EpochHooks
 from ._embedding import embed, fit_embedding
-from ._held_out import Rows, hold_out
+from ._held_out import Rows, check_epoch_cv, cv_folds, hold_out, score_epochs
 from ._network import Network, Workspace
 from ._optimizers import lbfgs, resume_or_start
 from ._training import (
@@ -346,7 +346,12 @@ RESTORING_DECAY = 1 / 25
 
 # Parameters that models pickled by earlier versions lack, with their defaults
 # (see BaseANN.__setstate__).
-_ADDED_PARAMETERS = {"weight_decay": "auto", "input_scaling": None, "n_members": 1}
+_ADDED_PARAMETERS = {
+    "weight_decay": "auto",
+    "input_scaling": None,
+    "n_members": 1,
+    "epoch_cv": None,
+}
 
 
 def is_stochastic(estimator):
@@ -407,6 +412,11 @@ class BaseANN(*CALLBACK_BASES, BaseEstimator):
             StrOptions({"constant", "invscaling", "adaptive", "cosine"})
         ],
         "restore_best": ["boolean", StrOptions({"auto"})],
+        "epoch_cv": [
+            Interval(Integral, 2, None, closed="left"),
+            StrOptions({"auto"}),
+            None,
+        ],
         "weight_init": [StrOptions({"auto", "he", "glorot"})],
         "power_t": [Interval(Real, 0, None, closed="left")],
         "input_scaling": [StrOptions({"auto", "smooth_clip"}), None],
@@ -434,6 +444,7 @@ class BaseANN(*CALLBACK_BASES, BaseEstimator):
 
     def _fit(self, X, y, sample_weight, classes, incremental):
         weight_decay = self._weight_decay()
+        check_epoch_cv(self)
         if incremental and self.early_stopping:
             raise ValueError(
                 "partial_fit does not support early_stopping=True: the validation "
@@ -465,12 +476,17 @@ class BaseANN(*CALLBACK_BASES, BaseEstimator):
             alpha=self._alpha(),
             weight_decay=weight_decay,
         )
-        held_out = None
+        held_out = folds = cv_scores = None
         if not incremental and config.solver != "lbfgs":
-            rows, held_out = hold_out(self, rows, rng, targets)
-        if held_out is not None and held_out.restores:
+            folds = cv_folds(self, rows, rng)
+            if folds is None:
+                rows, held_out = hold_out(self, rows, rng, targets)
+        if folds is not None or held_out is not None and held_out.restores:
             config = replace(config, weight_decay=self._weight_decay(restores=True))
         ctx = ctx.completed(targets=targets, rng=rng, held_out=held_out)
+        if folds is not None:
+            cv_scores = score_epochs(self, folds, rows, output, config, ctx)
+            config = replace(config, max_iter=int(np.argmax(cv_scores)) + 1)
         single_row_batch = batch_size == 1 or X.shape[0] % batch_size == 1
         with blas_threads_for(batch_size, net.layer_sizes, single_row_batch):
             hooks = EpochHooks(self, net, ctx)
@@ -479,6 +495,7 @@ class BaseANN(*CALLBACK_BASES, BaseEstimator):
                 result = self._fit_lbfgs(net, rows, config, ctx, hooks)
             else:
                 result = self._fit_stochastic(net, rows, state, config, ctx, hooks)
+            result["cv_scores"] = cv_scores
             self._commit(net, state, sw_attributes, result, ctx)
             self._keep_scratch(net, config, ctx)
             hooks.fit_end(*given)
@@ -768,11 +785,14 @@ class BaseANN(*CALLBACK_BASES, BaseEstimator):
             if history.n_iter == 0:
                 raise KeyboardInterrupt
         elif not ctx.incremental and not history.converged:
-            warn(
-                f"Stochastic optimizer: maximum iterations ({self.max_iter}) reached "
-                "and the optimization hasn't converged yet.",
-                ConvergenceWarning,
-            )
+            if config.max_iter < self.max_iter:  # as many epochs as epoch_cv chose
+                history.stopped = "chosen"
+            else:
+                warn(
+                    f"Stochastic optimizer: maximum iterations ({self.max_iter}) "
+                    "reached and the optimization hasn't converged yet.",
+                    ConvergenceWarning,
+                )
         if not ctx.incremental:  # a partial_fit call is one epoch, not a run
             hooks.training_end(stopping_line(history, config))
         return {
@@ -836,6 +856,7 @@ class BaseANN(*CALLBACK_BASES, BaseEstimator):
             self.loss_curve_.extend(result["loss_curve"])
         else:
             self.loss_curve_ = list(result["loss_curve"])
+        self.cv_scores_ = result.get("cv_scores")
         scores = result["validation_scores"]
         self.validation_scores_ = scores
         self.best_validation_score_ = None if scores is None else max(scores)

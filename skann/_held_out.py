@@ -8,13 +8,22 @@ estimator's ``_split`` (stratified for the classifier); they differ in what
 a split that cannot be made means: an error for early stopping, which the
 user asked for by name, and for restore_best training on every row and
 restoring nothing.
+
+``epoch_cv`` chooses the number of epochs by cross-validation instead: it
+splits the rows into folds (:func:`cv_folds`), trains on all but one fold at
+a time while scoring each epoch on the fold left out, as restore_best does,
+and then trains on every row for the epochs whose mean score over the folds
+was best.
 """
 
 import math
+from dataclasses import replace
 from functools import partial
 from typing import NamedTuple
 
-from ._training import HeldOut
+import numpy as np
+
+from ._training import DivergenceError, HeldOut, train
 
 # restore_best holds out a validation split only when it gets at least this
 # many rows: on fewer, picking an epoch by their score is mostly noise, and
@@ -28,6 +37,10 @@ MIN_RESTORE_ROWS = 20
 AUTO_RESTORE_ROWS = 300
 
 
+# epoch_cv="auto" cross-validates in this many folds.
+AUTO_CV_FOLDS = 5
+
+
 class Rows(NamedTuple):
     """The rows a network trains on: its inputs ``X`` (as the network sees
     them), its targets ``Y``, the labels ``y`` they encode and the sample
@@ -37,6 +50,115 @@ class Rows(NamedTuple):
     Y: object
     y: object
     sample_weight: object
+
+    def take(self, indices):
+        """These rows at ``indices``."""
+        sw = self.sample_weight
+        return Rows(
+            self.X[indices],
+            self.Y[indices],
+            self.y[indices],
+            None if sw is None else sw[indices],
+        )
+
+
+def check_epoch_cv(estimator):
+    """An error for an ``epoch_cv`` that cannot apply to ``estimator``'s
+    other parameters, before anything is trained."""
+    if estimator.epoch_cv in (None, "auto"):
+        return
+    conflict = (
+        "solver='lbfgs', which has no epochs"
+        if estimator.solver == "lbfgs"
+        else "early_stopping=True, which chooses its epoch on held-out rows"
+        if estimator.early_stopping
+        else "restore_best=True, which chooses its epoch on held-out rows"
+        if estimator.restore_best is True
+        else "warm_start=True: each fold trains a new network"
+        if estimator.warm_start
+        else None
+    )
+    if conflict is not None:
+        raise ValueError(
+            f"epoch_cv={estimator.epoch_cv!r} cannot be combined with {conflict}. "
+            "Set epoch_cv=None, or change the other parameter."
+        )
+
+
+def cv_folds(estimator, rows, rng):
+    """The ``(train, test)`` index pairs over ``rows`` on which ``fit``
+    cross-validates the number of epochs, or None: no cross-validation.
+
+    As restore_best's split, each fold must hold out at least
+    ``MIN_RESTORE_ROWS`` rows; on fewer, every row trains for ``max_iter``
+    epochs.  ``epoch_cv="auto"`` cross-validates, in ``AUTO_CV_FOLDS``
+    folds, only where nothing else chooses the epoch (no early stopping, no
+    ``restore_best=True``, no warm start), with ``"adam"``, and on fewer rows
+    than ``restore_best="auto"`` holds out from; an int wherever it can
+    (:func:`check_epoch_cv` has refused what it cannot combine with).  Folds
+    whose held-out rows all weigh 0 score nothing and are left out.
+    """
+    k = estimator.epoch_cv
+    if k is None:
+        return None
+    n_samples = rows.X.shape[0]
+    if k == "auto":
+        k = AUTO_CV_FOLDS
+        n_val = math.ceil(estimator.validation_fraction * n_samples)
+        chosen_elsewhere = (
+            estimator.solver != "adam"  # the solver the benchmark measured
+            or estimator.early_stopping
+            or estimator.warm_start
+            or estimator.restore_best is True
+            # from here on one split tells epochs apart, at a sixth of the cost
+            or n_val >= AUTO_RESTORE_ROWS
+        )
+        if chosen_elsewhere:
+            return None
+    if n_samples < k * MIN_RESTORE_ROWS:
+        return None
+    splitter = estimator._folds(k, rows.y, rng)
+    folds = list(splitter.split(np.zeros((n_samples, 1)), rows.y))
+    sw = rows.sample_weight
+    if sw is not None:
+        folds = [(train, test) for train, test in folds if sw[test].sum() > 0]
+    return folds or None
+
+
+def score_epochs(estimator, folds, rows, output, config, ctx):
+    """``epoch_cv``'s scores: for each ``(train, test)`` pair of ``folds``
+    (over ``rows``), a new network trains on the ``train`` rows as
+    ``estimator.fit`` would with ``config`` and the fit's context ``ctx``,
+    restore_best's score (``_restore_score``) of its ``test`` rows taken
+    after each epoch.  Returns the mean over the folds of each epoch's score
+    (its first item), a fold that stopped early counting its last score for
+    the epochs after."""
+    curves = []
+    for train_rows, test_rows in folds:
+        part, rest = rows.take(train_rows), rows.take(test_rows)
+        scorer = partial(estimator._restore_score, targets=ctx.targets)
+        fold = ctx.completed(
+            held_out=HeldOut(rest.X, rest.y, rest.sample_weight, scorer, True)
+        )
+        net = estimator._start_network(part, output, ctx.rng, fold)
+        state = estimator._start_optimizer(net, part, fold)
+        fold_config = replace(
+            config,
+            learning_rate=state["learning_rate_init"],
+            batch_size=min(config.batch_size, part.X.shape[0]),
+        )
+        try:
+            history = train(
+                net, part.X, part.Y, part.sample_weight, state, fold_config, fold
+            )
+        except DivergenceError as exc:
+            raise estimator._divergence(exc, state["learning_rate_init"]) from None
+        if history.interrupted:
+            raise KeyboardInterrupt
+        curves.append([score[0] for score in history.held_out_scores])
+    longest = max(map(len, curves))
+    padded = [curve + curve[-1:] * (longest - len(curve)) for curve in curves]
+    return np.mean(padded, axis=0)
 
 
 def hold_out(estimator, rows, rng, targets):

@@ -520,6 +520,7 @@ class Watch:
                 self.best.keep(net, history.n_iter)
             return
         self.plateau.update(loss)
+        history.held_out_scores.append(score)
         history.validation_scores.append(score[-1])
         if self.best_score is None or score > self.best_score:
             self.best_score = score
@@ -544,10 +545,13 @@ class History:
     t: int = 0
     loss_curve: list = field(default_factory=list)
     validation_scores: list = field(default_factory=list)
+    #: restore_best's whole score of each epoch (a tuple, see :class:`HeldOut`)
+    held_out_scores: list = field(default_factory=list)
     converged: bool = False
     interrupted: bool = False
     # why training stopped: "plateau" (of the training loss), "validation"
-    # (early stopping's plateau), "callback", "interrupted" or "max_iter"
+    # (early stopping's plateau), "callback", "interrupted", "max_iter" or
+    # "chosen" (the epochs that epoch_cv chose)
     stopped: str = "max_iter"
     kept_epoch: int = None  # the epoch whose weights the network ends with
 
@@ -564,6 +568,7 @@ def stopping_line(history, config):
         "callback": "A callback asked to stop",
         "interrupted": "Training was interrupted",
         "max_iter": f"Reached max_iter={config.max_iter} epochs before converging",
+        "chosen": "Trained for the epochs that cross-validation chose",
     }[history.stopped]
     n, kept = history.n_iter, history.kept_epoch
     if kept == n:

@@ -320,7 +320,7 @@ def test_any_layout_gives_the_same_bits_and_sparse_takes_the_numpy_path(
     unaligned[...] = X
     assert not unaligned.flags.aligned
     strided = np.repeat(X, 2, axis=1)[:, ::2]
-    kwargs = dict(hidden_size=10, max_iter=4, random_state=0)
+    kwargs = dict(hidden_size=10, max_iter=4, epoch_cv=None, random_state=0)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         reference = ANNClassifier(**kwargs).fit(X, y)

@@ -14,12 +14,12 @@ from _problems import (
     make_problem,
     relative_error,
 )
-from sklearn.datasets import make_classification
+from sklearn.datasets import make_classification, make_regression
 from sklearn.metrics import log_loss
 
 import skann._base
 import skann._training
-from skann import ANNClassifier
+from skann import ANNClassifier, ANNRegressor
 from skann._network import Network
 from skann._targets import smooth
 from skann._training import cosine_learning_rate
@@ -31,6 +31,7 @@ PLAIN = dict(
     label_smoothing=0.0,
     learning_rate_schedule="constant",
     restore_best=False,
+    epoch_cv=None,
     calibrate=False,
     beta_2=0.999,
 )
@@ -361,3 +362,133 @@ def test_a_fit_that_restores_decays_less_by_default(data, monkeypatch, weight_de
         assert decays == [0.5, 0.5 * skann._base.RESTORING_DECAY]
     else:
         assert decays == [0.3, 0.3]
+
+
+# ------------------------------------------------------------------ epoch_cv
+# a step at which the held-out score peaks, then falls
+PEAKING = dict(PLAIN, hidden_size=16, learning_rate=0.03, max_iter=40, tol=0)
+
+
+def test_epoch_cv_trains_every_row_for_the_epochs_the_folds_chose(data, recwarn):
+    X, y = data
+    common = dict(PEAKING, shuffle=False, random_state=0)
+    cv = ANNClassifier(**dict(common, epoch_cv=3)).fit(X, y)
+    epochs = int(np.argmax(cv.cv_scores_)) + 1
+    assert cv.cv_scores_.shape == (40,)
+    assert cv.n_iter_ == epochs < 40
+    assert not recwarn.list  # ran as many epochs as chosen: no ConvergenceWarning
+    # The oracle: a plain fit for that many epochs on every row, at the
+    # decay of a fit that chooses its epoch, from the same initial weights.
+    decay = 0.5 * skann._base.RESTORING_DECAY
+    plain = ANNClassifier(**dict(common, max_iter=epochs, weight_decay=decay))
+    plain.fit(X, y)
+    np.testing.assert_array_equal(cv._params, plain._params)
+    assert cv.validation_scores_ is None
+
+
+def test_epoch_cv_scores_each_fold_on_the_rows_it_left_out(data, monkeypatch):
+    X, y = data
+    scored = []
+    restore_score = ANNClassifier._restore_score
+
+    def spy(self, net, X_val, *args, **kwargs):
+        scored.append((X_val, restore_score(self, net, X_val, *args, **kwargs)))
+        return scored[-1][1]
+
+    monkeypatch.setattr(ANNClassifier, "_restore_score", spy)
+    clf = ANNClassifier(**dict(PEAKING, epoch_cv=4), random_state=0).fit(X, y)
+    # tol=0: every fold trains all 40 epochs, scored after each
+    assert len(scored) == 4 * 40
+    held_out = [scored[i * 40][0] for i in range(4)]
+    for fold in range(4):  # one fold's rows throughout its training
+        assert all(x is held_out[fold] for x, _ in scored[fold * 40 : fold * 40 + 40])
+    # the folds partition the rows, stratified: each holds out a quarter
+    rows = np.sort(np.concatenate(held_out), axis=0)
+    np.testing.assert_array_equal(rows, np.sort(X, axis=0))
+    assert [len(rows) for rows in held_out] == [100] * 4
+    scores = np.array([score[0] for _, score in scored]).reshape(4, 40)
+    np.testing.assert_allclose(clf.cv_scores_, scores.mean(axis=0), rtol=1e-12)
+
+
+def test_epoch_cv_changes_what_is_learned(data):
+    X, y = data
+    common = dict(PEAKING, random_state=0)
+    plain = ANNClassifier(**common).fit(X, y)
+    cv = ANNClassifier(**dict(common, epoch_cv=3)).fit(X, y)
+    assert plain.cv_scores_ is None and plain.n_iter_ == 40
+    assert cv.n_iter_ < 40
+    assert not np.allclose(plain.coefs_[0], cv.coefs_[0])
+
+
+def test_epoch_cv_auto_chooses_where_nothing_else_does():
+    # 100 rows make 5 folds of MIN_RESTORE_ROWS; from 3,000 rows,
+    # restore_best="auto" chooses on one held-out split instead.
+    X, y = make_classification(3000, 5, random_state=0)
+    common = dict(PLAIN, hidden_size=8, max_iter=3, random_state=0, epoch_cv="auto")
+
+    def fit(n, **params):
+        return ANNClassifier(**dict(common, **params)).fit(X[:n], y[:n])
+
+    assert fit(100).cv_scores_.shape == (3,)
+    assert fit(2990).cv_scores_ is not None
+    tiny, plain = fit(99), fit(99, epoch_cv=None)
+    assert tiny.cv_scores_ is None
+    np.testing.assert_array_equal(tiny.coefs_[0], plain.coefs_[0])
+    # an int, as restore_best=True, needs MIN_RESTORE_ROWS per fold too
+    assert fit(59, epoch_cv=3).cv_scores_ is None
+    assert fit(60, epoch_cv=3).cv_scores_ is not None
+    large = fit(3000, restore_best="auto")
+    assert large.cv_scores_ is None and large.validation_scores_ is not None
+    for other in [
+        dict(solver="lbfgs"),
+        dict(solver="sgd"),  # "auto" is the benchmarked solver's
+        dict(early_stopping=True),
+        dict(restore_best=True),
+        dict(warm_start=True),
+    ]:
+        assert fit(500, **other).cv_scores_ is None, other
+    assert fit(500, restore_best=False).cv_scores_ is not None
+
+
+@pytest.mark.parametrize(
+    "other",
+    [
+        dict(solver="lbfgs"),
+        dict(early_stopping=True),
+        dict(restore_best=True),
+        dict(warm_start=True),
+    ],
+)
+def test_epoch_cv_refuses_what_it_cannot_combine_with(data, other):
+    X, y = data
+    clf = ANNClassifier(**dict(PLAIN, max_iter=2), random_state=0).fit(X, y)
+    before = [w.copy() for w in clf.coefs_]
+    clf.set_params(epoch_cv=3, **other)
+    with pytest.raises(ValueError, match="epoch_cv=3 cannot be combined with"):
+        clf.fit(X, y)
+    for ours, theirs in zip(clf.coefs_, before):
+        np.testing.assert_array_equal(ours, theirs)
+
+
+def test_epoch_cv_is_ignored_by_partial_fit(data):
+    X, y = data
+    clf = ANNClassifier(**dict(PLAIN, epoch_cv=3), random_state=0)
+    clf.partial_fit(X, y, classes=[0, 1, 2])
+    assert clf.cv_scores_ is None and clf.n_iter_ == 1
+
+
+def test_epoch_cv_chooses_the_regressors_epochs_by_held_out_r2(monkeypatch):
+    X, y = make_regression(300, 8, noise=30.0, random_state=0)
+    scored = []
+    validation_score = ANNRegressor._validation_score
+
+    def spy(*args, **kwargs):
+        scored.append(validation_score(*args, **kwargs))
+        return scored[-1]
+
+    monkeypatch.setattr(ANNRegressor, "_validation_score", staticmethod(spy))
+    common = dict(hidden_size=64, learning_rate=0.03, max_iter=30, tol=0)
+    reg = ANNRegressor(**common, epoch_cv=3, random_state=0).fit(X, y)
+    r2 = np.reshape(scored, (3, 30)).mean(axis=0)
+    np.testing.assert_allclose(reg.cv_scores_, r2, rtol=1e-12)
+    assert reg.n_iter_ == int(np.argmax(r2)) + 1

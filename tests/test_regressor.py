@@ -51,6 +51,8 @@ CONFIGURATIONS += [
     # checks, with one member as with three)
     ANNRegressor(solver="sgd", activation="relu", hidden_size=(4, 3), n_members=3),
 ]
+# The number of epochs chosen by cross-validation, on any number of rows.
+CONFIGURATIONS += [ANNRegressor(epoch_cv=3), ANNRegressor(solver="sgd", epoch_cv=2)]
 
 # Every configuration a user can pick by solver and activation, at two sizes,
 # with every other parameter at its default (so with the inputs' smooth clip).

@@ -26,6 +26,9 @@ MORE = [
     ANNClassifier(class_weight="balanced"),
     ANNClassifier(numerical_embedding="ple"),
     ANNClassifier(input_scaling="smooth_clip"),
+    # the number of epochs chosen by cross-validation, on any number of rows
+    ANNClassifier(epoch_cv=3),
+    ANNClassifier(solver="sgd", epoch_cv=2, n_members=2),
     # members in one network
     ANNClassifier(n_members=4),
     ANNClassifier(solver="lbfgs", activation="tanh", n_members=2),
