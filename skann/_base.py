@@ -815,9 +815,10 @@ class BaseANN(*CALLBACK_BASES, BaseEstimator):
         classifier); by default the encoded ones."""
         return Y
 
-    def _restore_score(self, net, X, y, sample_weight, targets):
-        """restore_best's held-out score, a tuple compared item by item;
-        by default the early-stopping score alone."""
+    def _restore_score(self, net, X, y, sample_weight, targets, ties=True):
+        """restore_best's held-out score, a tuple compared item by item
+        (without ``ties``, its first item alone); by default the
+        early-stopping score alone."""
         return (self._validation_score(net, X, y, sample_weight, targets),)
 
     def _divergence(self, error, learning_rate):

@@ -40,6 +40,13 @@ AUTO_RESTORE_ROWS = 300
 # epoch_cv="auto" cross-validates in this many folds.
 AUTO_CV_FOLDS = 5
 
+# A fold stops training once the epochs since its best held-out score number
+# this many times the best one's: its best epoch is then likely behind it,
+# and the final network trains only up to the folds' best (the "patience
+# increase" of Bengio's early stopping, in "Practical recommendations for
+# gradient-based training of deep architectures").
+FOLD_PATIENCE = 1.0
+
 
 class Rows(NamedTuple):
     """The rows a network trains on: its inputs ``X`` (as the network sees
@@ -136,9 +143,11 @@ def score_epochs(estimator, folds, rows, output, config, ctx):
     curves = []
     for train_rows, test_rows in folds:
         part, rest = rows.take(train_rows), rows.take(test_rows)
-        scorer = partial(estimator._restore_score, targets=ctx.targets)
+        scorer = partial(estimator._restore_score, targets=ctx.targets, ties=False)
         fold = ctx.completed(
-            held_out=HeldOut(rest.X, rest.y, rest.sample_weight, scorer, True)
+            held_out=HeldOut(
+                rest.X, rest.y, rest.sample_weight, scorer, True, FOLD_PATIENCE
+            )
         )
         net = estimator._start_network(part, output, ctx.rng, fold)
         state = estimator._start_optimizer(net, part, fold)

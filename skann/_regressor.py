@@ -8,7 +8,6 @@ machinery it shares with the classifier lives in :mod:`skann._base`.
 
 import numpy as np
 from sklearn.base import RegressorMixin, _fit_context
-from sklearn.metrics import r2_score
 from sklearn.model_selection import KFold, train_test_split
 from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.metaestimators import available_if
@@ -521,7 +520,7 @@ class ANNRegressor(RegressorMixin, BaseANN):
         :meth:`score` reports, which does not depend on the targets' units
         (so ``tol`` means the same for any), and MLPRegressor's choice."""
         predicted = _predictions(net.prediction_logits(X), net.output, targets)
-        return r2_score(y, predicted, sample_weight=sample_weight)
+        return _r2(y, predicted, sample_weight)
 
     # --------------------------------------------------------------- predicting
     def predict(self, X):
@@ -555,3 +554,23 @@ def _predictions(Z, output, targets):
     with np.errstate(over="ignore"):
         A = OUTPUT_MEANS[output][0](Z)  # the inverse link, in place
     return _targets.unstandardize(A, targets["target_mean_"], targets["target_scale_"])
+
+
+def _r2(y, predicted, sample_weight):
+    """``r2_score(y, predicted, sample_weight=sample_weight)``, computed as it
+    computes it, without its checks of the inputs: the held-out rows are
+    scored after every epoch, and their checks cost more than the epoch of a
+    small data set.  ``y`` holds at least two rows."""
+    y = np.asarray(y, dtype=np.float64).reshape(len(y), -1)
+    predicted = np.asarray(predicted, dtype=np.float64).reshape(y.shape)
+    weight = 1.0 if sample_weight is None else sample_weight[:, None]
+    numerator = np.sum(weight * (y - predicted) ** 2, axis=0)
+    mean = np.average(y, axis=0, weights=sample_weight)
+    denominator = np.sum(weight * (y - mean) ** 2, axis=0)
+    # r2_score's force_finite: a constant target scores 1 if predicted
+    # exactly, 0 otherwise
+    scores = np.where(numerator == 0, 1.0, 0.0)
+    valid = denominator != 0
+    scores[valid] = 1 - numerator[valid] / denominator[valid]
+    return float(np.mean(scores))
+

@@ -132,6 +132,12 @@ class HeldOut:
     weights of its best-scored epoch, and :attr:`History.validation_scores`
     records the scores (a tuple's last item: the score the estimator
     reports, which its earlier items may rank differently).
+
+    With ``restores`` and a ``patience``, training also stops once the
+    epochs since the best one number ``patience`` times the best one's
+    (and ``n_iter_no_change`` at least): the best epoch is then likely
+    behind, and the epochs after it are only scored, not kept
+    (``epoch_cv``'s folds).
     """
 
     X: object
@@ -139,6 +145,7 @@ class HeldOut:
     sample_weight: object
     scorer: object
     restores: bool = False
+    patience: float = None
 
     def score(self, net):
         return self.scorer(net, self.X, self.y, self.sample_weight)
@@ -507,6 +514,16 @@ class Watch:
         self.plateau = Plateau(config.tol, config.n_iter_no_change, self.early)
         self.best = BestWeights()
         self.best_score = None  # restore_best's best so far
+        self.least_patience = config.n_iter_no_change
+
+    def out_of_patience(self, n_iter):
+        """After epoch ``n_iter``, the held-out rows' ``patience`` has run
+        out (see :class:`HeldOut`)."""
+        held_out, best = self.held_out, self.best.epoch
+        if held_out is None or held_out.patience is None or best is None:
+            return False
+        waited = n_iter - best
+        return waited >= max(self.least_patience, held_out.patience * best)
 
     def epoch_end(self, net, loss, history):
         """Record the epoch that ``history`` ends with, its loss ``loss``."""
@@ -664,6 +681,9 @@ def train(net, X, Y, sample_weight, state, config, context=None, hooks=None):
             if watch.plateau.exhausted and on_plateau(watch.plateau, state, config):
                 history.converged = stop = True
                 history.stopped = "validation" if watch.early else "plateau"
+            elif watch.out_of_patience(history.n_iter):
+                history.converged = stop = True
+                history.stopped = "validation"
             if stop:
                 break
     history.kept_epoch = watch.best.restore(net) or history.n_iter

@@ -374,7 +374,6 @@ def test_epoch_cv_trains_every_row_for_the_epochs_the_folds_chose(data, recwarn)
     common = dict(PEAKING, shuffle=False, random_state=0)
     cv = ANNClassifier(**dict(common, epoch_cv=3)).fit(X, y)
     epochs = int(np.argmax(cv.cv_scores_)) + 1
-    assert cv.cv_scores_.shape == (40,)
     assert cv.n_iter_ == epochs < 40
     assert not recwarn.list  # ran as many epochs as chosen: no ConvergenceWarning
     # The oracle: a plain fit for that many epochs on every row, at the
@@ -397,17 +396,26 @@ def test_epoch_cv_scores_each_fold_on_the_rows_it_left_out(data, monkeypatch):
 
     monkeypatch.setattr(ANNClassifier, "_restore_score", spy)
     clf = ANNClassifier(**dict(PEAKING, epoch_cv=4), random_state=0).fit(X, y)
-    # tol=0: every fold trains all 40 epochs, scored after each
-    assert len(scored) == 4 * 40
-    held_out = [scored[i * 40][0] for i in range(4)]
-    for fold in range(4):  # one fold's rows throughout its training
-        assert all(x is held_out[fold] for x, _ in scored[fold * 40 : fold * 40 + 40])
+    folds = []  # each fold's held-out rows and its scores, epoch by epoch
+    for X_val, score in scored:
+        if not folds or X_val is not folds[-1][0]:
+            folds.append((X_val, []))
+        folds[-1][1].append(score[0])
+    assert len(folds) == 4
     # the folds partition the rows, stratified: each holds out a quarter
-    rows = np.sort(np.concatenate(held_out), axis=0)
+    rows = np.sort(np.concatenate([X_val for X_val, _ in folds]), axis=0)
     np.testing.assert_array_equal(rows, np.sort(X, axis=0))
-    assert [len(rows) for rows in held_out] == [100] * 4
-    scores = np.array([score[0] for _, score in scored]).reshape(4, 40)
-    np.testing.assert_allclose(clf.cv_scores_, scores.mean(axis=0), rtol=1e-12)
+    assert [len(X_val) for X_val, _ in folds] == [100] * 4
+    # each fold trained until its patience ran out: as many epochs after its
+    # best as the best one's number, and n_iter_no_change at least
+    for _, scores in folds:
+        best = int(np.argmax(scores)) + 1
+        assert len(scores) == best + max(10, best) or len(scores) == 40
+    # a fold that stopped early counts its last score for the later epochs
+    longest = max(len(scores) for _, scores in folds)
+    padded = [scores + scores[-1:] * (longest - len(scores)) for _, scores in folds]
+    np.testing.assert_allclose(clf.cv_scores_, np.mean(padded, axis=0), rtol=1e-12)
+    assert clf.n_iter_ == int(np.argmax(clf.cv_scores_)) + 1
 
 
 def test_epoch_cv_changes_what_is_learned(data):
@@ -479,16 +487,54 @@ def test_epoch_cv_is_ignored_by_partial_fit(data):
 
 def test_epoch_cv_chooses_the_regressors_epochs_by_held_out_r2(monkeypatch):
     X, y = make_regression(300, 8, noise=30.0, random_state=0)
-    scored = []
+    folds = []  # each fold's held-out rows and R², epoch by epoch
     validation_score = ANNRegressor._validation_score
 
-    def spy(*args, **kwargs):
-        scored.append(validation_score(*args, **kwargs))
-        return scored[-1]
+    def spy(net, X_val, *args, **kwargs):
+        if not folds or X_val is not folds[-1][0]:
+            folds.append((X_val, []))
+        folds[-1][1].append(validation_score(net, X_val, *args, **kwargs))
+        return folds[-1][1][-1]
 
     monkeypatch.setattr(ANNRegressor, "_validation_score", staticmethod(spy))
     common = dict(hidden_size=64, learning_rate=0.03, max_iter=30, tol=0)
     reg = ANNRegressor(**common, epoch_cv=3, random_state=0).fit(X, y)
-    r2 = np.reshape(scored, (3, 30)).mean(axis=0)
-    np.testing.assert_allclose(reg.cv_scores_, r2, rtol=1e-12)
-    assert reg.n_iter_ == int(np.argmax(r2)) + 1
+    assert [len(X_val) for X_val, _ in folds] == [100] * 3
+    longest = max(len(r2) for _, r2 in folds)
+    padded = [r2 + r2[-1:] * (longest - len(r2)) for _, r2 in folds]
+    np.testing.assert_allclose(reg.cv_scores_, np.mean(padded, axis=0), rtol=1e-12)
+    assert reg.n_iter_ == int(np.argmax(reg.cv_scores_)) + 1
+
+
+@pytest.mark.parametrize("weighted", [False, True])
+def test_the_held_out_scores_are_scikit_learns_metrics(weighted):
+    # Computed without the metrics' input checks (they are taken after every
+    # epoch), to the same bits.
+    from sklearn.metrics import accuracy_score, r2_score
+
+    from skann._classifier import _accuracy
+    from skann._regressor import _r2
+
+    rng = np.random.RandomState(0)
+    sw = rng.randint(0, 3, 50).astype(float) if weighted else None
+    y = rng.normal(size=(50, 3))
+    predicted = y + rng.normal(size=(50, 3))
+    predicted[:, 1] = y[:, 1]  # one output predicted exactly
+    for truth, guess in [(y[:, 0], predicted[:, 0]), (y, predicted)]:
+        assert _r2(truth, guess, sw) == r2_score(truth, guess, sample_weight=sw)
+    constant = np.ones((50, 2))
+    guess = np.column_stack([np.ones(50), predicted[:, 0]])  # exact, then not
+    assert _r2(constant, guess, sw) == r2_score(constant, guess, sample_weight=sw)
+
+    classes = np.array(["a", "b", "c"])
+    labels = classes[rng.randint(0, 3, 50)]
+    Z = rng.normal(size=(50, 3))
+    net = Network((2, 4, 3), "relu", "softmax")
+    expected = accuracy_score(labels, classes[Z.argmax(axis=1)], sample_weight=sw)
+    assert _accuracy(net, Z, labels, sw, {"classes_": classes}) == expected
+    multilabel = rng.randint(0, 2, (50, 3))
+    net = Network((2, 4, 3), "relu", "logistic")
+    predicted_labels = (Z > 0).astype(int)
+    expected = accuracy_score(multilabel, predicted_labels, sample_weight=sw)
+    targets = {"classes_": np.array([0, 1])}
+    assert _accuracy(net, Z, multilabel, sw, targets) == expected
