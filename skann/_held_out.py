@@ -45,7 +45,7 @@ AUTO_CV_FOLDS = 5
 # and the final network trains only up to the folds' best (the "patience
 # increase" of Bengio's early stopping, in "Practical recommendations for
 # gradient-based training of deep architectures").
-FOLD_PATIENCE = 1.0
+FOLD_PATIENCE = 2.0
 
 
 class Rows(NamedTuple):

@@ -18,6 +18,7 @@ from sklearn.datasets import make_classification, make_regression
 from sklearn.metrics import log_loss
 
 import skann._base
+import skann._held_out
 import skann._training
 from skann import ANNClassifier, ANNRegressor
 from skann._network import Network
@@ -406,11 +407,14 @@ def test_epoch_cv_scores_each_fold_on_the_rows_it_left_out(data, monkeypatch):
     rows = np.sort(np.concatenate([X_val for X_val, _ in folds]), axis=0)
     np.testing.assert_array_equal(rows, np.sort(X, axis=0))
     assert [len(X_val) for X_val, _ in folds] == [100] * 4
-    # each fold trained until its patience ran out: as many epochs after its
-    # best as the best one's number, and n_iter_no_change at least
+    # each fold trained until its patience ran out: FOLD_PATIENCE times as
+    # many epochs after its best as the best one's number, n_iter_no_change
+    # at least, or until max_iter
+    patience = skann._held_out.FOLD_PATIENCE
     for _, scores in folds:
         best = int(np.argmax(scores)) + 1
-        assert len(scores) == best + max(10, best) or len(scores) == 40
+        assert len(scores) == min(40, best + max(10, math.ceil(patience * best)))
+    assert any(len(scores) < 40 for _, scores in folds)  # the patience ran out
     # a fold that stopped early counts its last score for the later epochs
     longest = max(len(scores) for _, scores in folds)
     padded = [scores + scores[-1:] * (longest - len(scores)) for _, scores in folds]
