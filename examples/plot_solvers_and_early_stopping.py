@@ -8,7 +8,7 @@ the same network; they differ in how each step is taken (see
 :doc:`/choosing_a_solver`). This example draws their training-loss curves on
 the handwritten digits, then shows early stopping: a held-out part of the
 training data is scored after every epoch, and training stops once that
-score stops improving.
+score stops improving; and the number of epochs chosen by cross-validation.
 """
 
 # %%
@@ -35,7 +35,9 @@ X_train, X_test = scaler.transform(X_train), scaler.transform(X_test)
 
 # %%
 # Each solver gets a learning rate that suits it (``"lbfgs"`` needs none) and
-# up to 100 epochs (iterations for ``"lbfgs"``).
+# up to 100 epochs (iterations for ``"lbfgs"``). ``epoch_cv=None`` lets
+# ``"adam"`` run them all too: by default it would choose its number of
+# epochs by cross-validation on data this small.
 settings = {
     "gd": dict(learning_rate=0.5),
     "sgd": dict(learning_rate=0.05),
@@ -45,7 +47,12 @@ settings = {
 fig, ax = plt.subplots(figsize=(6.5, 4))
 for solver, params in settings.items():
     clf = ANNClassifier(
-        hidden_size=64, solver=solver, max_iter=100, random_state=0, **params
+        hidden_size=64,
+        solver=solver,
+        max_iter=100,
+        epoch_cv=None,
+        random_state=0,
+        **params,
     )
     start = time.perf_counter()
     with warnings.catch_warnings():
@@ -113,5 +120,29 @@ ax_score.annotate(
 )
 ax_score.set_ylabel("validation accuracy", color="tab:orange")
 ax_loss.set_title("Early stopping: adam on digits")
+fig.tight_layout()
+
+# %%
+# The number of epochs chosen by cross-validation
+# -----------------------------------------------
+# Early stopping gives up the held-out rows for good. ``epoch_cv`` (on by
+# default below 3,000 rows with ``"adam"``) holds out each of 5 folds in
+# turn: a network trains on the other four and is scored on it (its
+# cross-entropy) after every epoch. The mean over the folds, in
+# ``cv_scores_``, chooses the number of epochs, and the final network trains
+# on every row for that many.
+clf = ANNClassifier(hidden_size=64, max_iter=300, epoch_cv=5, random_state=0)
+clf.fit(X_train, y_train)
+print(
+    f"chose {clf.n_iter_} epochs of {len(clf.cv_scores_)} scored; "
+    f"test accuracy {clf.score(X_test, y_test):.3f}"
+)
+
+fig, ax = plt.subplots(figsize=(6.5, 4))
+ax.plot(np.arange(1, len(clf.cv_scores_) + 1), -clf.cv_scores_)
+ax.axvline(clf.n_iter_, color="gray", linestyle="--")
+ax.set_xlabel("epoch")
+ax.set_ylabel("held-out cross-entropy, mean of 5 folds")
+ax.set_title("epoch_cv: adam on digits")
 fig.tight_layout()
 plt.show()

@@ -46,9 +46,14 @@ def make_pair(solver):
     lr = learning_rates[solver]
     settings = {**common, "solver": solver}
     return {
-        # weight_decay=0: MLPClassifier has no decoupled weight decay
+        # weight_decay=0: MLPClassifier has no decoupled weight decay;
+        # epoch_cv=None: nor does it choose its epochs by cross-validation
         "skann": ANNClassifier(
-            hidden_size=64, learning_rate=lr, weight_decay=0.0, **settings
+            hidden_size=64,
+            learning_rate=lr,
+            weight_decay=0.0,
+            epoch_cv=None,
+            **settings,
         ),
         "MLPClassifier": MLPClassifier(
             hidden_layer_sizes=(64,), learning_rate_init=lr, **settings
