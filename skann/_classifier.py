@@ -198,13 +198,14 @@ class ANNClassifier(ClassifierMixin, BaseANN):
         ``random_state`` and stratified when every class can be).  The
         choice of epoch regularises, as ``restore_best``'s does, without
         keeping any row out of the final network, and weight decay is a
-        twenty-fifth as strong, as when restoring; the fit costs about
-        ``epoch_cv + 1`` times as much.  Each fold needs at least 20 rows; on
-        fewer, every row trains for ``max_iter`` epochs, as with ``None``.
-        ``"auto"``: 5 folds below 3,000 rows (where ``restore_best="auto"``
-        holds nothing out), with ``"adam"``, no early stopping, no
-        ``restore_best=True`` and no warm start.  An int cannot be combined
-        with ``solver="lbfgs"``, ``early_stopping=True``,
+        twenty-fifth as strong, as when restoring.  A fold stops once the
+        epochs since its best number twice the best one's, so the fit costs
+        up to ``epoch_cv + 1`` times as much.  Each fold needs at least 20
+        rows; on fewer, every row trains for ``max_iter`` epochs, as with
+        ``None``.  ``"auto"``: 5 folds below 3,000 rows (where
+        ``restore_best="auto"`` holds nothing out), with ``"adam"``, no
+        early stopping, no ``restore_best=True`` and no warm start.  An int
+        cannot be combined with ``solver="lbfgs"``, ``early_stopping=True``,
         ``restore_best=True`` or ``warm_start=True``.  ``partial_fit``
         ignores it.
 
