@@ -857,7 +857,7 @@ class BaseANN(*CALLBACK_BASES, BaseEstimator):
             self.loss_curve_.extend(result["loss_curve"])
         else:
             self.loss_curve_ = list(result["loss_curve"])
-        self.cv_scores_ = result.get("cv_scores")
+        self.cv_scores_ = result["cv_scores"]
         scores = result["validation_scores"]
         self.validation_scores_ = scores
         self.best_validation_score_ = None if scores is None else max(scores)

@@ -11,6 +11,7 @@ from numbers import Real
 
 import numpy as np
 from sklearn.base import ClassifierMixin, _fit_context
+from sklearn.metrics import accuracy_score
 from sklearn.model_selection import KFold, StratifiedKFold, train_test_split
 from sklearn.utils import compute_sample_weight
 from sklearn.utils._param_validation import Interval, StrOptions
@@ -621,11 +622,7 @@ class ANNClassifier(ClassifierMixin, BaseANN):
 
     def _split(self, arrays, y, rng):
         """Early stopping's split, stratified when every class can be."""
-        stratify = (
-            y
-            if y.ndim == 1 and np.unique(y, return_counts=True)[1].min() >= 2
-            else None
-        )
+        stratify = y if _stratifiable(y, 2) else None
         return train_test_split(
             *arrays,
             test_size=self.validation_fraction,
@@ -636,8 +633,7 @@ class ANNClassifier(ClassifierMixin, BaseANN):
     @staticmethod
     def _folds(k, y, rng):
         """epoch_cv's ``k`` shuffled folds, stratified when every class can be."""
-        counts = np.unique(y, return_counts=True)[1] if y.ndim == 1 else [0]
-        folds = StratifiedKFold if min(counts) >= k else KFold
+        folds = StratifiedKFold if _stratifiable(y, k) else KFold
         return folds(k, shuffle=True, random_state=rng)
 
     def _smoothing(self):
@@ -756,10 +752,10 @@ def _accuracy(net, Z, y, sample_weight, targets):
     """The accuracy of the classes that the logits ``Z`` predict."""
     proba = _targets.proba(Z, net.output)
     predicted = _targets.decode(proba, targets["classes_"], y.ndim == 2)
-    # accuracy_score's result, without its checks of the inputs: the held-out
-    # rows are scored after every epoch, and their checks cost more than the
-    # epoch of a small data set
-    correct = predicted == y
-    if correct.ndim == 2:  # multilabel: every label right
-        correct = correct.all(axis=1)
-    return float(np.average(correct, weights=sample_weight))
+    return accuracy_score(y, predicted, sample_weight=sample_weight)
+
+
+def _stratifiable(y, parts):
+    """Whether the labels ``y`` (one per row) can be split into ``parts``
+    parts that each hold every class."""
+    return y.ndim == 1 and np.unique(y, return_counts=True)[1].min() >= parts

@@ -164,7 +164,7 @@ def score_epochs(estimator, folds, rows, output, config, ctx):
             raise estimator._divergence(exc, state["learning_rate_init"]) from None
         if history.interrupted:
             raise KeyboardInterrupt
-        curves.append([score[0] for score in history.held_out_scores])
+        curves.append(history.validation_scores)  # the scores' last (only) item
     longest = max(map(len, curves))
     padded = [curve + curve[-1:] * (longest - len(curve)) for curve in curves]
     return np.mean(padded, axis=0)

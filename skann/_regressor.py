@@ -574,4 +574,3 @@ def _r2(y, predicted, sample_weight):
     valid = denominator != 0
     scores[valid] = 1 - numerator[valid] / denominator[valid]
     return float(np.mean(scores))
-

@@ -537,7 +537,6 @@ class Watch:
                 self.best.keep(net, history.n_iter)
             return
         self.plateau.update(loss)
-        history.held_out_scores.append(score)
         history.validation_scores.append(score[-1])
         if self.best_score is None or score > self.best_score:
             self.best_score = score
@@ -562,8 +561,6 @@ class History:
     t: int = 0
     loss_curve: list = field(default_factory=list)
     validation_scores: list = field(default_factory=list)
-    #: restore_best's whole score of each epoch (a tuple, see :class:`HeldOut`)
-    held_out_scores: list = field(default_factory=list)
     converged: bool = False
     interrupted: bool = False
     # why training stopped: "plateau" (of the training loss), "validation"
