@@ -190,15 +190,16 @@ class ANNRegressor(RegressorMixin, BaseANN):
     input_scaling : {"auto", "smooth_clip", None}, default="auto"
         What the network does to each input column before anything else.
         ``"smooth_clip"``: centre it on its median, divide it by its
-        interquartile range (half its range where the quartiles coincide),
-        then bend it smoothly towards +-3 with ``z / sqrt(1 + (z / 3) ** 2)``
-        (the maths of :class:`~skann.SmoothClipScaler`), so that outliers and
-        heavy tails cannot dominate the first layer, whatever scaler comes
-        before. Columns of at most two distinct values (binary, one-hot) pass
-        through. Fitted in the first ``fit`` (on the rows weighted by
-        ``sample_weight``) and kept by ``partial_fit`` and ``warm_start``;
-        needs dense ``X``. ``"auto"``: ``"smooth_clip"`` for dense ``X``,
-        nothing for sparse ``X``. ``None``: the columns as given.
+        interquartile range (half its range where the quartiles coincide), then
+        bend it smoothly towards +-10 with ``z / sqrt(1 + (z / 10) ** 2)`` (the
+        maths of :class:`~skann.SmoothClipScaler` with ``clip=10``), so that
+        outliers cannot dominate the first layer, whatever scaler comes before,
+        while a skewed column keeps its bulk straight. Columns of at most two
+        distinct values (binary, one-hot) pass through. Fitted in the first
+        ``fit`` (on the rows weighted by ``sample_weight``) and kept by
+        ``partial_fit`` and ``warm_start``; needs dense ``X``. ``"auto"``:
+        ``"smooth_clip"`` for dense ``X``, nothing for sparse ``X``. ``None``:
+        the columns as given.
 
     numerical_embedding : {None, "ple", "auto"}, default="auto"
         What the network gets for each input column. ``None``: the column as
@@ -309,7 +310,7 @@ class ANNRegressor(RegressorMixin, BaseANN):
     >>> bool(reg.score(X, y) > 0.99)
     True
     >>> reg.predict(X[:2]).round(-3)  # in the targets' units
-    array([302000., 309000.])
+    array([302000., 310000.])
     """
 
     _parameter_constraints = {

@@ -3,9 +3,10 @@
 The scaling's maths against its definition (median, interquartile range,
 ``z / sqrt(1 + (z / 3) ** 2)``) and against :class:`skann.SmoothClipScaler`,
 sample weights as repeated rows, and the parameter: equal to the network
-trained on the scaled rows to the last bit, off leaving the network as it
-was, honoured by ``partial_fit``, ``warm_start``, ``predict``, pickling and
-ONNX, ``"auto"`` leaving sparse input alone, and changing what is learned.
+trained on the rows scaled with a clip of 10 to the last bit, off leaving
+the network as it was, honoured by ``partial_fit``, ``warm_start``,
+``predict``, pickling and ONNX, ``"auto"`` leaving sparse input alone, and
+changing what is learned.
 """
 
 import pickle
@@ -105,7 +106,7 @@ def test_parameter_equals_the_network_on_the_scaled_rows(Estimator):
     common = dict(random_state=0, max_iter=20)
     inside = Estimator(input_scaling="smooth_clip", **common)
     inside.fit(X, y, sample_weight=weights)
-    scaling = fit_smooth_clip(X, weights)
+    scaling = fit_smooth_clip(X, weights, clip=10.0)  # as documented
     outside = Estimator(input_scaling=None, **common)
     outside.fit(smooth_clip(X, scaling), y, sample_weight=weights)
     for a, b in zip(inside.coefs_, outside.coefs_):
