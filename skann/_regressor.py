@@ -33,7 +33,7 @@ class ANNRegressor(RegressorMixin, BaseANN):
 
     Parameters
     ----------
-    hidden_size : int or tuple of int, default=100
+    hidden_size : int or tuple of int, default=256
         Width of the hidden layer, or one width per hidden layer.
 
     activation : {"relu", "tanh", "logistic", "identity"}, default="relu"
@@ -152,14 +152,15 @@ class ANNRegressor(RegressorMixin, BaseANN):
     power_t : float, default=0.5
         Exponent of the ``"invscaling"`` schedule.
 
-    restore_best : bool or "auto", default=False
+    restore_best : bool or "auto", default="auto"
         In ``fit``, hold out ``validation_fraction`` of the data, score the
         network on it (R²) after every epoch and keep the weights of the best
         epoch, without cutting training short.  ``True``: when the split gets
-        at least 20 rows; ``"auto"``: at least 300, as
-        :class:`ANNClassifier`'s default (on the regression benchmark it
-        changed the mean R² by less than its noise, so regression keeps every
-        row by default).  ``partial_fit`` ignores it.
+        at least 20 rows; ``"auto"``: at least 300 (from 3,000 rows at the
+        default ``validation_fraction``), enough for the held-out rows to tell
+        epochs apart.  On fewer, every row trains and nothing is restored
+        (``epoch_cv`` chooses the epochs there by default).  ``partial_fit``
+        ignores it.
 
     epoch_cv : int >= 2, "auto" or None, default="auto"
         In ``fit``, choose the number of epochs by ``epoch_cv``-fold
@@ -321,7 +322,7 @@ class ANNRegressor(RegressorMixin, BaseANN):
 
     def __init__(
         self,
-        hidden_size=100,
+        hidden_size=256,
         activation="relu",
         solver="adam",
         loss="squared_error",
@@ -347,7 +348,7 @@ class ANNRegressor(RegressorMixin, BaseANN):
         validation_fraction=0.1,
         learning_rate_schedule="constant",
         power_t=0.5,
-        restore_best=False,
+        restore_best="auto",
         epoch_cv="auto",
         weight_init="auto",
         input_scaling="auto",

@@ -10,7 +10,7 @@ import pytest
 from _problems import every_configuration, house_prices
 from scipy import sparse
 from sklearn.base import clone
-from sklearn.datasets import load_diabetes, load_linnerud
+from sklearn.datasets import load_diabetes, load_linnerud, make_regression
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import d2_tweedie_score, r2_score
 from sklearn.neural_network import MLPRegressor
@@ -199,6 +199,19 @@ def test_early_stopping_scores_r2_and_restores_the_best_weights():
     assert scores.index(max(scores)) < len(scores) - 1  # later epochs were worse
     assert 0.2 < reg.best_validation_score_ <= 1
     assert reg.best_loss_ is None
+
+
+def test_by_default_keeps_the_best_epoch_only_from_a_large_enough_split():
+    # The classifier's rule: 3,000 rows hold out the 300 that "auto" asks for;
+    # 2,990 train on every row, as without restore_best.
+    X, y = make_regression(3000, 5, noise=10.0, random_state=0)
+    common = dict(hidden_size=8, max_iter=3, epoch_cv=None, random_state=0)
+    assert ANNRegressor().restore_best == "auto"
+    assert ANNRegressor(**common).fit(X, y).validation_scores_ is not None
+    small = ANNRegressor(**common).fit(X[:2990], y[:2990])
+    plain = ANNRegressor(**common, restore_best=False).fit(X[:2990], y[:2990])
+    assert small.validation_scores_ is None
+    np.testing.assert_array_equal(small.coefs_[0], plain.coefs_[0])
 
 
 def test_validation_score_is_r2_of_the_held_out_predictions():
